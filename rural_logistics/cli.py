@@ -1,0 +1,255 @@
+"""Command line: ``rural-logistics solve | validate | generate``.
+
+A thin layer over the library: parse options, call the pipeline, print progress and
+results, and turn domain errors into one line each with exit code 2. This is the only
+module that prints or exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from rural_logistics import __version__
+from rural_logistics.errors import RuralLogisticsError
+
+EXIT_OK = 0
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+class ConsoleProgress:
+    """Prints one line per pipeline stage with its duration.
+
+    On a terminal, a stage that runs longer than a second shows a live seconds counter.
+    """
+
+    def __init__(self, stream: TextIO, *, quiet: bool = False) -> None:
+        self.stream = stream
+        self.quiet = quiet
+        self.live = hasattr(stream, "isatty") and stream.isatty()
+
+    @contextlib.contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        if self.quiet:
+            yield
+            return
+        start = time.perf_counter()
+        stop = threading.Event()
+        ticker = None
+        if self.live:
+            self.stream.write(f"  {stage} …")
+            self.stream.flush()
+
+            def tick() -> None:
+                while not stop.wait(1.0):
+                    elapsed = time.perf_counter() - start
+                    self.stream.write(f"\r  {stage} … {elapsed:.0f} s")
+                    self.stream.flush()
+
+            ticker = threading.Thread(target=tick, daemon=True)
+            ticker.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            if ticker is not None:
+                ticker.join()
+            elapsed = time.perf_counter() - start
+            prefix = "\r" if self.live else ""
+            self.stream.write(f"{prefix}  {stage} … {elapsed:.1f} s\n")
+            self.stream.flush()
+
+
+def _add_common_solve_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("config", type=Path, help="region config YAML file")
+    parser.add_argument(
+        "--scenario", help="demand scenario (a key of demand.scenarios), e.g. normal, double11"
+    )
+    parser.add_argument(
+        "--stations", type=int, metavar="K", help="number of stations to open (placement.stations)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for documentation and tests)."""
+    parser = argparse.ArgumentParser(
+        prog="rural-logistics",
+        description="Plan rural e-commerce logistics: village stations, vehicle routes, maps.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    solve = sub.add_parser(
+        "solve",
+        help="plan stations and routes for a region config",
+        description="Read a region config, choose stations, route vehicles and write "
+        "plan.gpkg, summary.json, map.png and config.yaml into --out.",
+    )
+    _add_common_solve_options(solve)
+    solve.add_argument("--out", type=Path, required=True, help="output folder for the run")
+    solve.add_argument(
+        "--force", action="store_true", help="replace --out if it exists and is not empty"
+    )
+    solve.add_argument("--seed", type=int, help="random seed (solver.seed)")
+    solve.add_argument(
+        "--time-limit",
+        type=float,
+        metavar="S",
+        help="time limit per solver stage in seconds (solver.time_limit_s)",
+    )
+    solve.add_argument("--no-map", action="store_true", help="do not draw map.png")
+    solve.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+
+    validate = sub.add_parser(
+        "validate",
+        help="check a region config and its data without solving",
+        description="Validate the config, read every data file, build the road network "
+        "and report all problems found.",
+    )
+    _add_common_solve_options(validate)
+
+    generate = sub.add_parser(
+        "generate",
+        help="write a synthetic demo county (seeded)",
+        description="Generate a synthetic county (villages, roads, depot, towns, township "
+        "boundaries) for demos and tests. The same seed gives the same data.",
+    )
+    generate.add_argument("--out", type=Path, required=True, help="folder for the data files")
+    generate.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+    generate.add_argument("--villages", type=int, default=250, help="number of villages")
+    generate.add_argument("--townships", type=int, default=14, help="number of townships")
+    generate.add_argument("--area-km2", type=float, default=2000.0, help="county area, km²")
+    generate.add_argument(
+        "--remote", type=int, default=6, help="remote villages with no road within 2 km"
+    )
+    generate.add_argument(
+        "--force", action="store_true", help="write into --out even if it is not empty"
+    )
+    return parser
+
+
+def _load(args: argparse.Namespace) -> object:
+    from rural_logistics.config import load_config
+
+    config = load_config(args.config)
+    return config.with_overrides(
+        scenario=args.scenario,
+        stations=args.stations,
+        seed=getattr(args, "seed", None),
+        time_limit_s=getattr(args, "time_limit", None),
+    )
+
+
+def _cmd_solve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from rural_logistics.config import RegionConfig
+    from rural_logistics.outputs import check_output_dir, write_run
+    from rural_logistics.pipeline import plan_region
+
+    config = _load(args)
+    assert isinstance(config, RegionConfig)
+    check_output_dir(args.out, force=args.force)
+    progress = ConsoleProgress(err, quiet=args.quiet)
+    if not args.quiet:
+        err.write(
+            f"Planning {config.region.name} ({config.scenario}, "
+            f"{config.placement.stations} stations)\n"
+        )
+    plan = plan_region(config, progress=progress)
+    with progress("writing outputs"):
+        files = write_run(plan, args.out, config=config, force=args.force, map_png=not args.no_map)
+    for warning in plan.warnings:
+        err.write(f"warning: {warning}\n")
+    s = plan.summary
+    out.write(
+        f"{s['stations_open']} stations, {s['villages']} villages, "
+        f"{s['population_within_radius_share']:.1%} of population within {s['radius_km']:g} km, "
+        f"mean access {s['mean_access_km']:.2f} km (max {s['max_access_km']:.2f} km)\n"
+        f"{s['vehicles_used']} vehicles, {s['total_route_km']:.1f} route km, "
+        f"{s['delivered_parcels_per_day']} of {s['parcels_per_day']:.0f} parcels/day delivered, "
+        f"cost per parcel {s['cost_per_parcel'] if s['cost_per_parcel'] is not None else 'n/a'}\n"
+        f"placement {s['placement']['status']} (gap {s['placement']['gap']:.2%}), "
+        f"routing {s['routing']['status']}, {s['solve_seconds']:.1f} s\n"
+    )
+    out.write("wrote " + ", ".join(str(f) for f in files) + "\n")
+    return EXIT_OK
+
+
+def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from rural_logistics.config import RegionConfig
+    from rural_logistics.pipeline import prepare_region
+
+    config = _load(args)
+    assert isinstance(config, RegionConfig)
+    prepared = prepare_region(config, progress=ConsoleProgress(err))
+    for warning in prepared.warnings:
+        err.write(f"warning: {warning}\n")
+    data = prepared.data
+    road_km = float(prepared.network.length_m.sum()) / 1000
+    out.write(
+        f"{args.config}: OK — {len(data.villages)} villages, "
+        f"{int(data.villages['population'].sum())} people, {road_km:.0f} road km, "
+        f"{int(prepared.site_ok.sum())} candidate sites, CRS {data.crs}, "
+        f"{len(prepared.warnings)} warning(s)\n"
+    )
+    return EXIT_OK
+
+
+def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from rural_logistics.errors import OutputError
+    from rural_logistics.generate import generate_county
+
+    target: Path = args.out
+    if target.exists() and not target.is_dir():
+        raise OutputError(f"{target}: exists and is not a folder")
+    if target.is_dir() and any(target.iterdir()) and not args.force:
+        raise OutputError(f"{target}: folder exists and is not empty (use --force)")
+    paths = generate_county(
+        target,
+        seed=args.seed,
+        n_villages=args.villages,
+        n_townships=args.townships,
+        area_km2=args.area_km2,
+        n_remote=args.remote,
+    )
+    out.write("wrote " + ", ".join(str(p) for p in paths.values()) + "\n")
+    return EXIT_OK
+
+
+_COMMANDS = {"solve": _cmd_solve, "validate": _cmd_validate, "generate": _cmd_generate}
+
+
+def main(
+    argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
+    """Run the CLI and return the exit code.
+
+    Parameters
+    ----------
+    argv
+        Arguments without the program name (default ``sys.argv[1:]``).
+    stdout, stderr
+        Streams for results and for progress/errors (default the process streams).
+    """
+    out = stdout if stdout is not None else sys.stdout
+    err = stderr if stderr is not None else sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed usage and the error
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_USER_ERROR
+    try:
+        return _COMMANDS[args.command](args, out, err)
+    except RuralLogisticsError as exc:
+        for problem in exc.problems:
+            err.write(f"error: {problem}\n")
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        err.write("\ninterrupted; nothing was written\n")
+        return EXIT_INTERRUPTED

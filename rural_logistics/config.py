@@ -1,0 +1,279 @@
+"""Region config: YAML → validated, frozen models.
+
+Every key is documented in the README's config reference. Unknown keys are rejected,
+and all problems in a file are reported together, each naming the file and the key.
+Paths under ``data`` are relative to the YAML file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from rural_logistics.errors import ConfigError
+
+#: Nov 11 share of the Nov 1–11 rural online retail sales on the 2017 Double Eleven
+#: (39.24 of 84.61 billion yuan = 46.38 %). Times 11 days gives the peak day relative
+#: to the mean day of that window: 0.4638 × 11 ≈ 5.10.
+DOUBLE11_SHARE_OF_NOV1_11 = 39.24 / 84.61
+DOUBLE11_MULTIPLIER = round(DOUBLE11_SHARE_OF_NOV1_11 * 11, 2)
+
+PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class RegionSettings(_Model):
+    """Name and working CRS of the region."""
+
+    name: str = Field(min_length=1)
+    crs: str = "auto"
+
+
+class DataSettings(_Model):
+    """Input files (relative to the config file)."""
+
+    villages: Path
+    roads: Path
+    depots: Path
+    towns: Path | None = None
+    candidate_sites: Path | None = None
+    townships: Path | None = None
+    lon_column: str = "lon"
+    lat_column: str = "lat"
+
+
+class NetworkSettings(_Model):
+    """How roads become a travel-time graph."""
+
+    speed_kph_by_class: dict[str, PositiveFloat] = Field(
+        default_factory=lambda: {
+            "national": 70.0,
+            "provincial": 60.0,
+            "county": 50.0,
+            "township": 35.0,
+            "village": 25.0,
+        }
+    )
+    default_speed_kph: PositiveFloat = 30.0
+    road_class_column: str = "road_class"
+    speed_column: str = "speed_kph"
+    offroad_speed_kph: PositiveFloat = 5.0
+    remote_warning_m: PositiveFloat = 1000.0
+    disconnected: Literal["error", "connect"] = "error"
+    connector_speed_kph: PositiveFloat = 10.0
+
+
+class DemandSettings(_Model):
+    """Parcels per day from population."""
+
+    parcels_per_capita_per_year: PositiveFloat = 25.0
+    scenarios: dict[str, PositiveFloat] = Field(
+        default_factory=lambda: {"normal": 1.0, "double11": DOUBLE11_MULTIPLIER}
+    )
+    produce_multiplier: dict[str, NonNegativeFloat] = Field(default_factory=dict)
+
+
+class PlacementSettings(_Model):
+    """Where stations go."""
+
+    method: Literal["p_median"] = "p_median"
+    stations: int = Field(default=20, ge=1)
+    radius_km: PositiveFloat = 3.0
+    objective: Literal["time", "distance"] = "time"
+    weight: Literal["population", "parcels"] = "population"
+    keep_existing: bool = False
+
+
+class VehicleType(_Model):
+    """One vehicle type of the fleet."""
+
+    name: str = Field(min_length=1)
+    capacity_parcels: int = Field(ge=1)
+    count: int = Field(ge=1)
+    speed_factor: PositiveFloat = 1.0
+    cost_per_km: NonNegativeFloat = 1.0
+    fixed_cost_per_day: NonNegativeFloat = 0.0
+    max_route_duration_min: PositiveFloat = 480.0
+    service_time_min: NonNegativeFloat = 10.0
+
+
+class FleetSettings(_Model):
+    """Vehicles based at the county distribution centre."""
+
+    vehicles: tuple[VehicleType, ...]
+
+    @field_validator("vehicles")
+    @classmethod
+    def _unique_names(cls, value: tuple[VehicleType, ...]) -> tuple[VehicleType, ...]:
+        # Checked here rather than with Field(min_length=1), which would add a second,
+        # misleading error when one vehicle entry is itself invalid.
+        if not value:
+            raise ValueError("at least one vehicle type is required")
+        names = [v.name for v in value]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate vehicle type name(s): {', '.join(dupes)}")
+        return value
+
+
+class RoutingSettings(_Model):
+    """Routing options."""
+
+    unserved_penalty_per_parcel: PositiveFloat = 1000.0
+
+
+class SolverSettings(_Model):
+    """Time limits and seed shared by the solvers."""
+
+    time_limit_s: PositiveFloat = 20.0
+    seed: int = Field(default=0, ge=0)
+
+
+class RegionConfig(_Model):
+    """The whole region config."""
+
+    region: RegionSettings
+    data: DataSettings
+    network: NetworkSettings = NetworkSettings()
+    demand: DemandSettings = DemandSettings()
+    scenario: str = "normal"
+    placement: PlacementSettings = PlacementSettings()
+    fleet: FleetSettings
+    routing: RoutingSettings = RoutingSettings()
+    solver: SolverSettings = SolverSettings()
+
+    @model_validator(mode="after")
+    def _scenario_known(self) -> RegionConfig:
+        if self.scenario not in self.demand.scenarios:
+            known = ", ".join(sorted(self.demand.scenarios))
+            raise ValueError(f"scenario {self.scenario!r} is not in demand.scenarios ({known})")
+        return self
+
+    def with_overrides(
+        self,
+        *,
+        scenario: str | None = None,
+        seed: int | None = None,
+        time_limit_s: float | None = None,
+        stations: int | None = None,
+    ) -> RegionConfig:
+        """Return a validated copy with command-line overrides applied."""
+        data = self.model_dump()
+        if scenario is not None:
+            data["scenario"] = scenario
+        if seed is not None:
+            data["solver"]["seed"] = seed
+        if time_limit_s is not None:
+            data["solver"]["time_limit_s"] = time_limit_s
+        if stations is not None:
+            data["placement"]["stations"] = stations
+        try:
+            return RegionConfig.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(_format_errors(exc, "command line")) from None
+
+
+def _format_errors(exc: ValidationError, source: str) -> list[str]:
+    problems = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        elif "input" in err and not isinstance(err["input"], dict | list):
+            msg = f"{msg} (got {err['input']!r})"
+        problems.append(f"{source}: {loc}: {msg}")
+    return problems
+
+
+def parse_config(
+    data: Any, *, source: str = "config", base_dir: Path | None = None
+) -> RegionConfig:
+    """Validate a config mapping.
+
+    Parameters
+    ----------
+    data
+        The parsed YAML document.
+    source
+        Name used in error messages (usually the file path).
+    base_dir
+        Folder that relative data paths are resolved against; ``None`` leaves them as they are.
+
+    Returns
+    -------
+    RegionConfig
+        The frozen, validated config.
+
+    Raises
+    ------
+    ConfigError
+        Listing every problem found, one line each.
+    """
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of keys at the top level")
+    try:
+        config = RegionConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, source)) from None
+    if base_dir is None:
+        return config
+    resolved = {
+        key: (base_dir / value).resolve() if isinstance(value, Path) else value
+        for key, value in config.data.model_dump().items()
+    }
+    return config.model_copy(update={"data": DataSettings.model_validate(resolved)})
+
+
+def load_config(path: str | Path) -> RegionConfig:
+    """Read and validate a region config YAML file.
+
+    Parameters
+    ----------
+    path
+        The YAML file. Relative data paths inside it are resolved against its folder.
+
+    Returns
+    -------
+    RegionConfig
+
+    Raises
+    ------
+    ConfigError
+        When the file is missing, not UTF-8, not YAML, or fails validation.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, expected a YAML config file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "malformed YAML"
+        raise ConfigError(f"{path}: malformed YAML{where}: {problem}") from None
+    return parse_config(data, source=str(path), base_dir=path.parent.resolve())

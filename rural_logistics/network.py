@@ -1,0 +1,458 @@
+"""Roads → graph → travel-distance/time matrices.
+
+Roads are LineStrings; lines connect where they share a vertex (coordinates equal to
+1 cm), as in OpenStreetMap and most road exports. Every point of interest (village,
+candidate site, depot) is snapped onto the nearest road *edge*: the edge is split at the
+foot of the perpendicular, and the straight stretch between the point and the road is an
+off-road access leg travelled at ``offroad_speed_kph``.
+
+Shortest paths use multi-source Dijkstra from :mod:`scipy.sparse.csgraph` on travel time;
+distances are the lengths of those fastest paths, so a route's kilometres always match the
+road geometry drawn for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import shapely
+from scipy import sparse
+from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
+
+_KEY_SCALE = 100.0  # vertices equal to 1 cm are the same node
+_NO_PRED = -9999  # scipy's marker for "no predecessor"
+
+
+@dataclass(frozen=True)
+class RoadNetwork:
+    """An undirected road graph with split edges at every snapped point.
+
+    Attributes
+    ----------
+    node_xy
+        ``(N, 2)`` projected coordinates of the nodes, metres.
+    edge_u, edge_v
+        Endpoints of each edge (``u < v``; parallel edges removed, fastest kept).
+    length_m, travel_time_s, speed_kph
+        Per edge.
+    connector
+        Per edge: ``True`` for access links added to join disconnected road components.
+    """
+
+    node_xy: np.ndarray
+    edge_u: np.ndarray
+    edge_v: np.ndarray
+    length_m: np.ndarray
+    travel_time_s: np.ndarray
+    speed_kph: np.ndarray
+    connector: np.ndarray
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return int(self.node_xy.shape[0])
+
+    def matrix(self, weight: str) -> sparse.csr_matrix:
+        """Symmetric sparse adjacency with ``weight`` (``"travel_time_s"`` or ``"length_m"``)."""
+        values = getattr(self, weight)
+        n = self.n_nodes
+        rows = np.concatenate([self.edge_u, self.edge_v])
+        cols = np.concatenate([self.edge_v, self.edge_u])
+        data = np.concatenate([values, values])
+        return sparse.csr_matrix((data, (rows, cols)), shape=(n, n))
+
+    def components(self) -> np.ndarray:
+        """Connected-component label of every node."""
+        _, labels = csgraph.connected_components(self.matrix("length_m"), directed=False)
+        return np.asarray(labels)
+
+
+@dataclass(frozen=True)
+class SnappedPoints:
+    """Where a set of points joins the road network.
+
+    Attributes
+    ----------
+    node
+        Graph node of the foot point on the road.
+    offroad_m
+        Straight-line distance from the point to the road, metres.
+    xy
+        The original point coordinates.
+    """
+
+    node: np.ndarray
+    offroad_m: np.ndarray
+    xy: np.ndarray
+
+
+@dataclass(frozen=True)
+class TravelMatrices:
+    """Travel between two sets of points along fastest paths.
+
+    Attributes
+    ----------
+    time_min
+        ``(n_from, n_to)`` minutes, ``inf`` where unreachable.
+    distance_km
+        ``(n_from, n_to)`` kilometres along the same paths.
+    """
+
+    time_min: np.ndarray
+    distance_km: np.ndarray
+
+
+def _segments(lines: Sequence[shapely.Geometry], speeds_kph: np.ndarray) -> tuple[
+    np.ndarray, np.ndarray, np.ndarray
+]:
+    """Consecutive vertex pairs of every line: (start xy, end xy, speed)."""
+    coords, line_index = shapely.get_coordinates(np.asarray(lines), return_index=True)
+    same_line = line_index[1:] == line_index[:-1]
+    start = coords[:-1][same_line]
+    end = coords[1:][same_line]
+    speed = np.asarray(speeds_kph, dtype=float)[line_index[:-1][same_line]]
+    keep = np.any(start != end, axis=1)
+    return start[keep], end[keep], speed[keep]
+
+
+def _node_ids(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Merge coordinates equal to 1 cm; return (unique node xy, index per input row)."""
+    keys = np.round(xy * _KEY_SCALE).astype(np.int64)
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    return xy[first], inverse.ravel()
+
+
+def build_road_network(
+    lines: Sequence[shapely.Geometry],
+    speeds_kph: np.ndarray,
+    *,
+    points: Mapping[str, np.ndarray],
+) -> tuple[RoadNetwork, dict[str, SnappedPoints]]:
+    """Build the road graph and snap points of interest onto its edges.
+
+    Parameters
+    ----------
+    lines
+        Road LineStrings in a projected CRS (metres).
+    speeds_kph
+        Speed of each line.
+    points
+        Named ``(n, 2)`` coordinate arrays to snap (e.g. ``villages``, ``sites``, ``depots``).
+
+    Returns
+    -------
+    RoadNetwork
+        The graph, with an extra node at each snapped foot point.
+    dict of str to SnappedPoints
+        Snap result for each named point set.
+
+    Raises
+    ------
+    ValueError
+        If there are no usable road segments.
+    """
+    start, end, speed = _segments(lines, speeds_kph)
+    if len(start) == 0:
+        raise ValueError("the road layer has no usable line segments")
+    segs = shapely.linestrings(np.stack([start, end], axis=1))
+    tree = shapely.STRtree(segs)
+
+    names = list(points)
+    all_xy = (
+        np.concatenate([np.asarray(points[n], dtype=float).reshape(-1, 2) for n in names])
+        if names
+        else np.empty((0, 2))
+    )
+    seg_of_point = np.empty(len(all_xy), dtype=np.int64)
+    if len(all_xy):
+        pts = shapely.points(all_xy)
+        pairs, _ = tree.query_nearest(pts, return_distance=True, all_matches=False)
+        seg_of_point[pairs[0]] = pairs[1]
+    # Foot of the perpendicular, as a fraction t along the segment.
+    d = end[seg_of_point] - start[seg_of_point]
+    seg_len_sq = np.einsum("ij,ij->i", d, d)
+    t = np.einsum("ij,ij->i", all_xy - start[seg_of_point], d) / np.where(
+        seg_len_sq > 0, seg_len_sq, 1.0
+    )
+    t = np.clip(t, 0.0, 1.0)
+    foot = start[seg_of_point] + t[:, None] * d
+    offroad_m = np.hypot(*(all_xy - foot).T)
+
+    # Split segments at feet: each segment becomes a chain start → feet (by t) → end.
+    order = np.lexsort((t, seg_of_point))
+    chain_xy: list[np.ndarray] = []
+    chain_speed: list[np.ndarray] = []
+    split_segs = np.unique(seg_of_point)
+    untouched = np.ones(len(start), dtype=bool)
+    untouched[split_segs] = False
+    # Untouched segments as they are.
+    pair_start = [start[untouched]]
+    pair_end = [end[untouched]]
+    pair_speed = [speed[untouched]]
+    if len(order):
+        sorted_seg = seg_of_point[order]
+        bounds = np.flatnonzero(np.diff(sorted_seg)) + 1
+        for group in np.split(order, bounds):
+            s = seg_of_point[group[0]]
+            chain = np.vstack([start[s], foot[group], end[s]])
+            chain_xy.append(chain)
+            chain_speed.append(np.full(len(chain) - 1, speed[s]))
+        for chain, sp in zip(chain_xy, chain_speed, strict=True):
+            pair_start.append(chain[:-1])
+            pair_end.append(chain[1:])
+            pair_speed.append(sp)
+    p_start = np.concatenate(pair_start)
+    p_end = np.concatenate(pair_end)
+    p_speed = np.concatenate(pair_speed)
+
+    node_xy, inverse = _node_ids(np.vstack([p_start, p_end, foot]))
+    n_pairs = len(p_start)
+    u = inverse[:n_pairs]
+    v = inverse[n_pairs : 2 * n_pairs]
+    foot_node = inverse[2 * n_pairs :]
+    network = _make_network(node_xy, u, v, p_speed, np.zeros(len(u), dtype=bool))
+
+    snapped: dict[str, SnappedPoints] = {}
+    offset = 0
+    for name in names:
+        n = len(np.asarray(points[name]).reshape(-1, 2))
+        sl = slice(offset, offset + n)
+        snapped[name] = SnappedPoints(
+            node=foot_node[sl], offroad_m=offroad_m[sl], xy=all_xy[sl]
+        )
+        offset += n
+    return network, snapped
+
+
+def _make_network(
+    node_xy: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    speed_kph: np.ndarray,
+    connector: np.ndarray,
+) -> RoadNetwork:
+    length = np.hypot(*(node_xy[u] - node_xy[v]).T)
+    keep = (u != v) & (length > 0)
+    u, v, length, speed_kph, connector = (
+        u[keep], v[keep], length[keep], speed_kph[keep], connector[keep]
+    )
+    time_s = length / (speed_kph / 3.6)
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    # Parallel edges: keep the fastest.
+    order = np.lexsort((time_s, hi, lo))
+    lo, hi = lo[order], hi[order]
+    first = np.ones(len(lo), dtype=bool)
+    first[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
+    idx = order[first]
+    return RoadNetwork(
+        node_xy=node_xy,
+        edge_u=np.minimum(u, v)[idx],
+        edge_v=np.maximum(u, v)[idx],
+        length_m=length[idx],
+        travel_time_s=time_s[idx],
+        speed_kph=speed_kph[idx],
+        connector=connector[idx],
+    )
+
+
+def connect_components(
+    network: RoadNetwork, *, main_node: int, speed_kph: float
+) -> tuple[RoadNetwork, int]:
+    """Join every road component to the one holding ``main_node``.
+
+    Each other component gets one straight connector edge from its node closest to the
+    growing main component, travelled at ``speed_kph`` (a track walked or driven by tractor).
+
+    Returns
+    -------
+    RoadNetwork
+        The connected network.
+    int
+        Number of connectors added.
+    """
+    labels = network.components()
+    main = labels[main_node]
+    in_main = labels == main
+    others = [c for c in np.unique(labels) if c != main]
+    if not others:
+        return network, 0
+    # Join the components nearest to the main one first, so a chain of small pieces is
+    # connected through each other rather than each by a long link.
+    xy = network.node_xy
+    new_u: list[int] = []
+    new_v: list[int] = []
+    pending = set(int(c) for c in others)
+    while pending:
+        tree = cKDTree(xy[in_main])
+        main_idx = np.flatnonzero(in_main)
+        best: tuple[float, int, int, int] | None = None
+        for comp in pending:
+            members = np.flatnonzero(labels == comp)
+            dist, nearest = tree.query(xy[members])
+            k = int(np.argmin(dist))
+            cand = (float(dist[k]), comp, int(members[k]), int(main_idx[nearest[k]]))
+            if best is None or cand < best:
+                best = cand
+        assert best is not None
+        _, comp, a, b = best
+        new_u.append(a)
+        new_v.append(b)
+        in_main |= labels == comp
+        pending.discard(comp)
+    u = np.concatenate([network.edge_u, np.array(new_u)])
+    v = np.concatenate([network.edge_v, np.array(new_v)])
+    speed = np.concatenate([network.speed_kph, np.full(len(new_u), float(speed_kph))])
+    conn = np.concatenate([network.connector, np.ones(len(new_u), dtype=bool)])
+    return _make_network(network.node_xy, u, v, speed, conn), len(new_u)
+
+
+def _edge_lookup(network: RoadNetwork) -> tuple[np.ndarray, np.ndarray]:
+    n = network.n_nodes
+    keys = np.concatenate(
+        [network.edge_u * n + network.edge_v, network.edge_v * n + network.edge_u]
+    )
+    vals = np.concatenate([network.length_m, network.length_m])
+    order = np.argsort(keys)
+    return keys[order], vals[order]
+
+
+def _path_lengths(network: RoadNetwork, pred: np.ndarray) -> np.ndarray:
+    """Length (m) of the tree path from each row's source to every node, by pointer doubling."""
+    n = network.n_nodes
+    keys, vals = _edge_lookup(network)
+    has_parent = pred >= 0
+    rows, cols = np.nonzero(has_parent)
+    parent_len = np.zeros(pred.shape)
+    pos = np.searchsorted(keys, pred[rows, cols].astype(np.int64) * n + cols)
+    parent_len[rows, cols] = vals[pos]
+    acc = parent_len
+    anc = np.where(has_parent, pred, -1).astype(np.int64)
+    row_idx = np.arange(pred.shape[0])[:, None]
+    while True:
+        live = anc >= 0
+        if not live.any():
+            break
+        safe = np.where(live, anc, 0)
+        acc = acc + np.where(live, acc[row_idx, safe], 0.0)
+        anc = np.where(live, anc[row_idx, safe], -1)
+    return acc
+
+
+def shortest_paths(
+    network: RoadNetwork, sources: np.ndarray, *, speed_factor: float = 1.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fastest paths from each source node to every node.
+
+    Parameters
+    ----------
+    network
+        The road graph.
+    sources
+        Source node ids.
+    speed_factor
+        Multiplies every edge speed (a slow tricycle is < 1).
+
+    Returns
+    -------
+    time_s, length_m, predecessors
+        ``(len(sources), N)`` arrays; ``inf`` time where unreachable; predecessor
+        ``-9999`` at the source and unreachable nodes.
+    """
+    sources = np.asarray(sources, dtype=np.int64)
+    if len(sources) == 0:
+        n = network.n_nodes
+        return np.empty((0, n)), np.empty((0, n)), np.empty((0, n), dtype=np.int32)
+    graph = network.matrix("travel_time_s") / float(speed_factor)
+    time_s, pred = csgraph.dijkstra(
+        graph, directed=False, indices=sources, return_predecessors=True
+    )
+    length_m = _path_lengths(network, pred)
+    length_m[~np.isfinite(time_s)] = np.inf
+    return time_s, length_m, pred
+
+
+def travel_matrices(
+    network: RoadNetwork,
+    origins: SnappedPoints,
+    destinations: SnappedPoints,
+    *,
+    offroad_speed_kph: float,
+    same: np.ndarray | None = None,
+    include_offroad: bool = True,
+) -> TravelMatrices:
+    """Travel time and distance from every origin to every destination.
+
+    Parameters
+    ----------
+    network
+        The road graph the points were snapped onto.
+    origins, destinations
+        Snapped points.
+    offroad_speed_kph
+        Speed on the straight access legs between points and roads.
+    same
+        Optional boolean ``(n_from, n_to)`` marking pairs that are the same place
+        (e.g. a site located at a village); their travel is zero.
+    include_offroad
+        Add the off-road legs at both ends (``True`` for people walking or riding to a
+        station; ``False`` for vehicles, which stop at the roadside).
+
+    Returns
+    -------
+    TravelMatrices
+    """
+    unique_src, src_index = np.unique(origins.node, return_inverse=True)
+    time_s, length_m, _ = shortest_paths(network, unique_src)
+    road_time_s = time_s[src_index][:, destinations.node]
+    road_m = length_m[src_index][:, destinations.node]
+    if include_offroad:
+        leg_m = origins.offroad_m[:, None] + destinations.offroad_m[None, :]
+        total_m = road_m + leg_m
+        total_s = road_time_s + leg_m / (offroad_speed_kph / 3.6)
+    else:
+        total_m, total_s = road_m, road_time_s
+    if same is not None:
+        total_m = np.where(same, 0.0, total_m)
+        total_s = np.where(same, 0.0, total_s)
+    return TravelMatrices(time_min=total_s / 60.0, distance_km=total_m / 1000.0)
+
+
+def path_nodes(pred_row: np.ndarray, target: int) -> list[int]:
+    """Nodes of the tree path ending at ``target`` (source first)."""
+    nodes = [int(target)]
+    while pred_row[nodes[-1]] != _NO_PRED and pred_row[nodes[-1]] >= 0:
+        nodes.append(int(pred_row[nodes[-1]]))
+    return nodes[::-1]
+
+
+def to_networkx(network: RoadNetwork) -> nx.Graph:
+    """Export to a networkx graph.
+
+    Nodes carry ``x``, ``y``; edges carry ``length_m``, ``speed_kph``, ``travel_time_s``
+    and ``connector``.
+    """
+    graph = nx.Graph()
+    for i, (x, y) in enumerate(network.node_xy):
+        graph.add_node(i, x=float(x), y=float(y))
+    for u, v, length, speed, time_s, conn in zip(
+        network.edge_u,
+        network.edge_v,
+        network.length_m,
+        network.speed_kph,
+        network.travel_time_s,
+        network.connector,
+        strict=True,
+    ):
+        graph.add_edge(
+            int(u),
+            int(v),
+            length_m=float(length),
+            speed_kph=float(speed),
+            travel_time_s=float(time_s),
+            connector=bool(conn),
+        )
+    return graph

@@ -1,0 +1,159 @@
+"""Plan → files: ``plan.gpkg``, ``summary.json``, ``map.png``, ``config.yaml``.
+
+A run is written into a temporary folder beside the target and renamed into place only
+when every file is complete, so an interrupted or failed run never leaves a half-written
+result and never damages a previous one. ``force`` replaces a previous run only at that
+final step.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import yaml
+
+from rural_logistics.config import RegionConfig
+from rural_logistics.errors import OutputError
+from rural_logistics.maps import write_map_png
+from rural_logistics.plan import Plan
+
+PLAN_LAYERS = ("villages", "stations", "depots", "routes")
+_GEOMETRY_TYPES = {
+    "villages": "Point",
+    "stations": "Point",
+    "depots": "Point",
+    "routes": "LineString",
+}
+
+
+def check_output_dir(out: Path, *, force: bool) -> None:
+    """Fail early if ``out`` cannot receive a run.
+
+    Raises
+    ------
+    OutputError
+        If ``out`` is a file, or a non-empty folder and ``force`` is not set.
+    """
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise OutputError(f"{out}: folder exists and is not empty (use --force to replace it)")
+    parent = out.resolve().parent
+    if not parent.exists():
+        try:
+            parent.mkdir(parents=True)
+        except OSError as exc:
+            raise OutputError(f"{parent}: cannot create folder ({exc.strerror})") from None
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"{parent}: folder is not writable")
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def summary_json(summary: dict[str, Any]) -> str:
+    """``summary.json`` text: 2-space indented, UTF-8, no NaN (written as null)."""
+    return json.dumps(_json_ready(summary), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_geopackage(plan: Plan, path: Path) -> None:
+    """Write the plan layers (and townships if present) to one GeoPackage."""
+    for name in PLAN_LAYERS:
+        layer: gpd.GeoDataFrame = getattr(plan, name)
+        layer.to_file(
+            path,
+            layer=name,
+            driver="GPKG",
+            engine="pyogrio",
+            geometry_type=_GEOMETRY_TYPES[name],
+        )
+
+
+def write_run(
+    plan: Plan,
+    out: Path,
+    *,
+    config: RegionConfig | None = None,
+    force: bool = False,
+    map_png: bool = True,
+) -> list[Path]:
+    """Write a complete run folder atomically.
+
+    Parameters
+    ----------
+    plan
+        The plan to write.
+    out
+        Target folder.
+    config
+        The effective config (after command-line overrides), saved as ``config.yaml``
+        so the run can be reproduced.
+    force
+        Replace an existing non-empty ``out``.
+    map_png
+        Also draw ``map.png``.
+
+    Returns
+    -------
+    list of Path
+        The files written, at their final location.
+
+    Raises
+    ------
+    OutputError
+        If the target cannot be written.
+    """
+    out = Path(out)
+    check_output_dir(out, force=force)
+    parent = out.resolve().parent
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent))
+    try:
+        names = ["plan.gpkg", "summary.json"]
+        write_geopackage(plan, tmp / "plan.gpkg")
+        (tmp / "summary.json").write_text(summary_json(plan.summary), encoding="utf-8")
+        if config is not None:
+            dumped = config.model_dump(mode="json")
+            (tmp / "config.yaml").write_text(
+                yaml.safe_dump(dumped, sort_keys=False, allow_unicode=True), encoding="utf-8"
+            )
+            names.append("config.yaml")
+        if map_png:
+            write_map_png(plan, tmp / "map.png")
+            names.append("map.png")
+        _swap_into_place(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return [out / n for n in names]
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    """Rename ``tmp`` to ``out``; an existing ``out`` is moved aside first, then deleted."""
+    if not out.exists():
+        os.replace(tmp, out)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.resolve().parent))
+    old.rmdir()
+    os.replace(out, old)
+    try:
+        os.replace(tmp, out)
+    except BaseException:
+        os.replace(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,508 @@
+"""The order of the work: config → inputs → network → demand → placement → routing → plan.
+
+This is the only module that knows the sequence. It reports progress through a callback
+and never prints; the CLI decides how to show it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from rural_logistics import network as net
+from rural_logistics.config import RegionConfig
+from rural_logistics.demand import Demand, estimate_demand
+from rural_logistics.errors import InfeasibleError, InputDataError
+from rural_logistics.io import RegionData, check_extent, read_region
+from rural_logistics.metrics import summarize
+from rural_logistics.placement import PlacementResult, solve_p_median
+from rural_logistics.plan import Plan
+from rural_logistics.routing import RoutingProblem, RoutingResult, expand_fleet, solve_cvrp
+
+#: A progress reporter: called with a stage name, returns a context manager around it.
+Progress = Callable[[str], AbstractContextManager[None]]
+
+
+@contextlib.contextmanager
+def _silent(_: str) -> Iterator[None]:
+    yield
+
+
+@dataclass(frozen=True)
+class PreparedRegion:
+    """Everything the solvers need, before any optimisation.
+
+    Attributes
+    ----------
+    data
+        The input layers.
+    network
+        The road graph with every point snapped.
+    villages, sites, depot
+        Snap results (``depot`` holds the county distribution centre only).
+    site_ok
+        Candidate sites reachable from the depot.
+    demand
+        Parcels and produce per village for the scenario.
+    access
+        Village × site travel (people reaching a station, off-road legs included).
+    warnings
+        Problems that did not stop the run.
+    """
+
+    data: RegionData
+    network: net.RoadNetwork
+    villages: net.SnappedPoints
+    sites: net.SnappedPoints
+    depot: net.SnappedPoints
+    site_ok: np.ndarray
+    demand: Demand
+    access: net.TravelMatrices
+    warnings: tuple[str, ...]
+
+
+def _id_list(ids: np.ndarray, limit: int = 12) -> str:
+    names = [str(i) for i in ids]
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def prepare_region(config: RegionConfig, *, progress: Progress = _silent) -> PreparedRegion:
+    """Read inputs, build the road graph, snap points, estimate demand and access times.
+
+    Parameters
+    ----------
+    config
+        Validated region config.
+    progress
+        Stage reporter.
+
+    Returns
+    -------
+    PreparedRegion
+
+    Raises
+    ------
+    InputDataError
+        For unusable data, including villages cut off from the depot's road network.
+    """
+    warnings: list[str] = []
+    with progress("reading inputs"):
+        data = read_region(config)
+        warnings.extend(check_extent(data))
+    settings = config.network
+    with progress("building the road network"):
+        xy = {
+            "villages": shapely.get_coordinates(data.villages.geometry.to_numpy()),
+            "sites": shapely.get_coordinates(data.sites.geometry.to_numpy()),
+            "depots": shapely.get_coordinates(data.depots.geometry.to_numpy()),
+        }
+        try:
+            graph, snapped = net.build_road_network(
+                data.roads.geometry.to_numpy(),
+                data.roads["speed_kph"].to_numpy(dtype=float),
+                points=xy,
+            )
+        except ValueError as exc:
+            raise InputDataError(f"{config.data.roads}: {exc}") from None
+        if len(data.depots) > 1:
+            warnings.append(
+                f"{len(data.depots)} depots given; this version routes from the first, "
+                f"{data.depots['depot_id'].iloc[0]}"
+            )
+        depot_all = snapped["depots"]
+        depot = net.SnappedPoints(
+            node=depot_all.node[:1], offroad_m=depot_all.offroad_m[:1], xy=depot_all.xy[:1]
+        )
+        if depot.offroad_m[0] > settings.remote_warning_m:
+            warnings.append(
+                f"depot {data.depots['depot_id'].iloc[0]} is {depot.offroad_m[0]:.0f} m "
+                "from the nearest road"
+            )
+        if settings.disconnected == "connect":
+            graph, added = net.connect_components(
+                graph, main_node=int(depot.node[0]), speed_kph=settings.connector_speed_kph
+            )
+            if added:
+                warnings.append(
+                    f"{added} access link(s) at {settings.connector_speed_kph:g} km/h added to "
+                    "join road pieces not connected to the depot"
+                )
+        labels = graph.components()
+        main = labels[depot.node[0]]
+        vill = snapped["villages"]
+        cut = labels[vill.node] != main
+        if cut.any():
+            ids = data.villages["village_id"].to_numpy()[cut]
+            raise InputDataError(
+                f"{config.data.roads}: {int(cut.sum())} village(s) lie on roads not connected "
+                f"to depot {data.depots['depot_id'].iloc[0]}: {_id_list(ids)} "
+                "(fix the roads, or set network.disconnected: connect)"
+            )
+        site_ok = labels[snapped["sites"].node] == main
+        if not site_ok.all():
+            warnings.append(
+                f"{int((~site_ok).sum())} candidate site(s) not reachable from the depot are "
+                f"ignored: {_id_list(data.sites['site_id'].to_numpy()[~site_ok])}"
+            )
+        remote = vill.offroad_m > settings.remote_warning_m
+        if remote.any():
+            detail = [
+                f"{vid} ({d / 1000:.1f} km)"
+                for vid, d in zip(
+                    data.villages["village_id"].to_numpy()[remote],
+                    vill.offroad_m[remote],
+                    strict=True,
+                )
+            ]
+            warnings.append(
+                f"{int(remote.sum())} village(s) farther than {settings.remote_warning_m:g} m "
+                f"from any road (reached off-road at {settings.offroad_speed_kph:g} km/h): "
+                f"{_id_list(np.array(detail))}"
+            )
+    with progress("estimating demand"):
+        demand = estimate_demand(
+            data.villages["population"].to_numpy(dtype=float),
+            data.villages["produce_kg_per_day"].to_numpy(dtype=float),
+            settings=config.demand,
+            scenario=config.scenario,
+        )
+    with progress("computing travel matrices"):
+        same = (
+            data.sites["village_id"].to_numpy()[:, None]
+            == data.villages["village_id"].to_numpy()[None, :]
+        )
+        site_to_village = net.travel_matrices(
+            graph,
+            snapped["sites"],
+            vill,
+            offroad_speed_kph=settings.offroad_speed_kph,
+            same=same,
+        )
+        access = net.TravelMatrices(
+            time_min=site_to_village.time_min.T, distance_km=site_to_village.distance_km.T
+        )
+    return PreparedRegion(
+        data=data,
+        network=graph,
+        villages=vill,
+        sites=snapped["sites"],
+        depot=depot,
+        site_ok=site_ok,
+        demand=demand,
+        access=access,
+        warnings=tuple(warnings),
+    )
+
+
+def place_stations(
+    config: RegionConfig, prepared: PreparedRegion
+) -> PlacementResult:
+    """Choose stations with the configured placement model.
+
+    Returns
+    -------
+    PlacementResult
+        Site indices refer to ``prepared.data.sites``.
+    """
+    settings = config.placement
+    matrix = prepared.access.time_min if settings.objective == "time" else (
+        prepared.access.distance_km
+    )
+    cost = np.where(prepared.site_ok[None, :], matrix, np.inf)
+    weights = (
+        prepared.data.villages["population"].to_numpy(dtype=float)
+        if settings.weight == "population"
+        else prepared.demand.parcels_per_day
+    )
+    n_ok = int(prepared.site_ok.sum())
+    if settings.stations > n_ok:
+        raise InfeasibleError(
+            f"placement.stations = {settings.stations} is more than the {n_ok} usable "
+            "candidate sites"
+        )
+    locked = None
+    if settings.keep_existing:
+        locked = np.flatnonzero(
+            prepared.data.sites["existing"].to_numpy(dtype=bool) & prepared.site_ok
+        )
+        if len(locked) > settings.stations:
+            raise InfeasibleError(
+                f"placement.keep_existing keeps {len(locked)} existing stations open, more "
+                f"than placement.stations = {settings.stations}"
+            )
+    return solve_p_median(
+        cost,
+        weights,
+        p=settings.stations,
+        locked=locked,
+        time_limit_s=config.solver.time_limit_s,
+    )
+
+
+def route_vehicles(
+    config: RegionConfig,
+    prepared: PreparedRegion,
+    placement: PlacementResult,
+) -> tuple[RoutingResult, np.ndarray]:
+    """Route the fleet from the depot to the open stations.
+
+    Returns
+    -------
+    RoutingResult
+        Node ``k`` (k ≥ 1) is open station ``k-1``.
+    numpy.ndarray
+        Parcels per open station.
+    """
+    open_sites = placement.open_sites
+    loads = np.zeros(len(open_sites))
+    produce = np.zeros(len(open_sites))
+    position = {int(s): k for k, s in enumerate(open_sites)}
+    for v, s in enumerate(placement.assignment):
+        loads[position[int(s)]] += prepared.demand.parcels_per_day[v]
+        produce[position[int(s)]] += prepared.demand.produce_kg_per_day[v]
+    stops = net.SnappedPoints(
+        node=np.concatenate([prepared.depot.node, prepared.sites.node[open_sites]]),
+        offroad_m=np.zeros(len(open_sites) + 1),
+        xy=np.vstack([prepared.depot.xy, prepared.sites.xy[open_sites]]),
+    )
+    travel = net.travel_matrices(
+        prepared.network,
+        stops,
+        stops,
+        offroad_speed_kph=config.network.offroad_speed_kph,
+        include_offroad=False,
+    )
+    problem = RoutingProblem(
+        distance_km=travel.distance_km,
+        time_min=travel.time_min,
+        parcels_per_day=np.concatenate([[0.0], loads]),
+        vehicles=expand_fleet(config.fleet.vehicles),
+        unserved_penalty_per_parcel=config.routing.unserved_penalty_per_parcel,
+        produce_kg_per_day=np.concatenate([[0.0], produce]),
+    )
+    result = solve_cvrp(
+        problem, time_limit_s=config.solver.time_limit_s, seed=config.solver.seed
+    )
+    return result, loads
+
+
+def _route_lines(
+    prepared: PreparedRegion, open_sites: np.ndarray, routing: RoutingResult
+) -> list[shapely.LineString]:
+    """Road geometry of each route, depot → stops → depot."""
+    nodes = np.concatenate([prepared.depot.node, prepared.sites.node[open_sites]])
+    used = sorted({0} | {s for r in routing.routes for s in r.stops})
+    if not routing.routes:
+        return []
+    _, _, pred = net.shortest_paths(prepared.network, nodes[used])
+    row_of = {stop: k for k, stop in enumerate(used)}
+    xy = prepared.network.node_xy
+    lines = []
+    for route in routing.routes:
+        path = [0, *route.stops, 0]
+        coords: list[np.ndarray] = []
+        for a, b in itertools.pairwise(path):
+            leg = net.path_nodes(pred[row_of[a]], int(nodes[b]))
+            coords.append(xy[leg] if not coords else xy[leg[1:]])
+        line = np.vstack(coords)
+        if len(line) < 2:
+            line = np.vstack([line, line])
+        lines.append(shapely.LineString(line))
+    return lines
+
+
+def build_plan(
+    config: RegionConfig,
+    prepared: PreparedRegion,
+    placement: PlacementResult,
+    routing: RoutingResult,
+    loads: np.ndarray,
+    *,
+    solve_seconds: float,
+) -> Plan:
+    """Assemble the plan layers and summary from solver results."""
+    data = prepared.data
+    crs = data.crs
+    sites = data.sites
+    open_sites = placement.open_sites
+    station_ids = sites["site_id"].to_numpy()[open_sites]
+    station_of_site = dict(zip(open_sites.tolist(), station_ids.tolist(), strict=True))
+    n_v = len(data.villages)
+    rows = np.arange(n_v)
+    assigned_site = placement.assignment
+    access_km = prepared.access.distance_km[rows, assigned_site]
+    access_min = prepared.access.time_min[rows, assigned_site]
+    delivered = np.zeros(len(open_sites))
+    for route in routing.routes:
+        for stop, amount in zip(route.stops, route.loads, strict=True):
+            delivered[stop - 1] += amount
+    unserved_stations = {stop - 1 for stop, _ in routing.unserved}
+    position = {int(s): k for k, s in enumerate(open_sites)}
+    village_station = [station_of_site[int(s)] for s in assigned_site]
+    unserved_villages = [
+        str(vid)
+        for vid, s in zip(data.villages["village_id"], assigned_site, strict=True)
+        if position[int(s)] in unserved_stations
+    ]
+    villages = gpd.GeoDataFrame(
+        {
+            "village_id": data.villages["village_id"].to_numpy(),
+            "name": data.villages["name"].to_numpy(),
+            "township": data.villages["township"].to_numpy(),
+            "population": data.villages["population"].to_numpy(),
+            "parcels_per_day": np.round(prepared.demand.parcels_per_day, 2),
+            "produce_kg_per_day": np.round(prepared.demand.produce_kg_per_day, 1),
+            "station_id": village_station,
+            "access_km": np.round(access_km, 3),
+            "access_min": np.round(access_min, 2),
+            "within_radius": access_km <= config.placement.radius_km,
+            "road_distance_m": np.round(prepared.villages.offroad_m, 1),
+        },
+        geometry=data.villages.geometry.to_numpy(),
+        crs=crs,
+    )
+    counts = np.bincount([position[int(s)] for s in assigned_site], minlength=len(open_sites))
+    pop = np.bincount(
+        [position[int(s)] for s in assigned_site],
+        weights=data.villages["population"].to_numpy(dtype=float),
+        minlength=len(open_sites),
+    )
+    produce = np.bincount(
+        [position[int(s)] for s in assigned_site],
+        weights=prepared.demand.produce_kg_per_day,
+        minlength=len(open_sites),
+    )
+    visits = np.zeros(len(open_sites), dtype=int)
+    for route in routing.routes:
+        for stop in route.stops:
+            visits[stop - 1] += 1
+    stations = gpd.GeoDataFrame(
+        {
+            "station_id": station_ids,
+            "site_id": station_ids,
+            "name": sites["name"].to_numpy()[open_sites],
+            "township": sites["township"].to_numpy()[open_sites],
+            "existing": sites["existing"].to_numpy(dtype=bool)[open_sites],
+            "villages": counts,
+            "population": pop.round().astype(int),
+            "parcels_per_day": np.round(loads, 2),
+            "produce_kg_per_day": np.round(produce, 1),
+            "visits": visits,
+            "delivered_parcels_per_day": delivered.astype(int),
+        },
+        geometry=sites.geometry.to_numpy()[open_sites],
+        crs=crs,
+    )
+    vehicles = expand_fleet(config.fleet.vehicles)
+    type_seq: dict[str, int] = {}
+    vehicle_ids = []
+    for v in vehicles:
+        type_seq[v.type_name] = type_seq.get(v.type_name, 0) + 1
+        vehicle_ids.append(f"{v.type_name}-{type_seq[v.type_name]}")
+    lines = _route_lines(prepared, open_sites, routing)
+    routes = gpd.GeoDataFrame(
+        {
+            "route_id": [f"R{k + 1}" for k in range(len(routing.routes))],
+            "vehicle_id": [vehicle_ids[r.vehicle] for r in routing.routes],
+            "vehicle_type": [vehicles[r.vehicle].type_name for r in routing.routes],
+            "stops": [">".join(str(station_ids[s - 1]) for s in r.stops) for r in routing.routes],
+            "n_stops": [len(r.stops) for r in routing.routes],
+            "load_parcels": [r.load for r in routing.routes],
+            "route_km": [round(r.distance_km, 3) for r in routing.routes],
+            "route_min": [round(r.duration_min, 2) for r in routing.routes],
+            "cost": [round(r.cost, 2) for r in routing.routes],
+        },
+        geometry=gpd.GeoSeries(lines, crs=crs) if lines else gpd.GeoSeries([], crs=crs),
+        crs=crs,
+    )
+    depots = data.depots.iloc[:1].reset_index(drop=True)
+    warnings = list(prepared.warnings) + list(routing.notes)
+    if routing.unserved:
+        detail = [f"{station_ids[s - 1]} ({p} parcels)" for s, p in routing.unserved]
+        warnings.append(
+            f"{len(routing.unserved)} station(s) not fully served by the fleet: "
+            f"{_id_list(np.array(detail))} (add vehicles or raise capacity)"
+        )
+    summary = summarize(
+        region=config.region.name,
+        scenario=config.scenario,
+        villages=pd.DataFrame(villages.drop(columns="geometry")),
+        stations=pd.DataFrame(stations.drop(columns="geometry")),
+        routes=pd.DataFrame(routes.drop(columns="geometry")),
+        radius_km=config.placement.radius_km,
+        unserved_village_ids=unserved_villages,
+    )
+    summary.update(
+        {
+            "status": "ok" if not routing.unserved else "partial",
+            "crs": crs,
+            "seed": config.solver.seed,
+            "time_limit_s": config.solver.time_limit_s,
+            "placement": {
+                "method": config.placement.method,
+                "objective": config.placement.objective,
+                "weight": config.placement.weight,
+                "status": placement.status,
+                "objective_value": round(placement.objective, 4),
+                "bound": round(placement.bound, 4),
+                "gap": round(placement.gap, 6),
+            },
+            "routing": {"status": routing.status, "notes": list(routing.notes)},
+            "warnings": warnings,
+            "solve_seconds": round(solve_seconds, 2),
+        }
+    )
+    return Plan(
+        region=config.region.name,
+        scenario=config.scenario,
+        crs=crs,
+        villages=villages,
+        stations=stations,
+        depots=depots,
+        routes=routes,
+        townships=data.townships,
+        summary=summary,
+        warnings=tuple(warnings),
+        radius_km=config.placement.radius_km,
+    )
+
+
+def plan_region(config: RegionConfig, *, progress: Progress = _silent) -> Plan:
+    """Run the whole pipeline for one region and scenario.
+
+    Parameters
+    ----------
+    config
+        Validated region config.
+    progress
+        Stage reporter (see :data:`Progress`).
+
+    Returns
+    -------
+    Plan
+    """
+    start = time.perf_counter()
+    prepared = prepare_region(config, progress=progress)
+    with progress(f"placing {config.placement.stations} stations (p-median)"):
+        placement = place_stations(config, prepared)
+    with progress(f"routing vehicles (up to {config.solver.time_limit_s:g} s)"):
+        routing, loads = route_vehicles(config, prepared, placement)
+    with progress("assembling the plan"):
+        return build_plan(
+            config,
+            prepared,
+            placement,
+            routing,
+            loads,
+            solve_seconds=time.perf_counter() - start,
+        )
