@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import sys
 import threading
 import time
@@ -132,7 +133,41 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "--force", action="store_true", help="write into --out even if it is not empty"
     )
+    _add_benchmark_parsers(sub)
     return parser
+
+
+def _add_benchmark_parsers(sub: argparse._SubParsersAction) -> None:
+    from rural_logistics.benchmarks import BENCHMARKS
+    from rural_logistics.benchmarks.common import DEFAULT_DATA_ROOT
+
+    if not BENCHMARKS:
+        return
+    bench = sub.add_parser(
+        "benchmark",
+        help="measure the solvers on public benchmark instances",
+        description="Solve public benchmark instances and compare with their published "
+        "optimal or best-known values. Prints a table and a summary; --out writes CSV.",
+    )
+    kinds = bench.add_subparsers(dest="benchmark", metavar="NAME", required=True)
+    for name, module_path in BENCHMARKS.items():
+        module = importlib.import_module(module_path)
+        doc = (module.__doc__ or name).strip().splitlines()[0]
+        parser = kinds.add_parser(name, help=doc, description=doc)
+        parser.add_argument(
+            "--data",
+            type=Path,
+            default=DEFAULT_DATA_ROOT / name,
+            help=f"instance folder (default {DEFAULT_DATA_ROOT / name})",
+        )
+        parser.add_argument(
+            "--instances", metavar="A,B,…", help="comma-separated instance names (default all)"
+        )
+        parser.add_argument(
+            "--time-limit", type=float, default=60.0, metavar="S", help="seconds per instance"
+        )
+        parser.add_argument("--out", type=Path, help="write the rows to this CSV file")
+        module.add_arguments(parser)
 
 
 def _load(args: argparse.Namespace) -> object:
@@ -222,7 +257,32 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"solve": _cmd_solve, "validate": _cmd_validate, "generate": _cmd_generate}
+def _cmd_benchmark(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from rural_logistics.benchmarks import BENCHMARKS
+    from rural_logistics.benchmarks.common import format_table, format_value, write_csv
+
+    module = importlib.import_module(BENCHMARKS[args.benchmark])
+
+    def on_row(row: dict[str, object]) -> None:
+        err.write("  " + ", ".join(f"{k}={format_value(v)}" for k, v in row.items()) + "\n")
+        err.flush()
+
+    table = module.run(args, on_row=on_row)
+    out.write(format_table(table) + "\n")
+    for line in table.summary:
+        out.write(line + "\n")
+    if args.out is not None:
+        write_csv(table, args.out)
+        out.write(f"wrote {args.out}\n")
+    return EXIT_OK
+
+
+_COMMANDS = {
+    "solve": _cmd_solve,
+    "validate": _cmd_validate,
+    "generate": _cmd_generate,
+    "benchmark": _cmd_benchmark,
+}
 
 
 def main(

@@ -1,0 +1,19 @@
+"""Benchmarks against published optima: ``rural-logistics benchmark NAME …``.
+
+Each benchmark is a module in this package exposing
+
+``add_arguments(parser: argparse.ArgumentParser) -> None``
+    its own options (the common ones — ``--data``, ``--instances``, ``--time-limit``,
+    ``--out`` — are added by the CLI), and
+
+``run(args: argparse.Namespace, *, on_row: Callable[[dict], None]) -> BenchmarkTable``
+    solve the instances, call ``on_row`` after each one (the CLI prints it), and return
+    the table. Benchmarks never print.
+
+Register a module by adding its name to :data:`BENCHMARKS`.
+"""
+
+from __future__ import annotations
+
+#: Benchmark name → module path, in the order ``--help`` lists them.
+BENCHMARKS: dict[str, str] = {}
