@@ -1,0 +1,648 @@
+"""Static maps of a plan: villages by access time, stations, depots and van routes.
+
+Everything here uses matplotlib's object-oriented API (:class:`~matplotlib.figure.Figure`
+with an Agg canvas), so importing this module never selects a backend or touches pyplot's
+global state. :func:`draw_plan` draws one panel on any :class:`~matplotlib.axes.Axes`, so
+several scenarios can be compared side by side; pass them one common extent from
+:func:`map_extent` and the same ``access_bands_min`` and ``station_size_max`` so that
+positions, colours and marker sizes mean the same thing in every panel. Band colours depend
+only on the band edges (:func:`access_band_colors`), never on the data.
+
+Coordinates are the plan's projected CRS, in metres.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from matplotlib import patheffects
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.colors import LinearSegmentedColormap, to_hex
+from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.lines import Line2D
+
+from rural_logistics.plan import Plan
+
+__all__ = [
+    "access_band_colors",
+    "access_band_index",
+    "access_band_labels",
+    "draw_plan",
+    "map_extent",
+    "write_map_png",
+]
+
+DEFAULT_ACCESS_BANDS_MIN: tuple[float, ...] = (0, 10, 20, 30, 45, 60)
+
+# Sequential green → yellow → red; a saturated yellow so mid bands stay visible on white.
+_ACCESS_CMAP = LinearSegmentedColormap.from_list(
+    "rural_access", ["#1a9850", "#91cf60", "#f0c419", "#f46d43", "#b2182b"]
+)
+# Qualitative route palette (Okabe–Ito-like, without the blue used for stations).
+_ROUTE_COLORS: tuple[str, ...] = (
+    "#e69f00",  # orange
+    "#56b4e9",  # sky blue
+    "#009e73",  # bluish green
+    "#cc79a7",  # reddish purple
+    "#d55e00",  # vermillion
+    "#7b6fd0",  # violet
+    "#8c6d31",  # brown
+    "#17becf",  # cyan
+    "#999999",  # grey
+    "#bcbd22",  # olive
+)
+_STATION_COLOR = "#1f3f8f"
+_DEPOT_COLOR = "#6a1b9a"
+_UNASSIGNED_COLOR = "#111111"
+_NO_ACCESS_COLOR = "#bdbdbd"
+_TOWNSHIP_COLOR = "#9e9e9e"
+
+_VILLAGE_AREA = 28.0  # marker area, pt²
+_STATION_MAX_AREA = 380.0  # marker area of the largest station, pt²
+_STATION_MIN_AREA = 16.0
+_DEPOT_AREA = 520.0
+_MAX_ROUTES_IN_LEGEND = 10
+_FIG_WIDTH_IN = 11.0
+_SUBTITLE_WIDTH = 100
+_FIG_MIN_HEIGHT_IN = 7.0
+_FIG_MAX_HEIGHT_IN = 10.0
+
+
+# --------------------------------------------------------------------------- bands
+
+
+def _check_bands(access_bands_min: Sequence[float] | np.ndarray) -> np.ndarray:
+    edges = np.asarray(list(access_bands_min), dtype=float)
+    if edges.ndim != 1 or edges.size == 0:
+        raise ValueError("access_bands_min: need at least one band edge")
+    if not np.all(np.isfinite(edges)):
+        raise ValueError("access_bands_min: band edges must be finite")
+    if np.any(np.diff(edges) <= 0):
+        raise ValueError("access_bands_min: band edges must be strictly increasing")
+    return edges
+
+
+def access_band_colors(
+    access_bands_min: Sequence[float] | np.ndarray = DEFAULT_ACCESS_BANDS_MIN,
+) -> list[str]:
+    """Colours of the access-time bands, green (short) to red (long).
+
+    Parameters
+    ----------
+    access_bands_min
+        Increasing band edges in minutes. Band ``i`` is ``[edges[i], edges[i + 1])``; the
+        last band, ``≥ edges[-1]``, is open-ended, so there are ``len(edges)`` bands.
+
+    Returns
+    -------
+    list of str
+        One hex colour per band. The colours depend only on the number of bands, never on
+        the data, so panels drawn with the same edges share one colour scale.
+    """
+    edges = _check_bands(access_bands_min)
+    positions = np.linspace(0.0, 1.0, edges.size) if edges.size > 1 else np.array([0.0])
+    return [to_hex(_ACCESS_CMAP(float(p))) for p in positions]
+
+
+def access_band_index(
+    values: Sequence[float] | np.ndarray | pd.Series,
+    access_bands_min: Sequence[float] | np.ndarray = DEFAULT_ACCESS_BANDS_MIN,
+) -> np.ndarray:
+    """Band number of each access time.
+
+    Parameters
+    ----------
+    values
+        Access times in minutes.
+    access_bands_min
+        Increasing band edges in minutes (see :func:`access_band_colors`).
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Band index per value: values below the first edge fall into band 0, values at or
+        above the last edge into the last band, and missing (NaN) values get ``-1``.
+    """
+    edges = _check_bands(access_bands_min)
+    v = np.asarray(pd.to_numeric(pd.Series(np.asarray(values, dtype=object).ravel()),
+                                 errors="coerce"), dtype=float)
+    idx = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, edges.size - 1)
+    return np.where(np.isnan(v), -1, idx).astype(int)
+
+
+def access_band_labels(
+    access_bands_min: Sequence[float] | np.ndarray = DEFAULT_ACCESS_BANDS_MIN,
+) -> list[str]:
+    """Legend labels of the access-time bands, e.g. ``"10–20 min"`` and ``"≥ 60 min"``.
+
+    Parameters
+    ----------
+    access_bands_min
+        Increasing band edges in minutes (see :func:`access_band_colors`).
+
+    Returns
+    -------
+    list of str
+        One label per band.
+    """
+    edges = _check_bands(access_bands_min)
+    labels = [f"{a:g}–{b:g} min" for a, b in itertools.pairwise(edges)]
+    labels.append(f"≥ {edges[-1]:g} min")
+    return labels
+
+
+# --------------------------------------------------------------------------- extent
+
+
+def _present(layer: gpd.GeoDataFrame | None) -> gpd.GeoSeries:
+    """The non-missing, non-empty geometries of a layer (possibly none)."""
+    if layer is None or len(layer) == 0 or layer.geometry is None:
+        return gpd.GeoSeries([], dtype="geometry")
+    geoms = layer.geometry
+    return geoms[geoms.notna() & ~geoms.is_empty]
+
+
+def _plan_layers(plan: Plan) -> list[gpd.GeoDataFrame | None]:
+    return [plan.villages, plan.stations, plan.depots, plan.routes, plan.townships]
+
+
+def map_extent(*plans: Plan, pad_frac: float = 0.03) -> tuple[float, float, float, float]:
+    """Common map extent of all layers of one or more plans.
+
+    Parameters
+    ----------
+    *plans
+        The plans to cover (villages, stations, depots, routes and townships).
+    pad_frac
+        Margin on each side as a share of the extent's width (x) or height (y). A
+        degenerate dimension (all features on one line) borrows the other's span; a
+        single point gets a 1 km span.
+
+    Returns
+    -------
+    tuple of float
+        ``(xmin, xmax, ymin, ymax)`` in the plans' CRS, ready for
+        ``ax.set_xlim(xmin, xmax)`` / ``ax.set_ylim(ymin, ymax)``.
+
+    Raises
+    ------
+    ValueError
+        If no plan is given or the plans have no geometry at all.
+    """
+    if not plans:
+        raise ValueError("map_extent: need at least one plan")
+    if pad_frac < 0:
+        raise ValueError("map_extent: pad_frac must not be negative")
+    bounds = [
+        _present(layer).total_bounds
+        for plan in plans
+        for layer in _plan_layers(plan)
+        if len(_present(layer))
+    ]
+    if not bounds:
+        raise ValueError("map_extent: the plans have no geometry")
+    b = np.vstack(bounds)
+    xmin, ymin = float(b[:, 0].min()), float(b[:, 1].min())
+    xmax, ymax = float(b[:, 2].max()), float(b[:, 3].max())
+    width, height = xmax - xmin, ymax - ymin
+    if width <= 0 and height <= 0:
+        width = height = 1000.0
+        xmin, xmax = xmin - 500.0, xmax + 500.0
+        ymin, ymax = ymin - 500.0, ymax + 500.0
+    elif width <= 0:
+        xmin, xmax, width = xmin - height / 2, xmax + height / 2, height
+    elif height <= 0:
+        ymin, ymax, height = ymin - width / 2, ymax + width / 2, width
+    return (
+        xmin - pad_frac * width,
+        xmax + pad_frac * width,
+        ymin - pad_frac * height,
+        ymax + pad_frac * height,
+    )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _line_parts(geoms: Iterable[Any]) -> list[np.ndarray]:
+    """Coordinate arrays of every line part of (multi)line or polygon-boundary geometries."""
+    parts: list[np.ndarray] = []
+    for geom in geoms:
+        if geom is None or geom.is_empty:
+            continue
+        if geom.geom_type in ("Polygon", "MultiPolygon"):
+            geom = geom.boundary
+        for part in shapely.get_parts(geom):
+            if part.geom_type in ("LineString", "LinearRing"):
+                coords = shapely.get_coordinates(part)
+                if len(coords) >= 2:
+                    parts.append(coords)
+            elif part.geom_type in ("MultiLineString", "GeometryCollection"):
+                parts.extend(_line_parts(shapely.get_parts(part)))
+    return parts
+
+
+def _xy(geoms: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
+    """x and y of point geometries (representative point for anything else)."""
+    if len(geoms) == 0:
+        return np.empty(0), np.empty(0)
+    pts = [g if g.geom_type == "Point" else g.representative_point() for g in geoms]
+    coords = shapely.get_coordinates(np.asarray(pts, dtype=object))
+    return coords[:, 0], coords[:, 1]
+
+
+def _nice_floor(value: float) -> float:
+    """Largest number of the form {1, 2, 5} × 10^k not above ``value`` (> 0)."""
+    if not value > 0 or not math.isfinite(value):
+        return 0.0
+    exp = math.floor(math.log10(value))
+    for m in (5.0, 2.0, 1.0):
+        candidate = m * 10.0**exp
+        if candidate <= value * (1 + 1e-9):
+            return candidate
+    return 10.0 ** (exp - 1) * 5.0
+
+
+def _format_length(metres: float) -> str:
+    return f"{metres / 1000:g} km" if metres >= 1000 else f"{metres:g} m"
+
+
+def _station_areas(parcels: np.ndarray, size_max: float) -> np.ndarray:
+    """Marker areas (pt²) proportional to parcels, i.e. side length ∝ √parcels."""
+    p = np.nan_to_num(np.asarray(parcels, dtype=float), nan=0.0).clip(min=0.0)
+    if size_max <= 0:
+        return np.full(p.shape, _STATION_MAX_AREA / 2)
+    return np.maximum(_STATION_MAX_AREA * p / size_max, _STATION_MIN_AREA)
+
+
+def _size_reference_values(size_max: float) -> list[float]:
+    """Two or three round parcel counts for the station size legend."""
+    top = _nice_floor(size_max)
+    if top <= 0:
+        return []
+    values = [top, _nice_floor(top / 2), _nice_floor(top / 5)]
+    out: list[float] = []
+    for v in values:
+        if v > 0 and v not in out and _STATION_MAX_AREA * v / size_max >= _STATION_MIN_AREA:
+            out.append(v)
+    return out
+
+
+def _missing_station(villages: gpd.GeoDataFrame) -> np.ndarray:
+    if "station_id" not in villages.columns:
+        return np.zeros(len(villages), dtype=bool)
+    sid = villages["station_id"]
+    return np.asarray(sid.isna() | (sid.astype(str).str.strip() == ""), dtype=bool)
+
+
+_HALO = [patheffects.withStroke(linewidth=2.5, foreground="white", alpha=0.85)]
+
+
+def _draw_scale_bar(ax: Axes, extent: tuple[float, float, float, float]) -> None:
+    """A two-segment black/white scale bar ≈ 1/5 of the map width, lower left."""
+    xmin, xmax, ymin, ymax = extent
+    width, height = xmax - xmin, ymax - ymin
+    length = _nice_floor(width / 5)
+    if length <= 0:
+        return
+    x0 = xmin + 0.04 * width
+    y0 = ymin + 0.05 * height
+    half = length / 2
+    common: dict[str, Any] = {"solid_capstyle": "butt", "zorder": 20, "clip_on": False}
+    ax.plot([x0, x0 + length], [y0, y0], color="black", linewidth=6.5, **common)
+    ax.plot([x0, x0 + half], [y0, y0], color="black", linewidth=4.5, **common)
+    ax.plot([x0 + half, x0 + length], [y0, y0], color="white", linewidth=4.5, **common)
+    text_kw: dict[str, Any] = {
+        "ha": "center", "va": "bottom", "fontsize": 8, "zorder": 21,
+        "path_effects": _HALO,
+    }
+    scale = 1000.0 if length >= 1000 else 1.0
+    for x, label in ((x0, "0"), (x0 + half, f"{half / scale:g}"),
+                     (x0 + length, _format_length(length))):
+        ax.annotate(label, (x, y0), xytext=(0, 5), textcoords="offset points", **text_kw)
+
+
+def _draw_north_arrow(ax: Axes) -> None:
+    """A small north arrow in the upper-right corner (grid north of the projected CRS)."""
+    ax.annotate(
+        "",
+        xy=(0.965, 0.975),
+        xytext=(0.965, 0.905),
+        xycoords="axes fraction",
+        arrowprops={"facecolor": "black", "edgecolor": "white", "linewidth": 0.6,
+                    "width": 3.0, "headwidth": 10.0, "headlength": 11.0},
+        zorder=20,
+    )
+    ax.text(0.965, 0.895, "N", transform=ax.transAxes, ha="center", va="top",
+            fontsize=10, fontweight="bold", zorder=20, path_effects=_HALO)
+
+
+def _header(label: str) -> tuple[Line2D, str]:
+    return Line2D([], [], linestyle="none", marker="none"), label
+
+
+# --------------------------------------------------------------------------- drawing
+
+
+def draw_plan(
+    ax: Axes,
+    plan: Plan,
+    *,
+    extent: tuple[float, float, float, float] | None = None,
+    access_bands_min: Sequence[float] = DEFAULT_ACCESS_BANDS_MIN,
+    legend: bool = True,
+    title: str | None = None,
+    station_size_max: float | None = None,
+) -> None:
+    """Draw one map panel of a plan.
+
+    Townships (thin grey outlines, names at representative points), routes (one colour
+    each, following the roads), villages (dots coloured by access-time band; unassigned
+    villages as black ×), stations (blue squares, area ∝ parcels per day), depots (stars),
+    a legend outside the right edge of the axes, a km scale bar and a north arrow.
+
+    Parameters
+    ----------
+    ax
+        The axes to draw on; its ticks are hidden and its aspect set equal.
+    plan
+        The plan to draw.
+    extent
+        ``(xmin, xmax, ymin, ymax)`` in the plan's CRS; default :func:`map_extent` of the
+        plan. Pass a common extent to compare panels.
+    access_bands_min
+        Increasing band edges in minutes; the last band is open-ended.
+    legend
+        Draw the legend (outside the axes, to the right). In a row of panels, draw it on
+        the right-most panel only.
+    title
+        Axes title.
+    station_size_max
+        Parcels per day drawn with the largest station marker; default the plan's busiest
+        station. Pass one value for all panels of a comparison.
+    """
+    edges = _check_bands(access_bands_min)
+    colors = access_band_colors(edges)
+    if extent is None:
+        try:
+            extent = map_extent(plan)
+        except ValueError:
+            extent = (0.0, 1000.0, 0.0, 1000.0)
+            ax.text(0.5, 0.5, "nothing to draw", transform=ax.transAxes, ha="center",
+                    va="center", color="grey")
+    xmin, xmax, ymin, ymax = (float(v) for v in extent)
+    if not (xmax > xmin and ymax > ymin):
+        raise ValueError(f"draw_plan: invalid extent {extent!r}")
+
+    # Townships: thin grey outlines and names.
+    townships = plan.townships
+    if townships is not None and len(_present(townships)):
+        geoms = _present(townships)
+        ax.add_collection(LineCollection(
+            _line_parts(geoms), colors=_TOWNSHIP_COLOR, linewidths=0.7, zorder=1,
+        ))
+        if "name" in townships.columns:
+            names = townships.loc[geoms.index, "name"]
+            for geom, name in zip(geoms, names, strict=True):
+                if name is None or (isinstance(name, float) and math.isnan(name)):
+                    continue
+                pt = geom.representative_point()
+                ax.text(pt.x, pt.y, str(name), ha="center", va="center", fontsize=9,
+                        fontstyle="italic", color="#616161", zorder=3, clip_on=True,
+                        path_effects=_HALO)
+
+    # Routes: one colour each, wider first so shared roads show stacked colours.
+    routes = plan.routes
+    route_geoms = _present(routes)
+    n_routes = len(route_geoms)
+    route_handles: list[tuple[Line2D, str]] = []
+    for k, (idx, geom) in enumerate(route_geoms.items()):
+        color = _ROUTE_COLORS[k % len(_ROUTE_COLORS)]
+        lw = 4.2 - 2.6 * k / max(n_routes - 1, 1) if n_routes > 1 else 2.6
+        ax.add_collection(LineCollection(
+            _line_parts([geom]), colors=color, linewidths=lw, alpha=0.95, zorder=2,
+            capstyle="round", joinstyle="round",
+        ))
+        row = routes.loc[idx]
+        name = str(row["route_id"]) if "route_id" in routes.columns else f"route {k + 1}"
+        km = pd.to_numeric(pd.Series([row.get("route_km")]), errors="coerce").iloc[0]
+        label = f"{name} · {km:.1f} km" if pd.notna(km) else name
+        route_handles.append((Line2D([], [], color=color, linewidth=2.6), label))
+
+    # Villages: dots by access band; unassigned as ×.
+    villages = plan.villages
+    v_geoms = _present(villages)
+    unassigned = np.zeros(0, dtype=bool)
+    if len(v_geoms):
+        vx, vy = _xy(v_geoms)
+        unassigned = _missing_station(villages.loc[v_geoms.index])
+        access = (villages.loc[v_geoms.index, "access_min"]
+                  if "access_min" in villages.columns else pd.Series(np.nan, index=v_geoms.index))
+        band = access_band_index(access.to_numpy(), edges)
+        face = np.array([colors[b] if b >= 0 else _NO_ACCESS_COLOR for b in band], dtype=object)
+        ok = ~unassigned
+        if ok.any():
+            ax.scatter(vx[ok], vy[ok], s=_VILLAGE_AREA, c=list(face[ok]), edgecolors="#424242",
+                       linewidths=0.4, zorder=4)
+        if unassigned.any():
+            ax.scatter(vx[unassigned], vy[unassigned], s=_VILLAGE_AREA * 1.6, marker="x",
+                       c=_UNASSIGNED_COLOR, linewidths=1.4, zorder=4.5)
+        no_access = ok & (band < 0)
+    else:
+        no_access = np.zeros(0, dtype=bool)
+
+    # Stations: squares, area ∝ parcels per day.
+    stations = plan.stations
+    s_geoms = _present(stations)
+    if "parcels_per_day" in stations.columns and len(s_geoms):
+        parcels = pd.to_numeric(stations.loc[s_geoms.index, "parcels_per_day"],
+                                errors="coerce").to_numpy(dtype=float)
+    else:
+        parcels = np.full(len(s_geoms), np.nan)
+    if station_size_max is None:
+        finite = parcels[np.isfinite(parcels)]
+        size_max = float(finite.max()) if finite.size else 0.0
+    else:
+        size_max = float(station_size_max)
+    if len(s_geoms):
+        sx, sy = _xy(s_geoms)
+        areas = _station_areas(parcels, size_max)
+        order = np.argsort(-areas, kind="stable")  # big ones first, small ones on top
+        ax.scatter(sx[order], sy[order], s=areas[order], marker="s", c=_STATION_COLOR,
+                   edgecolors="white", linewidths=1.2, zorder=5)
+
+    # Depots: large stars.
+    d_geoms = _present(plan.depots)
+    if len(d_geoms):
+        dx, dy = _xy(d_geoms)
+        ax.scatter(dx, dy, s=_DEPOT_AREA, marker="*", c=_DEPOT_COLOR, edgecolors="white",
+                   linewidths=1.2, zorder=6)
+        if "name" in plan.depots.columns:
+            for x, y, name in zip(dx, dy, plan.depots.loc[d_geoms.index, "name"], strict=True):
+                if isinstance(name, str) and name:
+                    ax.annotate(name, (x, y), xytext=(9, -3), textcoords="offset points",
+                                ha="left", va="top", fontsize=8.5, fontweight="bold",
+                                color=_DEPOT_COLOR, zorder=7, annotation_clip=True,
+                                path_effects=_HALO)
+
+    # Frame, extent, scale bar, north arrow.
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_facecolor("#fbfbf8")
+    for spine in ax.spines.values():
+        spine.set_edgecolor("#757575")
+        spine.set_linewidth(0.8)
+    _draw_scale_bar(ax, (xmin, xmax, ymin, ymax))
+    _draw_north_arrow(ax)
+    if title:
+        ax.set_title(title, fontsize=11)
+
+    if not legend:
+        return
+    entries: list[tuple[Line2D, str]] = [_header("Village access time")]
+    for color, label in zip(colors, access_band_labels(edges), strict=True):
+        entries.append((Line2D([], [], linestyle="none", marker="o", markersize=6,
+                               markerfacecolor=color, markeredgecolor="#424242",
+                               markeredgewidth=0.4), label))
+    if no_access.any():
+        entries.append((Line2D([], [], linestyle="none", marker="o", markersize=6,
+                               markerfacecolor=_NO_ACCESS_COLOR, markeredgecolor="#424242",
+                               markeredgewidth=0.4), "no access time"))
+    entries.append((Line2D([], [], linestyle="none", marker="x", markersize=7,
+                           color=_UNASSIGNED_COLOR, markeredgewidth=1.4), "unassigned"))
+    entries.append(_header("Facilities"))
+    entries.append((Line2D([], [], linestyle="none", marker="*", markersize=16,
+                           markerfacecolor=_DEPOT_COLOR, markeredgecolor="white",
+                           markeredgewidth=1.0), "depot"))
+    ref_values = _size_reference_values(size_max)
+    if ref_values:
+        for v in ref_values:
+            area = float(_station_areas(np.array([v]), size_max)[0])
+            entries.append((Line2D([], [], linestyle="none", marker="s",
+                                   markersize=math.sqrt(area), markerfacecolor=_STATION_COLOR,
+                                   markeredgecolor="white", markeredgewidth=1.0),
+                            f"station, {v:g} parcels/day"))
+    else:
+        entries.append((Line2D([], [], linestyle="none", marker="s", markersize=9,
+                               markerfacecolor=_STATION_COLOR, markeredgecolor="white"),
+                        "station"))
+    if n_routes:
+        entries.append(_header(f"Van routes ({n_routes})"))
+        if n_routes <= _MAX_ROUTES_IN_LEGEND:
+            entries.extend(route_handles)
+        else:
+            entries.append((Line2D([], [], color=_ROUTE_COLORS[0], linewidth=2.6),
+                            "one colour per route"))
+    if townships is not None and len(_present(townships)):
+        entries.append((Line2D([], [], color=_TOWNSHIP_COLOR, linewidth=0.8),
+                        "township boundary"))
+    leg = ax.legend(
+        [h for h, _ in entries], [lab for _, lab in entries],
+        loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
+        fontsize=8.5, frameon=True, framealpha=0.9, edgecolor="#bdbdbd", labelspacing=0.7,
+        handlelength=2.0, borderpad=0.8,
+    )
+    headers = {lab for h, lab in entries if h.get_marker() in ("none", "None", None)
+               and h.get_linestyle() in ("none", "None", "")}
+    for text in leg.get_texts():
+        if text.get_text() in headers:
+            text.set_fontweight("bold")
+
+
+def _format_summary(summary: dict[str, Any], radius_km: float) -> str:
+    """One line of key figures; missing or non-numeric entries are skipped."""
+
+    def num(key: str) -> float | None:
+        value = summary.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        return float(value) if math.isfinite(value) else None
+
+    parts: list[str] = []
+    share = num("population_within_radius_share")
+    radius = num("radius_km") or radius_km
+    if share is not None:
+        parts.append(f"{share:.0%} of population within {radius:g} km of a station")
+    mean_km, mean_min = num("mean_access_km"), num("mean_access_min")
+    if mean_km is not None:
+        extra = f" ({mean_min:.0f} min)" if mean_min is not None else ""
+        parts.append(f"mean access {mean_km:.1f} km{extra}")
+    route_km = num("total_route_km")
+    if route_km is not None:
+        parts.append(f"{route_km:,.0f} km of routes per day")
+    parcels = num("parcels_per_day")
+    if parcels is not None:
+        parts.append(f"{parcels:,.0f} parcels/day")
+    unserved = summary.get("unserved_villages")
+    if isinstance(unserved, list | tuple) and unserved:
+        parts.append(f"{_plural(len(unserved), 'unserved village')}")
+    return _join_lines(parts, width=_SUBTITLE_WIDTH)
+
+
+def _join_lines(parts: list[str], *, width: int) -> str:
+    """Join parts with ``" · "``, breaking lines between parts, not inside them."""
+    lines: list[str] = []
+    for part in parts:
+        if lines and len(lines[-1]) + 3 + len(part) <= width:
+            lines[-1] += " · " + part
+        else:
+            lines.append(part)
+    return "\n".join(lines)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def write_map_png(plan: Plan, path: Path, *, dpi: int = 150, title: str | None = None) -> None:
+    """Draw a plan as a single-panel map and save it as PNG.
+
+    Parameters
+    ----------
+    plan
+        The plan to draw.
+    path
+        The PNG file to write (overwritten; its folder must exist).
+    dpi
+        Resolution. The figure is 11 inches wide and 7–10 inches high, fitted to the
+        map's aspect ratio so that little paper is left blank.
+    title
+        Main title; default ``"<region> — <scenario>: N stations, M routes"``. A subtitle
+        with key figures from ``plan.summary`` is added below it when available.
+    """
+    if title is None:
+        title = (f"{plan.region} — {plan.scenario}: {_plural(len(plan.stations), 'station')}, "
+                 f"{_plural(len(plan.routes), 'route')}")
+    try:
+        xmin, xmax, ymin, ymax = map_extent(plan)
+        aspect = (ymax - ymin) / (xmax - xmin)
+    except ValueError:
+        aspect = 1.0
+    # The map gets ~8.2 in of width beside the legend; fit the height to it (~9 in).
+    height = min(max(8.2 * aspect + 1.1, _FIG_MIN_HEIGHT_IN), _FIG_MAX_HEIGHT_IN)
+    fig = Figure(
+        figsize=(_FIG_WIDTH_IN, height),
+        layout=ConstrainedLayoutEngine(compress=True, w_pad=0.12, h_pad=0.12),
+    )
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    draw_plan(ax, plan)
+    fig.suptitle(title, fontsize=14, fontweight="bold")
+    subtitle = _format_summary(plan.summary or {}, plan.radius_km)
+    if subtitle:
+        ax.set_title(subtitle, fontsize=9.5, color="#424242")
+    fig.savefig(Path(path), dpi=dpi, format="png", facecolor="white")
