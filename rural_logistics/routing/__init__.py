@@ -1,0 +1,32 @@
+"""Open stations + fleet → vehicle routes.
+
+``model`` holds the problem and result types, ``evaluate`` the independent checker,
+``ortools_engine`` and ``pyvrp_engine`` the two engines (the only modules importing a
+solver), ``solve`` picks one and turns its answer into checked routes.
+"""
+
+from rural_logistics.routing.evaluate import Evaluation, evaluate
+from rural_logistics.routing.model import (
+    Route,
+    RoutingProblem,
+    RoutingResult,
+    VehicleSpec,
+    expand_fleet,
+    split_visits,
+)
+from rural_logistics.routing.solve import DEFAULT_ENGINE, ENGINES, solve_cvrp, solve_vrp
+
+__all__ = [
+    "DEFAULT_ENGINE",
+    "ENGINES",
+    "Evaluation",
+    "Route",
+    "RoutingProblem",
+    "RoutingResult",
+    "VehicleSpec",
+    "evaluate",
+    "expand_fleet",
+    "solve_cvrp",
+    "solve_vrp",
+    "split_visits",
+]

@@ -1,0 +1,569 @@
+"""Problem and result types of the routing engines, and what they share.
+
+Nodes: ``0 … n_depots-1`` are depots, the rest are stations. With one depot (the
+default) node 0 is the depot and nodes ``1 … n`` are the stations, as in v1.
+
+Units: kilometres, minutes (from midnight for time windows), parcels, kilograms,
+currency. The engines work in integers; :func:`build_visits` and :class:`Scaling`
+make that explicit (distances × ``distance_scale_per_km``, times ×
+``time_scale_per_min``) and say in a note when the rounding changes an arc by more
+than 0.1 %. Every reported figure is recomputed from the routes in floating point by
+:mod:`rural_logistics.routing.evaluate`, never taken from the solver's integers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+#: Relative change of an arc by integer rounding above which a note is added.
+ROUNDING_NOTE_REL = 1e-3
+
+
+@dataclass(frozen=True)
+class VehicleSpec:
+    """One vehicle (a fleet type expanded by its count).
+
+    Attributes
+    ----------
+    type_name
+        Fleet vehicle type.
+    capacity_parcels
+        Parcels per trip.
+    cost_per_km, fixed_cost_per_day
+        Running and fixed cost (currency units).
+    speed_factor
+        Multiplies road speeds (travel time divides by it).
+    max_route_duration_min
+        Shift length: first departure to last return, driving, service and waiting.
+    service_time_min
+        Time spent at each stop by this vehicle, minutes (added to the station's own).
+    capacity_kg
+        Payload in kilograms (parcel weight down plus produce up, simultaneously);
+        ``None`` = not limited.
+    depot
+        Node of the depot the vehicle starts from and returns to.
+    shift_start_min, shift_end_min
+        Earliest departure and latest return, minutes from midnight.
+    max_route_distance_km
+        Longest distance per day (all trips); ``None`` = not limited.
+    max_trips
+        Trips per shift (``> 1``: the vehicle may reload at its depot).
+    """
+
+    type_name: str
+    capacity_parcels: int
+    cost_per_km: float
+    fixed_cost_per_day: float
+    speed_factor: float
+    max_route_duration_min: float
+    service_time_min: float
+    capacity_kg: float | None = None
+    depot: int = 0
+    shift_start_min: float = 0.0
+    shift_end_min: float = math.inf
+    max_route_distance_km: float | None = None
+    max_trips: int = 1
+
+
+@dataclass(frozen=True)
+class RoutingProblem:
+    """Depots, stations and a fleet.
+
+    Attributes
+    ----------
+    distance_km, time_min
+        ``(N, N)`` road distance and travel time at speed factor 1.
+    parcels_per_day
+        ``(N,)`` parcels to deliver per node (depots 0).
+    vehicles
+        Every available vehicle.
+    unserved_penalty_per_parcel
+        Cost of leaving a parcel unserved (a station without parcels counts as one).
+    produce_kg_per_day
+        ``(N,)`` farm produce per node. Picked up (and counted against
+        ``capacity_kg``) when ``pickup_produce`` is true, else carried for reporting.
+    n_depots
+        Leading nodes that are depots.
+    parcel_kg
+        Mean weight of a parcel, counted against ``capacity_kg``.
+    pickup_produce
+        Collect each station's produce on the delivery route.
+    time_window_min
+        ``(N, 2)`` earliest and latest start of service per node, minutes from
+        midnight; ``None`` = always open. Depot rows are ignored (vehicle shifts apply).
+    service_time_min
+        ``(N,)`` service time per node, added to the vehicle's own; ``None`` = 0.
+    optional
+        Stations may be left unserved at the penalty (``False``: every station must be
+        served, as in the benchmarks; an engine that cannot reports no solution).
+    xy
+        ``(N, 2)`` coordinates, used only as a search hint.
+    distance_scale_per_km, time_scale_per_min
+        Integer units per km and per minute inside the engines (default metres and
+        seconds).
+    """
+
+    distance_km: np.ndarray
+    time_min: np.ndarray
+    parcels_per_day: np.ndarray
+    vehicles: tuple[VehicleSpec, ...]
+    unserved_penalty_per_parcel: float = 1000.0
+    produce_kg_per_day: np.ndarray | None = None
+    n_depots: int = 1
+    parcel_kg: float = 0.0
+    pickup_produce: bool = False
+    time_window_min: np.ndarray | None = None
+    service_time_min: np.ndarray | None = None
+    optional: bool = True
+    xy: np.ndarray | None = None
+    distance_scale_per_km: int = 1000
+    time_scale_per_min: int = 60
+
+    @property
+    def n_nodes(self) -> int:
+        """Depots plus stations."""
+        return int(np.asarray(self.distance_km).shape[0])
+
+    def uses_kg(self) -> bool:
+        """Whether the kilogram dimension can bind."""
+        if all(v.capacity_kg is None for v in self.vehicles):
+            return False
+        return self.parcel_kg > 0 or (
+            self.pickup_produce
+            and self.produce_kg_per_day is not None
+            and bool(np.any(np.asarray(self.produce_kg_per_day) > 0))
+        )
+
+
+@dataclass(frozen=True)
+class Route:
+    """One vehicle's day: one or more trips from its depot.
+
+    Attributes
+    ----------
+    vehicle
+        Index into :attr:`RoutingProblem.vehicles`.
+    stops
+        Station nodes in visiting order (all trips).
+    loads
+        Parcels delivered at each stop.
+    distance_km, duration_min, cost
+        Totals (cost includes the vehicle's fixed cost), recomputed from the stops.
+    trips
+        Stops per trip; ``()`` means one trip with :attr:`stops`.
+    pickups_kg
+        Produce collected at each stop (zeros unless produce is picked up).
+    depot
+        Depot node.
+    start_min
+        Departure time, minutes from midnight.
+    """
+
+    vehicle: int
+    stops: tuple[int, ...]
+    loads: tuple[int, ...]
+    distance_km: float
+    duration_min: float
+    cost: float
+    trips: tuple[tuple[int, ...], ...] = ()
+    pickups_kg: tuple[float, ...] = ()
+    depot: int = 0
+    start_min: float = 0.0
+
+    @property
+    def load(self) -> int:
+        """Parcels carried (all trips)."""
+        return int(sum(self.loads))
+
+    @property
+    def trip_stops(self) -> tuple[tuple[int, ...], ...]:
+        """Stops per trip."""
+        return self.trips if self.trips else (self.stops,)
+
+    @property
+    def path(self) -> tuple[int, ...]:
+        """Every node driven through: depot, trip, depot, next trip, …, depot."""
+        nodes = [self.depot]
+        for trip in self.trip_stops:
+            nodes.extend(trip)
+            nodes.append(self.depot)
+        return tuple(nodes)
+
+
+@dataclass(frozen=True)
+class RoutingResult:
+    """Routes, unserved visits and solver facts.
+
+    Attributes
+    ----------
+    routes
+        Used vehicles only.
+    unserved
+        ``(node, parcels)`` pairs that no route serves.
+    status
+        ``"solved"`` when every parcel is routed, ``"partial"`` when some are unserved,
+        ``"no_solution"`` when the engine found nothing.
+    solve_seconds
+        Wall time.
+    notes
+        Human-readable remarks (splits, rounding, unreachable stations).
+    engine
+        Engine that produced the routes.
+    unserved_penalty
+        Price of the unserved stations (currency units).
+    """
+
+    routes: tuple[Route, ...]
+    unserved: tuple[tuple[int, int], ...]
+    status: str
+    solve_seconds: float
+    notes: tuple[str, ...] = field(default=())
+    engine: str = ""
+    unserved_penalty: float = 0.0
+
+    def cost(self) -> float:
+        """Total route cost (fixed + distance), currency units, excluding penalties."""
+        return float(sum(r.cost for r in self.routes))
+
+    def distance_km(self) -> float:
+        """Total kilometres driven."""
+        return float(sum(r.distance_km for r in self.routes))
+
+    def is_feasible(self) -> bool:
+        """Whether every parcel is delivered."""
+        return not self.unserved and self.status != "no_solution"
+
+    def summary(self) -> str:
+        """One line for logs."""
+        return (
+            f"{len(self.routes)} routes, {self.distance_km():.1f} km, cost {self.cost():.2f}, "
+            f"{len(self.unserved)} unserved stations, penalty {self.unserved_penalty:.2f} "
+            f"({self.status}, {self.engine})"
+        )
+
+
+def expand_fleet(types: Sequence[Any], *, depot_of: dict[str, int] | None = None) -> tuple[
+    VehicleSpec, ...
+]:
+    """One :class:`VehicleSpec` per vehicle from fleet types with a ``count``.
+
+    Parameters
+    ----------
+    types
+        Objects with the fields of the config's ``fleet.vehicles`` entries
+        (``name, capacity_parcels, count, cost_per_km, …``; the optional ones —
+        ``capacity_kg, depot, shift_start_min, max_route_distance_km, max_trips`` —
+        may be missing).
+    depot_of
+        Depot id → depot node; a type's ``depot`` (id) is looked up here. ``None`` or
+        a type without a depot: node 0.
+    """
+    specs = []
+    for t in types:
+        depot_id = getattr(t, "depot", None)
+        depot = 0 if depot_id is None or depot_of is None else depot_of[str(depot_id)]
+        start = float(getattr(t, "shift_start_min", 0.0))
+        duration = float(t.max_route_duration_min)
+        end = getattr(t, "shift_end_min", None)
+        kg = getattr(t, "capacity_kg", None)
+        max_km = getattr(t, "max_route_distance_km", None)
+        spec = VehicleSpec(
+            type_name=str(t.name),
+            capacity_parcels=int(t.capacity_parcels),
+            cost_per_km=float(t.cost_per_km),
+            fixed_cost_per_day=float(t.fixed_cost_per_day),
+            speed_factor=float(t.speed_factor),
+            max_route_duration_min=duration,
+            service_time_min=float(t.service_time_min),
+            capacity_kg=None if kg is None else float(kg),
+            depot=depot,
+            shift_start_min=start,
+            shift_end_min=float(end) if end is not None else start + duration,
+            max_route_distance_km=None if max_km is None else float(max_km),
+            max_trips=int(getattr(t, "max_trips", 1)),
+        )
+        specs.extend([spec] * int(t.count))
+    return tuple(specs)
+
+
+def split_visits(parcels: np.ndarray, max_capacity: int) -> tuple[np.ndarray, np.ndarray]:
+    """Split each station's load into visits that fit the largest vehicle.
+
+    Parameters
+    ----------
+    parcels
+        ``(n+1,)`` integer loads, node 0 the depot.
+    max_capacity
+        Capacity of the largest vehicle.
+
+    Returns
+    -------
+    station, load
+        For each visit (visit 0 is the depot): its station node and parcels. A load
+        ``L > Q`` becomes ``floor(L/Q)`` full loads plus the remainder, which packs
+        better than equal parts (the remainder can share a vehicle with other stops).
+    """
+    station = [0]
+    load = [0]
+    for node in range(1, len(parcels)):
+        amount = int(parcels[node])
+        full, rest = divmod(amount, max_capacity)
+        for part in [max_capacity] * full + ([rest] if rest else []):
+            station.append(node)
+            load.append(part)
+    return np.array(station, dtype=np.int64), np.array(load, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Visits:
+    """What the engines route: each station split into visits that fit a vehicle.
+
+    Attributes
+    ----------
+    station
+        ``(V,)`` station node of each visit.
+    parcels
+        ``(V,)`` parcels delivered.
+    delivery_kg, pickup_kg
+        ``(V,)`` kilograms down (parcels × parcel weight) and up (produce).
+    penalty
+        ``(V,)`` price of not serving the visit (currency units).
+    notes
+        Remarks about splits and stations that need nothing.
+    """
+
+    station: np.ndarray
+    parcels: np.ndarray
+    delivery_kg: np.ndarray
+    pickup_kg: np.ndarray
+    penalty: np.ndarray
+    notes: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.station)
+
+
+def station_demand(problem: RoutingProblem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Whole parcels (rounded up), kilograms down and kilograms up per node."""
+    parcels = np.ceil(np.asarray(problem.parcels_per_day, dtype=float) - 1e-9).astype(np.int64)
+    parcels[: problem.n_depots] = 0
+    parcels = np.maximum(parcels, 0)
+    down = parcels * float(problem.parcel_kg)
+    up = np.zeros(problem.n_nodes)
+    if problem.pickup_produce and problem.produce_kg_per_day is not None:
+        up = np.asarray(problem.produce_kg_per_day, dtype=float).copy()
+        up[: problem.n_depots] = 0.0
+    return parcels, down, up
+
+
+def largest_capacities(problem: RoutingProblem) -> tuple[int, float]:
+    """Largest parcel capacity and largest kilogram capacity (``inf`` if unlimited)."""
+    cap_p = max(v.capacity_parcels for v in problem.vehicles)
+    cap_kg = max(math.inf if v.capacity_kg is None else v.capacity_kg for v in problem.vehicles)
+    return cap_p, cap_kg
+
+
+def build_visits(problem: RoutingProblem) -> Visits:
+    """Split stations into visits that each fit the largest vehicle in every dimension.
+
+    A station needing ``k`` visits (the most any dimension needs) gets full loads first
+    and the remainder last in each dimension.
+    """
+    parcels, down, up = station_demand(problem)
+    cap_p, cap_kg = largest_capacities(problem)
+    rows: list[tuple[int, int, float, float]] = []
+    n_extra = 0
+    for node in range(problem.n_depots, problem.n_nodes):
+        p, d, u = int(parcels[node]), float(down[node]), float(up[node])
+        if p <= 0 and u <= 0:
+            continue
+        k = max(1, math.ceil(p / cap_p))
+        if math.isfinite(cap_kg):
+            k = max(k, math.ceil(d / cap_kg - 1e-9), math.ceil(u / cap_kg - 1e-9))
+        n_extra += k - 1
+        for _ in range(k):
+            part_p = min(cap_p, p)
+            part_d = min(cap_kg, d)
+            part_u = min(cap_kg, u)
+            rows.append((node, part_p, part_d, part_u))
+            p, d, u = p - part_p, d - part_d, u - part_u
+    notes = []
+    if n_extra:
+        notes.append(
+            f"{n_extra} extra visit(s) added: stations with more than the largest vehicle "
+            f"carries ({cap_p} parcels"
+            + (f", {cap_kg:g} kg" if math.isfinite(cap_kg) else "")
+            + ") are served by several visits"
+        )
+    arr = np.array(rows, dtype=float).reshape(-1, 4)
+    n_parcels = arr[:, 1].astype(np.int64)
+    return Visits(
+        station=arr[:, 0].astype(np.int64),
+        parcels=n_parcels,
+        delivery_kg=arr[:, 2],
+        pickup_kg=arr[:, 3],
+        penalty=problem.unserved_penalty_per_parcel * np.maximum(n_parcels, 1).astype(float),
+        notes=tuple(notes),
+    )
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """Integer versions of the problem's numbers, shared by the engines.
+
+    Attributes
+    ----------
+    distance
+        ``(N, N)`` distances in ``1/distance_scale_per_km`` km.
+    cost_units_per_currency
+        Integer objective units per currency unit.
+    unit_distance_cost
+        Per vehicle: objective units per integer distance unit.
+    fixed_cost
+        Per vehicle: objective units.
+    notes
+        Where rounding changed a number by more than 0.1 %.
+    """
+
+    distance: np.ndarray
+    cost_units_per_currency: float
+    unit_distance_cost: tuple[int, ...]
+    fixed_cost: tuple[int, ...]
+    notes: tuple[str, ...]
+
+    def penalty(self, currency: float) -> int:
+        """A price in objective units (at least 1)."""
+        return max(1, round(currency * self.cost_units_per_currency))
+
+    def time(self, problem: RoutingProblem, minutes: float) -> int:
+        """Minutes → integer time units (``inf`` → a large horizon)."""
+        if not math.isfinite(minutes):
+            return HORIZON
+        return round(minutes * problem.time_scale_per_min)
+
+
+#: Stand-in for "no limit" in integer time and distance units.
+HORIZON = 10**12
+
+
+def _rounding_change(values: np.ndarray, scaled: np.ndarray, scale: float) -> float:
+    """Largest relative change of a nonzero value by rounding."""
+    mask = values > 0
+    if not mask.any():
+        return 0.0
+    rel = np.abs(scaled[mask] / scale - values[mask]) / values[mask]
+    return float(rel.max())
+
+
+def make_scaling(problem: RoutingProblem) -> Scaling:
+    """Distances and costs as integers (see the module docstring)."""
+    dist_km = np.asarray(problem.distance_km, dtype=float)
+    sd = problem.distance_scale_per_km
+    distance = np.rint(dist_km * sd).astype(np.int64)
+    notes = []
+    change = _rounding_change(dist_km, distance, sd)
+    if change > ROUNDING_NOTE_REL:
+        notes.append(
+            f"distances rounded to 1/{sd} km for the solver change some arcs by up to "
+            f"{100 * change:.2g} %; reported figures are recomputed without rounding"
+        )
+    rates = sorted({v.cost_per_km for v in problem.vehicles})
+    if len(rates) == 1 and rates[0] > 0:
+        # One rate: the objective is the integer distance itself (exact for benchmarks).
+        units_per_km = 1.0 / rates[0]
+        unit = tuple(1 for _ in problem.vehicles)
+    else:
+        units_per_km = 100.0  # cents per km
+        unit = tuple(round(v.cost_per_km * units_per_km) for v in problem.vehicles)
+        bad = [
+            v.cost_per_km
+            for v, u in zip(problem.vehicles, unit, strict=True)
+            if v.cost_per_km > 0 and abs(u / units_per_km - v.cost_per_km) > 1e-3 * v.cost_per_km
+        ]
+        if bad:
+            notes.append(
+                f"cost_per_km rounded to 0.01 for the solver ({sorted(set(bad))[:3]}…)"
+            )
+    per_currency = units_per_km * sd
+    fixed = tuple(round(v.fixed_cost_per_day * per_currency) for v in problem.vehicles)
+    return Scaling(
+        distance=distance,
+        cost_units_per_currency=per_currency,
+        unit_distance_cost=unit,
+        fixed_cost=fixed,
+        notes=tuple(notes),
+    )
+
+
+def service_minutes(problem: RoutingProblem) -> np.ndarray:
+    """``(N,)`` station service time (vehicle's own not included); depots 0."""
+    if problem.service_time_min is None:
+        return np.zeros(problem.n_nodes)
+    service = np.asarray(problem.service_time_min, dtype=float).copy()
+    service[: problem.n_depots] = 0.0
+    return service
+
+
+def travel_time_units(
+    problem: RoutingProblem, *, speed_factor: float, vehicle_service_min: float
+) -> tuple[np.ndarray, float]:
+    """``(N, N)`` integer time from leaving-to-arrive, with service at the origin folded in.
+
+    ``t[i, j] = (service_i + vehicle_service if i is a station) + time_ij / speed``;
+    ``t[i, i] = 0`` (two visits to one station are one stop).
+
+    Returns
+    -------
+    matrix, change
+        The matrix and the largest relative rounding change of an arc.
+    """
+    st = problem.time_scale_per_min
+    minutes = np.asarray(problem.time_min, dtype=float) / speed_factor
+    station = np.arange(problem.n_nodes) >= problem.n_depots
+    service = service_minutes(problem) + vehicle_service_min * station
+    total = minutes + service[:, None]
+    np.fill_diagonal(total, 0.0)
+    units = np.rint(total * st).astype(np.int64)
+    return units, _rounding_change(total, units, st)
+
+
+def time_windows_units(problem: RoutingProblem) -> np.ndarray:
+    """``(N, 2)`` integer service windows (``[0, HORIZON]`` when open all day)."""
+    out = np.zeros((problem.n_nodes, 2), dtype=np.int64)
+    out[:, 1] = HORIZON
+    if problem.time_window_min is not None:
+        tw = np.asarray(problem.time_window_min, dtype=float)
+        st = problem.time_scale_per_min
+        early = np.where(np.isfinite(tw[:, 0]), np.ceil(tw[:, 0] * st - 1e-9), 0)
+        late = np.where(np.isfinite(tw[:, 1]), np.floor(tw[:, 1] * st + 1e-9), HORIZON)
+        out[:, 0] = early.astype(np.int64)
+        out[:, 1] = late.astype(np.int64)
+        out[: problem.n_depots] = (0, HORIZON)
+    return out
+
+
+@dataclass(frozen=True)
+class RawSolution:
+    """What an engine returns: for each used vehicle, its trips as visit indices.
+
+    Attributes
+    ----------
+    routes
+        ``(vehicle, ((visit, …), (visit, …)))`` per used vehicle.
+    objective
+        The engine's own integer objective (for choosing between runs only).
+    feasible
+        Whether the engine claims feasibility.
+    note
+        Engine remark.
+    """
+
+    routes: tuple[tuple[int, tuple[tuple[int, ...], ...]], ...]
+    objective: float
+    feasible: bool
+    note: str = ""

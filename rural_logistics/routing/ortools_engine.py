@@ -1,0 +1,312 @@
+"""OR-Tools routing engine: every variant of :class:`RoutingProblem`.
+
+Model: nodes are the depots and the visits (stations split to fit a vehicle). Costs,
+distances and times are the integers of :mod:`rural_logistics.routing.model`.
+
+- Capacity: a ``Parcels`` dimension; kilograms in a ``Kg`` dimension. With produce picked
+  up, ``KgLoad`` moves by ``pickup − delivery`` from a free start value that a constraint
+  ties to the route's total delivery (``KgDown`` at the end), so the load after every
+  stop stays within capacity (simultaneous pickup and delivery).
+- Time: a ``Time`` dimension whose transit is service at the origin plus driving at the
+  vehicle's speed; waiting is slack; station windows bound the cumul, the shift bounds
+  the start and end cumuls, the shift length is a span bound.
+- Multi-trip: a vehicle with ``max_trips = T`` is ``T`` routing vehicles (trips) from its
+  depot; trip ``t`` starts after trip ``t − 1`` returns, is used only if trip ``t − 1``
+  is, carries the fixed cost only on the first trip; shift length and day distance are
+  bounded over all trips.
+- Optional stations: a disjunction priced at the penalty.
+
+OR-Tools' routing search has no random seed: a run is deterministic for a given amount
+of work (``iteration_limit``). With ``workers = 2`` two processes start from different
+first solutions and the better result is kept.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from rural_logistics.routing.model import (
+    HORIZON,
+    RawSolution,
+    RoutingProblem,
+    Visits,
+    make_scaling,
+    time_windows_units,
+    travel_time_units,
+)
+
+KG_SCALE = 10  # integer units per kilogram
+
+_FIRST = routing_enums_pb2.FirstSolutionStrategy
+_META = routing_enums_pb2.LocalSearchMetaheuristic
+
+
+@dataclass(frozen=True)
+class OrToolsOptions:
+    """Search settings of one OR-Tools run.
+
+    Attributes
+    ----------
+    first_solution
+        ``FirstSolutionStrategy`` name (``SAVINGS``, ``PARALLEL_CHEAPEST_INSERTION``, …).
+    metaheuristic
+        ``LocalSearchMetaheuristic`` name.
+    deadline
+        ``time.time()`` value at which the search must stop.
+    iteration_limit
+        Stop after this many solutions instead (deterministic); ``None`` = time only.
+    """
+
+    first_solution: str
+    metaheuristic: str
+    deadline: float
+    iteration_limit: int | None = None
+
+
+def strategies(problem: RoutingProblem) -> list[str]:
+    """First-solution strategies in order of preference for this problem."""
+    if has_time_limits(problem):
+        return ["PARALLEL_CHEAPEST_INSERTION", "LOCAL_CHEAPEST_INSERTION"]
+    return ["SAVINGS", "PARALLEL_CHEAPEST_INSERTION"]
+
+
+def has_time_limits(problem: RoutingProblem) -> bool:
+    """Whether any time constraint can bind."""
+    return problem.time_window_min is not None or any(
+        math.isfinite(v.max_route_duration_min) or math.isfinite(v.shift_end_min)
+        for v in problem.vehicles
+    )
+
+
+def solve_ortools(
+    problem: RoutingProblem,
+    visits: Visits,
+    *,
+    time_limit_s: float,
+    workers: int = 1,
+    iteration_limit: int | None = None,
+    default: bool = False,
+) -> RawSolution:
+    """Solve with OR-Tools routing.
+
+    Parameters
+    ----------
+    problem, visits
+        The instance and its visits.
+    time_limit_s
+        Wall-clock budget.
+    workers
+        Parallel processes with different first solutions (1 or 2).
+    iteration_limit
+        Deterministic stop rule (solutions found) instead of the time limit.
+    default
+        OR-Tools' textbook setting instead: ``PATH_CHEAPEST_ARC`` + guided local search,
+        one process (the benchmark's reference line).
+
+    Returns
+    -------
+    RawSolution
+    """
+    deadline = time.time() + time_limit_s
+    if default:
+        return run_ortools(
+            problem,
+            visits,
+            OrToolsOptions("PATH_CHEAPEST_ARC", "GUIDED_LOCAL_SEARCH", deadline, iteration_limit),
+        )
+    options = [
+        OrToolsOptions(first, "GUIDED_LOCAL_SEARCH", deadline, iteration_limit)
+        for first in strategies(problem)[: max(1, workers)]
+    ]
+    if len(options) == 1:
+        return run_ortools(problem, visits, options[0])
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=len(options), mp_context=context) as pool:
+        futures = [pool.submit(run_ortools, problem, visits, o) for o in options]
+        results = [f.result() for f in futures]
+    return min(results, key=lambda r: (not r.feasible, r.objective))
+
+
+def run_ortools(problem: RoutingProblem, visits: Visits, options: OrToolsOptions) -> RawSolution:
+    """One OR-Tools search (runs in a worker process when ``workers > 1``)."""
+    n_dep = problem.n_depots
+    node_station = np.concatenate([np.arange(n_dep), visits.station]).astype(np.int64)
+    n_nodes = len(node_station)
+    scaling = make_scaling(problem)
+    vehicles = problem.vehicles
+    trips: list[tuple[int, int]] = [
+        (k, t) for k, v in enumerate(vehicles) for t in range(max(1, v.max_trips))
+    ]
+    depots = [vehicles[k].depot for k, _ in trips]
+    manager = pywrapcp.RoutingIndexManager(n_nodes, len(trips), depots, depots)
+    routing = pywrapcp.RoutingModel(manager)
+    solver = routing.solver()
+    sub = np.ix_(node_station, node_station)
+
+    cost_cb: dict[int, int] = {}
+    for r, (k, t) in enumerate(trips):
+        unit = scaling.unit_distance_cost[k]
+        if unit not in cost_cb:
+            cost_cb[unit] = routing.RegisterTransitMatrix(
+                (scaling.distance[sub] * unit).tolist()
+            )
+        routing.SetArcCostEvaluatorOfVehicle(cost_cb[unit], r)
+        routing.SetFixedCostOfVehicle(scaling.fixed_cost[k] if t == 0 else 0, r)
+    for r in range(1, len(trips)):
+        if trips[r][0] == trips[r - 1][0]:
+            solver.Add(routing.ActiveVehicleVar(r) <= routing.ActiveVehicleVar(r - 1))
+
+    parcels = np.concatenate([np.zeros(n_dep, dtype=np.int64), visits.parcels])
+    parcels_cb = routing.RegisterUnaryTransitVector(parcels.tolist())
+    routing.AddDimensionWithVehicleCapacity(
+        parcels_cb, 0, [vehicles[k].capacity_parcels for k, _ in trips], True, "Parcels"
+    )
+    if problem.uses_kg():
+        _add_kg_dimensions(routing, manager, problem, visits, trips, n_dep)
+
+    if has_time_limits(problem):
+        _add_time_dimension(routing, manager, problem, node_station, trips)
+
+    if any(v.max_route_distance_km is not None for v in vehicles):
+        sd = problem.distance_scale_per_km
+        dist_cb = routing.RegisterTransitMatrix(scaling.distance[sub].tolist())
+        routing.AddDimension(dist_cb, 0, HORIZON, True, "Distance")
+        dim = routing.GetDimensionOrDie("Distance")
+        for k, v in enumerate(vehicles):
+            if v.max_route_distance_km is None:
+                continue
+            rows = [r for r, (kk, _) in enumerate(trips) if kk == k]
+            limit = math.floor(v.max_route_distance_km * sd + 1e-9)
+            solver.Add(solver.Sum([dim.CumulVar(routing.End(r)) for r in rows]) <= limit)
+
+    if problem.optional:
+        for i in range(len(visits)):
+            routing.AddDisjunction(
+                [manager.NodeToIndex(n_dep + i)], scaling.penalty(float(visits.penalty[i]))
+            )
+
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = getattr(_FIRST, options.first_solution)
+    params.local_search_metaheuristic = getattr(_META, options.metaheuristic)
+    remaining = max(0.05, options.deadline - time.time())
+    params.time_limit.FromMilliseconds(int(remaining * 1000))
+    if options.iteration_limit is not None:
+        params.solution_limit = options.iteration_limit
+    solution = routing.SolveWithParameters(params)
+    if solution is None:
+        return RawSolution((), math.inf, False, f"OR-Tools ({options.first_solution}): none")
+    by_vehicle: dict[int, list[tuple[int, ...]]] = {}
+    for r, (k, _) in enumerate(trips):
+        index = routing.Start(r)
+        seq: list[int] = []
+        while not routing.IsEnd(index):
+            node = manager.IndexToNode(index)
+            if node >= n_dep:
+                seq.append(node - n_dep)
+            index = solution.Value(routing.NextVar(index))
+        if seq:
+            by_vehicle.setdefault(k, []).append(tuple(seq))
+    routes = tuple((k, tuple(tr)) for k, tr in sorted(by_vehicle.items()))
+    return RawSolution(
+        routes, float(solution.ObjectiveValue()), True, f"OR-Tools ({options.first_solution})"
+    )
+
+
+def _add_kg_dimensions(
+    routing: pywrapcp.RoutingModel,
+    manager: pywrapcp.RoutingIndexManager,
+    problem: RoutingProblem,
+    visits: Visits,
+    trips: list[tuple[int, int]],
+    n_dep: int,
+) -> None:
+    zeros = np.zeros(n_dep, dtype=np.int64)
+    down = np.concatenate([zeros, np.ceil(visits.delivery_kg * KG_SCALE - 1e-9).astype(np.int64)])
+    up = np.concatenate([zeros, np.ceil(visits.pickup_kg * KG_SCALE - 1e-9).astype(np.int64)])
+    kg = [problem.vehicles[k].capacity_kg for k, _ in trips]
+    caps = [HORIZON if c is None else math.floor(c * KG_SCALE + 1e-9) for c in kg]
+    down_cb = routing.RegisterUnaryTransitVector(down.tolist())
+    if not up.any():
+        routing.AddDimensionWithVehicleCapacity(down_cb, 0, caps, True, "Kg")
+        return
+    routing.AddDimensionWithVehicleCapacity(down_cb, 0, caps, True, "KgDown")
+    net_cb = routing.RegisterUnaryTransitVector((up - down).tolist())
+    routing.AddDimensionWithVehicleCapacity(net_cb, 0, caps, False, "KgLoad")
+    solver = routing.solver()
+    kg_down = routing.GetDimensionOrDie("KgDown")
+    kg_load = routing.GetDimensionOrDie("KgLoad")
+    for r in range(len(trips)):
+        solver.Add(
+            kg_load.CumulVar(routing.Start(r)) == kg_down.CumulVar(routing.End(r))
+        )
+    del manager
+
+
+def _add_time_dimension(
+    routing: pywrapcp.RoutingModel,
+    manager: pywrapcp.RoutingIndexManager,
+    problem: RoutingProblem,
+    node_station: np.ndarray,
+    trips: list[tuple[int, int]],
+) -> None:
+    vehicles = problem.vehicles
+    st = problem.time_scale_per_min
+    sub = np.ix_(node_station, node_station)
+    time_cb: dict[tuple[float, float], int] = {}
+    for k, _ in trips:
+        key = (vehicles[k].speed_factor, vehicles[k].service_time_min)
+        if key not in time_cb:
+            units, _ = travel_time_units(
+                problem, speed_factor=key[0], vehicle_service_min=key[1]
+            )
+            time_cb[key] = routing.RegisterTransitMatrix(units[sub].tolist())
+    finite = [
+        x
+        for v in vehicles
+        for x in (v.shift_end_min, v.shift_start_min + v.max_route_duration_min)
+        if math.isfinite(x)
+    ]
+    tw = time_windows_units(problem)
+    late = tw[node_station[problem.n_depots :], 1] if len(node_station) > problem.n_depots else []
+    finite_late = [int(x) for x in late if x < HORIZON]
+    horizon = max([round(x * st) for x in finite] + finite_late + [1]) + 1
+    routing.AddDimensionWithVehicleTransits(
+        [time_cb[(vehicles[k].speed_factor, vehicles[k].service_time_min)] for k, _ in trips],
+        horizon,
+        horizon,
+        False,
+        "Time",
+    )
+    dim = routing.GetDimensionOrDie("Time")
+    for node in range(problem.n_depots, len(node_station)):
+        early, lat = tw[node_station[node]]
+        dim.CumulVar(manager.NodeToIndex(node)).SetRange(int(early), int(min(lat, horizon)))
+    solver = routing.solver()
+    for r, (k, t) in enumerate(trips):
+        v = vehicles[k]
+        start = round(v.shift_start_min * st)
+        end = min(horizon, round(v.shift_end_min * st)) if math.isfinite(v.shift_end_min) else (
+            horizon
+        )
+        dim.CumulVar(routing.Start(r)).SetRange(start, end)
+        dim.CumulVar(routing.End(r)).SetRange(start, end)
+        if v.max_trips <= 1 and math.isfinite(v.max_route_duration_min):
+            dim.SetSpanUpperBoundForVehicle(math.floor(v.max_route_duration_min * st + 1e-9), r)
+        if t > 0:
+            solver.Add(dim.CumulVar(routing.Start(r)) >= dim.CumulVar(routing.End(r - 1)))
+        if t == v.max_trips - 1 and v.max_trips > 1 and math.isfinite(v.max_route_duration_min):
+            first = r - t
+            solver.Add(
+                dim.CumulVar(routing.End(r)) - dim.CumulVar(routing.Start(first))
+                <= math.floor(v.max_route_duration_min * st + 1e-9)
+            )
+    for r in range(len(trips)):
+        routing.AddVariableMinimizedByFinalizer(dim.CumulVar(routing.End(r)))
+        routing.AddVariableMaximizedByFinalizer(dim.CumulVar(routing.Start(r)))

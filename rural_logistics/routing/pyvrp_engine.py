@@ -1,0 +1,269 @@
+"""PyVRP engine (iterated local search): every variant of :class:`RoutingProblem`.
+
+Mapping: locations are the problem's nodes; each visit is a client at its station's
+location (delivery ``[parcels, kg down]``, pickup ``[0, kg up]``); vehicles with the same
+settings form one vehicle type tied to its depot; each distinct (speed factor, service
+time) is a routing profile whose duration matrix carries the service time at the origin;
+multi-trip vehicles reload at their own depot (``reload_depots``, ``max_reloads``); optional
+stations are optional clients whose prize is the penalty.
+
+The seed is explicit. With ``workers = 2`` two seeds (``seed`` and ``seed + 1``) run in
+parallel processes and the better feasible result is kept. The stop rule is the time
+limit, or ``iteration_limit`` iterations (deterministic for a seed).
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any, cast
+
+import numpy as np
+import pyvrp
+from pyvrp.stop import MaxIterations, MaxRuntime, StoppingCriterion
+
+from rural_logistics.routing.model import (
+    HORIZON,
+    RawSolution,
+    RoutingProblem,
+    Visits,
+    make_scaling,
+    time_windows_units,
+    travel_time_units,
+)
+
+KG_SCALE = 10  # integer units per kilogram
+
+
+@dataclass(frozen=True)
+class PyVrpOptions:
+    """One PyVRP run.
+
+    Attributes
+    ----------
+    seed
+        Random seed.
+    deadline
+        ``time.time()`` value at which the search must stop.
+    iteration_limit
+        Stop after this many iterations instead (deterministic).
+    default
+        Use PyVRP's default parameters (the benchmark's reference line).
+    """
+
+    seed: int
+    deadline: float
+    iteration_limit: int | None = None
+    default: bool = False
+
+
+def build_data(
+    problem: RoutingProblem, visits: Visits
+) -> tuple[pyvrp.ProblemData, list[list[int]]]:
+    """PyVRP data for the problem.
+
+    Returns
+    -------
+    data
+        The instance.
+    members
+        Per PyVRP vehicle type, the problem's vehicle indices it stands for.
+    """
+    scaling = make_scaling(problem)
+    n = problem.n_nodes
+    xy = (
+        np.asarray(problem.xy, dtype=float)
+        if problem.xy is not None
+        else np.zeros((n, 2), dtype=float)
+    )
+    locations = [pyvrp.Location(float(x), float(y)) for x, y in xy]
+    use_kg = problem.uses_kg()
+    tw = time_windows_units(problem)
+    depots = [pyvrp.Depot(location=d) for d in range(problem.n_depots)]
+    clients = []
+    for i in range(len(visits)):
+        node = int(visits.station[i])
+        delivery = [int(visits.parcels[i])]
+        pickup = [0]
+        if use_kg:
+            delivery.append(math.ceil(float(visits.delivery_kg[i]) * KG_SCALE - 1e-9))
+            pickup.append(math.ceil(float(visits.pickup_kg[i]) * KG_SCALE - 1e-9))
+        clients.append(
+            pyvrp.Client(
+                location=node,
+                delivery=delivery,
+                pickup=pickup,
+                tw_early=int(tw[node, 0]),
+                tw_late=int(tw[node, 1]),
+                prize=scaling.penalty(float(visits.penalty[i])) if problem.optional else 0,
+                required=not problem.optional,
+            )
+        )
+    profiles: dict[tuple[float, float], int] = {}
+    durations: list[Any] = []
+    groups: dict[tuple, list[int]] = {}
+    for k, v in enumerate(problem.vehicles):
+        key = (v.speed_factor, v.service_time_min)
+        if key not in profiles:
+            profiles[key] = len(durations)
+            units, _ = travel_time_units(
+                problem, speed_factor=v.speed_factor, vehicle_service_min=v.service_time_min
+            )
+            durations.append(units)
+        group_key = (
+            v,
+            scaling.unit_distance_cost[k],
+            scaling.fixed_cost[k],
+        )
+        groups.setdefault(group_key, []).append(k)
+    st = problem.time_scale_per_min
+    sd = problem.distance_scale_per_km
+    vehicle_types = []
+    members = []
+    for (v, unit, fixed), ks in groups.items():
+        capacity = [v.capacity_parcels]
+        if use_kg:
+            capacity.append(
+                HORIZON
+                if v.capacity_kg is None
+                else math.floor(v.capacity_kg * KG_SCALE + 1e-9)
+            )
+        extra = {}
+        if v.max_trips > 1:
+            extra = {"reload_depots": [v.depot], "max_reloads": v.max_trips - 1}
+        vehicle_types.append(
+            pyvrp.VehicleType(
+                num_available=len(ks),
+                capacity=capacity,
+                start_depot=v.depot,
+                end_depot=v.depot,
+                fixed_cost=fixed,
+                tw_early=round(v.shift_start_min * st),
+                tw_late=round(v.shift_end_min * st) if math.isfinite(v.shift_end_min) else HORIZON,
+                shift_duration=(
+                    math.floor(v.max_route_duration_min * st + 1e-9)
+                    if math.isfinite(v.max_route_duration_min)
+                    else HORIZON
+                ),
+                max_distance=(
+                    math.floor(v.max_route_distance_km * sd + 1e-9)
+                    if v.max_route_distance_km is not None
+                    else HORIZON
+                ),
+                unit_distance_cost=unit,
+                profile=profiles[(v.speed_factor, v.service_time_min)],
+                **extra,
+            )
+        )
+        members.append(ks)
+    data = pyvrp.ProblemData(
+        locations,
+        clients,
+        depots,
+        vehicle_types,
+        [cast(Any, scaling.distance)] * len(durations),
+        durations,
+    )
+    return data, members
+
+
+def _params(data: pyvrp.ProblemData, *, default: bool) -> pyvrp.SolveParams:
+    """Solver parameters: PyVRP's defaults, with the penalty cap raised above the largest
+    prize so that breaking a constraint never pays better than leaving a station out."""
+    if default:
+        return pyvrp.SolveParams()
+    top_prize = max([c.prize for c in data.clients()] + [0])
+    base = pyvrp.PenaltyParams()
+    penalty = pyvrp.PenaltyParams(
+        solutions_between_updates=base.solutions_between_updates,
+        penalty_increase=base.penalty_increase,
+        penalty_decrease=base.penalty_decrease,
+        target_feasible=base.target_feasible,
+        feas_tolerance=base.feas_tolerance,
+        min_penalty=base.min_penalty,
+        max_penalty=max(base.max_penalty, 10.0 * top_prize),
+    )
+    return pyvrp.SolveParams(penalty=penalty)
+
+
+def run_pyvrp(problem: RoutingProblem, visits: Visits, options: PyVrpOptions) -> RawSolution:
+    """One PyVRP search (runs in a worker process when ``workers > 1``)."""
+    data, members = build_data(problem, visits)
+    stop: StoppingCriterion
+    if options.iteration_limit is not None:
+        stop = MaxIterations(options.iteration_limit)
+    else:
+        stop = MaxRuntime(max(0.01, options.deadline - time.time()))
+    result = pyvrp.solve(
+        data,
+        stop,
+        seed=options.seed,
+        collect_stats=False,
+        display=False,
+        params=_params(data, default=options.default),
+    )
+    best = result.best
+    routes = []
+    for route in best.routes():
+        ks = members[route.vehicle_type()]
+        k = ks.pop(0)
+        trips: list[list[int]] = [[]]
+        activities = list(route.schedule())
+        for act in activities[1:-1]:
+            if act.is_depot():
+                trips.append([])
+            elif act.is_client():
+                trips[-1].append(int(act.idx))
+        routes.append((k, tuple(tuple(tr) for tr in trips if tr)))
+    routes.sort()
+    return RawSolution(
+        tuple(routes),
+        float(result.cost()),
+        bool(best.is_feasible()),
+        f"PyVRP (seed {options.seed}, {result.num_iterations} iterations)",
+    )
+
+
+def solve_pyvrp(
+    problem: RoutingProblem,
+    visits: Visits,
+    *,
+    time_limit_s: float,
+    seed: int = 0,
+    workers: int = 1,
+    iteration_limit: int | None = None,
+    default: bool = False,
+) -> RawSolution:
+    """Solve with PyVRP.
+
+    Parameters
+    ----------
+    problem, visits
+        The instance and its visits.
+    time_limit_s
+        Wall-clock budget.
+    seed
+        Seed of the first run (the second uses ``seed + 1``).
+    workers
+        Parallel runs (1 or 2).
+    iteration_limit
+        Deterministic stop rule instead of the time limit.
+    default
+        PyVRP's default solve, one run (the benchmark's reference line).
+
+    Returns
+    -------
+    RawSolution
+    """
+    deadline = time.time() + time_limit_s
+    if default or workers <= 1:
+        return run_pyvrp(problem, visits, PyVrpOptions(seed, deadline, iteration_limit, default))
+    options = [PyVrpOptions(seed + w, deadline, iteration_limit) for w in range(workers)]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=len(options), mp_context=context) as pool:
+        futures = [pool.submit(run_pyvrp, problem, visits, o) for o in options]
+        results = [f.result() for f in futures]
+    return min(results, key=lambda r: (not r.feasible, r.objective))

@@ -1,0 +1,225 @@
+"""Choose an engine, run it, and turn its visits back into checked station routes."""
+
+from __future__ import annotations
+
+import time
+from typing import Literal
+
+from rural_logistics.routing.evaluate import evaluate
+from rural_logistics.routing.model import (
+    RawSolution,
+    Route,
+    RoutingProblem,
+    RoutingResult,
+    Visits,
+    build_visits,
+    make_scaling,
+    station_demand,
+    travel_time_units,
+)
+
+Engine = Literal["ortools", "pyvrp"]
+ENGINES: tuple[str, ...] = ("pyvrp", "ortools")
+#: The engine the benchmarks favour (see the README's routing section).
+DEFAULT_ENGINE: Engine = "pyvrp"
+
+
+def run_engine(
+    problem: RoutingProblem,
+    visits: Visits,
+    *,
+    engine: str,
+    time_limit_s: float,
+    seed: int,
+    workers: int,
+    iteration_limit: int | None,
+    default: bool = False,
+) -> RawSolution:
+    """Dispatch to an engine module (imported only when used)."""
+    if engine == "ortools":
+        from rural_logistics.routing.ortools_engine import solve_ortools
+
+        return solve_ortools(
+            problem,
+            visits,
+            time_limit_s=time_limit_s,
+            workers=workers,
+            iteration_limit=iteration_limit,
+            default=default,
+        )
+    if engine == "pyvrp":
+        from rural_logistics.routing.pyvrp_engine import solve_pyvrp
+
+        return solve_pyvrp(
+            problem,
+            visits,
+            time_limit_s=time_limit_s,
+            seed=seed,
+            workers=workers,
+            iteration_limit=iteration_limit,
+            default=default,
+        )
+    raise ValueError(f"unknown routing engine {engine!r} (known: {', '.join(ENGINES)})")
+
+
+def to_routes(problem: RoutingProblem, visits: Visits, raw: RawSolution) -> list[Route]:
+    """Engine visits → station routes (consecutive visits to one station merged)."""
+    routes = []
+    for vehicle, trips in raw.routes:
+        trip_stops: list[tuple[int, ...]] = []
+        loads: list[int] = []
+        ups: list[float] = []
+        for trip in trips:
+            stops: list[int] = []
+            for i in trip:
+                s = int(visits.station[i])
+                if stops and stops[-1] == s:
+                    loads[-1] += int(visits.parcels[i])
+                    ups[-1] += float(visits.pickup_kg[i])
+                else:
+                    stops.append(s)
+                    loads.append(int(visits.parcels[i]))
+                    ups.append(float(visits.pickup_kg[i]))
+            if stops:
+                trip_stops.append(tuple(stops))
+        if not trip_stops:
+            continue
+        flat = tuple(s for t in trip_stops for s in t)
+        routes.append(
+            Route(
+                vehicle=vehicle,
+                stops=flat,
+                loads=tuple(loads),
+                distance_km=0.0,
+                duration_min=0.0,
+                cost=0.0,
+                trips=tuple(trip_stops) if len(trip_stops) > 1 else (),
+                pickups_kg=tuple(ups),
+                depot=problem.vehicles[vehicle].depot,
+            )
+        )
+    return routes
+
+
+def solve_vrp(
+    problem: RoutingProblem,
+    *,
+    engine: str = DEFAULT_ENGINE,
+    time_limit_s: float = 10.0,
+    seed: int = 0,
+    workers: int = 1,
+    iteration_limit: int | None = None,
+    default: bool = False,
+) -> RoutingResult:
+    """Route the fleet to the stations with the chosen engine.
+
+    Parameters
+    ----------
+    problem
+        The instance.
+    engine
+        ``"pyvrp"`` or ``"ortools"``.
+    time_limit_s
+        Wall-clock budget of the search.
+    seed
+        Random seed (PyVRP; OR-Tools' search is deterministic and has none).
+    workers
+        Parallel independent runs, the best kept (1 or 2).
+    iteration_limit
+        Deterministic stop rule instead of the time limit (PyVRP iterations, OR-Tools
+        solutions).
+    default
+        Run the engine's textbook default setting (benchmark reference lines).
+
+    Returns
+    -------
+    RoutingResult
+        Figures recomputed by :func:`rural_logistics.routing.evaluate.evaluate`; a route
+        set that fails the check is reported in the notes.
+    """
+    start = time.perf_counter()
+    if engine not in ENGINES:
+        raise ValueError(f"unknown routing engine {engine!r} (known: {', '.join(ENGINES)})")
+    parcels, _, up = station_demand(problem)
+    all_unserved = tuple(
+        (n, int(parcels[n]))
+        for n in range(problem.n_depots, problem.n_nodes)
+        if parcels[n] > 0 or up[n] > 0
+    )
+    if not problem.vehicles:
+        return RoutingResult(
+            (), all_unserved, "no_solution", 0.0, ("the fleet is empty",), engine,
+            problem.unserved_penalty_per_parcel * sum(max(p, 1) for _, p in all_unserved),
+        )
+    visits = build_visits(problem)
+    notes = list(visits.notes) + list(make_scaling(problem).notes)
+    for v in sorted({(v.speed_factor, v.service_time_min) for v in problem.vehicles}):
+        _, change = travel_time_units(problem, speed_factor=v[0], vehicle_service_min=v[1])
+        if change > 1e-3:
+            notes.append(
+                f"travel times rounded to 1/{problem.time_scale_per_min} min for the solver "
+                f"change some arcs by up to {100 * change:.2g} %"
+            )
+            break
+    if len(visits) == 0:
+        return RoutingResult((), (), "solved", time.perf_counter() - start, tuple(notes), engine)
+    raw = run_engine(
+        problem,
+        visits,
+        engine=engine,
+        time_limit_s=max(0.05, time_limit_s - (time.perf_counter() - start)),
+        seed=seed,
+        workers=workers,
+        iteration_limit=iteration_limit,
+        default=default,
+    )
+    elapsed = time.perf_counter() - start
+    if not raw.feasible:
+        penalty = problem.unserved_penalty_per_parcel * sum(max(p, 1) for _, p in all_unserved)
+        return RoutingResult(
+            (), all_unserved, "no_solution", elapsed,
+            (*notes, f"{raw.note}: no feasible solution found"), engine, penalty,
+        )
+    routes = to_routes(problem, visits, raw)
+    check = evaluate(problem, routes)
+    routes = [
+        Route(
+            vehicle=r.vehicle,
+            stops=r.stops,
+            loads=r.loads,
+            distance_km=m.distance_km,
+            duration_min=m.duration_min,
+            cost=m.cost,
+            trips=r.trips,
+            pickups_kg=r.pickups_kg,
+            depot=r.depot,
+            start_min=m.start_min,
+        )
+        for r, m in zip(routes, check.metrics, strict=True)
+    ]
+    notes.extend(f"check failed: {v}" for v in check.violations)
+    status = "solved" if not check.unserved else "partial"
+    return RoutingResult(
+        tuple(routes), check.unserved, status, elapsed, tuple(notes), engine, check.penalty
+    )
+
+
+def solve_cvrp(
+    problem: RoutingProblem,
+    *,
+    time_limit_s: float = 10.0,
+    seed: int = 0,
+    engine: str = DEFAULT_ENGINE,
+    workers: int = 1,
+    iteration_limit: int | None = None,
+) -> RoutingResult:
+    """v1 name of :func:`solve_vrp` (same arguments)."""
+    return solve_vrp(
+        problem,
+        engine=engine,
+        time_limit_s=time_limit_s,
+        seed=seed,
+        workers=workers,
+        iteration_limit=iteration_limit,
+    )
+
