@@ -16,4 +16,7 @@ Register a module by adding its name to :data:`BENCHMARKS`.
 from __future__ import annotations
 
 #: Benchmark name → module path, in the order ``--help`` lists them.
-BENCHMARKS: dict[str, str] = {}
+BENCHMARKS: dict[str, str] = {
+    "cvrp": "rural_logistics.benchmarks.cvrp",
+    "vrptw": "rural_logistics.benchmarks.vrptw",
+}

@@ -129,6 +129,9 @@ def route_metrics(
         if b >= problem.n_depots and tw is not None:
             t = max(t, float(tw[b, 0]))
     duration = t - (v.shift_start_min + delay)
+    # The end time does not move until the delay has absorbed the waiting, so the
+    # earliest departure with this shortest day is the delay the day got shorter by.
+    depart = v.shift_start_min + max(0.0, min(delay, (end - v.shift_start_min) - duration))
     if duration > v.max_route_duration_min + tol_t * n_arcs + _EPS:
         out.append(
             f"vehicle {route.vehicle}: day of {duration:.2f} min is longer than "
@@ -142,7 +145,7 @@ def route_metrics(
         )
     cost = v.fixed_cost_per_day + v.cost_per_km * km
     return RouteMetrics(
-        distance_km=km, duration_min=duration, cost=cost, start_min=v.shift_start_min + delay
+        distance_km=km, duration_min=duration, cost=cost, start_min=depart
     )
 
 

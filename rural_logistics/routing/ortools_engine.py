@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.util import optional_boolean_pb2
 
 from rural_logistics.routing.model import (
     HORIZON,
@@ -46,6 +47,7 @@ KG_SCALE = 10  # integer units per kilogram
 
 _FIRST = routing_enums_pb2.FirstSolutionStrategy
 _META = routing_enums_pb2.LocalSearchMetaheuristic
+_BOOL_TRUE = optional_boolean_pb2.BOOL_TRUE
 
 
 @dataclass(frozen=True)
@@ -195,9 +197,18 @@ def run_ortools(problem: RoutingProblem, visits: Visits, options: OrToolsOptions
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = getattr(_FIRST, options.first_solution)
     params.local_search_metaheuristic = getattr(_META, options.metaheuristic)
+    if problem.optional:
+        # Moves that trade served for unserved stations (a knapsack when the fleet is short).
+        ops = params.local_search_operators
+        ops.use_relocate_and_make_active = _BOOL_TRUE
+        ops.use_exchange_and_make_active = _BOOL_TRUE
+        ops.use_extended_swap_active = _BOOL_TRUE
+        ops.use_inactive_lns = _BOOL_TRUE
     remaining = max(0.05, options.deadline - time.time())
     params.time_limit.FromMilliseconds(int(remaining * 1000))
     if options.iteration_limit is not None:
+        # Deterministic: descend to a local optimum (at most this many solutions).
+        params.local_search_metaheuristic = _META.GREEDY_DESCENT
         params.solution_limit = options.iteration_limit
     solution = routing.SolveWithParameters(params)
     if solution is None:

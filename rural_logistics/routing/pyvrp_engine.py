@@ -23,6 +23,7 @@ from typing import Any, cast
 
 import numpy as np
 import pyvrp
+from pyvrp import search
 from pyvrp.stop import MaxIterations, MaxRuntime, StoppingCriterion
 
 from rural_logistics.routing.model import (
@@ -170,23 +171,44 @@ def build_data(
     return data, members
 
 
-def _params(data: pyvrp.ProblemData, *, default: bool) -> pyvrp.SolveParams:
-    """Solver parameters: PyVRP's defaults, with the penalty cap raised above the largest
-    prize so that breaking a constraint never pays better than leaving a station out."""
-    if default:
-        return pyvrp.SolveParams()
-    top_prize = max([c.prize for c in data.clients()] + [0])
+def _penalty_params(data: pyvrp.ProblemData) -> pyvrp.PenaltyParams:
+    """PyVRP's penalty settings with the cap raised above the largest prize per unit of
+    load, so that overloading a vehicle never pays better than leaving a station out."""
     base = pyvrp.PenaltyParams()
-    penalty = pyvrp.PenaltyParams(
+    top = 0.0
+    for client in data.clients():
+        amount = max([*client.delivery, *client.pickup, 1])
+        top = max(top, client.prize / amount)
+    return pyvrp.PenaltyParams(
         solutions_between_updates=base.solutions_between_updates,
         penalty_increase=base.penalty_increase,
         penalty_decrease=base.penalty_decrease,
         target_feasible=base.target_feasible,
         feas_tolerance=base.feas_tolerance,
         min_penalty=base.min_penalty,
-        max_penalty=max(base.max_penalty, 10.0 * top_prize),
+        max_penalty=max(base.max_penalty, 10.0 * top),
     )
-    return pyvrp.SolveParams(penalty=penalty)
+
+
+def _solve(
+    data: pyvrp.ProblemData, stop: StoppingCriterion, *, seed: int, default: bool
+) -> pyvrp.Result:
+    """``pyvrp.solve`` (same steps), starting from PyVRP's usual penalties but allowed to
+    raise them to :func:`_penalty_params`' cap."""
+    if default:
+        return pyvrp.solve(data, stop, seed=seed, collect_stats=False, display=False)
+    params = pyvrp.SolveParams(penalty=_penalty_params(data))
+    rng = pyvrp.RandomNumberGenerator(seed=seed)
+    neighbours = search.compute_neighbours(data, params.neighbourhood)
+    ls = search.LocalSearch(data, rng, neighbours, search.PerturbationManager(params.perturbation))
+    for op in params.operators:
+        if op.supports(data):
+            ls.add_operator(op(data))
+    initial = pyvrp.PenaltyParams().midpoint_penalties(data)
+    pm = pyvrp.PenaltyManager(initial, params.penalty)
+    init = ls(pyvrp.Solution.make_random(data, rng), pm.max_cost_evaluator(), exhaustive=True)
+    algo = pyvrp.IteratedLocalSearch(data, pm, ls, init, params.ils)
+    return algo.run(stop, False, False, params.display_interval)
 
 
 def run_pyvrp(problem: RoutingProblem, visits: Visits, options: PyVrpOptions) -> RawSolution:
@@ -197,14 +219,7 @@ def run_pyvrp(problem: RoutingProblem, visits: Visits, options: PyVrpOptions) ->
         stop = MaxIterations(options.iteration_limit)
     else:
         stop = MaxRuntime(max(0.01, options.deadline - time.time()))
-    result = pyvrp.solve(
-        data,
-        stop,
-        seed=options.seed,
-        collect_stats=False,
-        display=False,
-        params=_params(data, default=options.default),
-    )
+    result = _solve(data, stop, seed=options.seed, default=options.default)
     best = result.best
     routes = []
     for route in best.routes():

@@ -1,0 +1,317 @@
+"""CVRP on CVRPLIB instances (Augerat A, Uchoa X) against the best-known solutions.
+
+Cost convention (CVRPLIB/TSPLIB): each arc is the Euclidean distance rounded to the
+nearest integer; vehicles are unlimited. Every solution is checked by the independent
+evaluator (each customer once, capacity, cost recomputed from the routes) before its row
+is written. This module also holds the pieces the VRPTW benchmark shares.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rural_logistics.benchmarks.common import BenchmarkTable, gap_pct, mean, select_instances
+from rural_logistics.errors import InputDataError
+from rural_logistics.routing import (
+    DEFAULT_ENGINE,
+    ENGINES,
+    RoutingProblem,
+    VehicleSpec,
+    evaluate,
+    solve_vrp,
+)
+
+COLUMNS = (
+    "instance",
+    "n",
+    "objective",
+    "reference",
+    "gap_pct",
+    "seconds",
+    "status",
+    "feasible",
+    "engine",
+)
+
+#: Reference lines ``--compare`` adds: label → (engine, run its default setting).
+REFERENCE_LINES = {"ortools-default": ("ortools", True), "pyvrp-default": ("pyvrp", True)}
+
+
+@dataclass(frozen=True)
+class BenchInstance:
+    """A benchmark instance as a routing problem per engine.
+
+    Attributes
+    ----------
+    name
+        Instance name (file stem).
+    n
+        Customers.
+    build
+        Engine label → the :class:`RoutingProblem` to solve (fleet size may differ:
+        OR-Tools gets a bounded fleet, PyVRP an unlimited one).
+    decimals
+        Decimals of the cost convention (0 for CVRPLIB, 1 for Solomon).
+    """
+
+    name: str
+    n: int
+    build: Callable[[str], RoutingProblem]
+    decimals: int
+
+
+def find_files(folder: Path, suffix: str) -> dict[str, Path]:
+    """Instance files under ``folder`` at any depth, by stem.
+
+    Raises
+    ------
+    InputDataError
+        When the folder is missing or two files share a name.
+    """
+    if not folder.is_dir():
+        raise InputDataError(f"{folder}: benchmark folder not found (use --data)")
+    found: dict[str, Path] = {}
+    for path in sorted(folder.rglob(f"*{suffix}")):
+        if path.stem in found:
+            raise InputDataError(f"{path}: instance name {path.stem} appears twice")
+        found[path.stem] = path
+    return found
+
+
+def read_reference(folder: Path, column: str) -> dict[str, float]:
+    """``name → reference value`` from ``bks.csv`` at the top of ``folder``."""
+    path = folder / "bks.csv"
+    if not path.is_file():
+        raise InputDataError(f"{path}: reference table bks.csv not found")
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames is None or "name" not in reader.fieldnames or (
+            column not in reader.fieldnames
+        ):
+            raise InputDataError(f"{path}: needs columns name and {column}")
+        return {row["name"]: float(row[column]) for row in reader if row[column]}
+
+
+def read_vrplib(path: Path) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Read a TSPLIB-style CVRP file (EUC_2D, one depot).
+
+    Returns
+    -------
+    xy, demand, capacity, k_min
+        Coordinates ``(N, 2)`` with the depot first, demands ``(N,)``, capacity, and
+        the minimum vehicle count from the name's ``-kNN`` (0 if absent).
+    """
+    text = path.read_text(encoding="utf-8", errors="replace")
+    header: dict[str, str] = {}
+    sections: dict[str, list[list[str]]] = {}
+    current: str | None = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line == "EOF":
+            continue
+        if line.endswith("_SECTION"):
+            current = line
+            sections[current] = []
+            continue
+        if ":" in line and current is None:
+            key, value = line.split(":", 1)
+            header[key.strip().upper()] = value.strip()
+            continue
+        if current is not None:
+            sections[current].append(line.split())
+    try:
+        if header.get("EDGE_WEIGHT_TYPE", "EUC_2D") != "EUC_2D":
+            raise InputDataError(f"{path}: only EDGE_WEIGHT_TYPE EUC_2D is supported")
+        capacity = int(header["CAPACITY"])
+        coords = sections["NODE_COORD_SECTION"]
+        demands = sections["DEMAND_SECTION"]
+        depot = int(sections.get("DEPOT_SECTION", [["1"]])[0][0])
+    except (KeyError, ValueError, IndexError) as exc:
+        raise InputDataError(f"{path}: not a CVRPLIB instance ({exc})") from None
+    ids = [int(r[0]) for r in coords]
+    order = [ids.index(depot)] + [i for i, node in enumerate(ids) if node != depot]
+    xy = np.array([[float(r[1]), float(r[2])] for r in coords])[order]
+    dem_by_id = {int(r[0]): int(r[1]) for r in demands}
+    demand = np.array([dem_by_id[ids[i]] for i in order], dtype=float)
+    demand[0] = 0.0
+    match = re.search(r"-k(\d+)", path.stem)
+    return xy, demand, capacity, int(match.group(1)) if match else 0
+
+
+def euclid(xy: np.ndarray) -> np.ndarray:
+    """``(N, N)`` Euclidean distances."""
+    diff = xy[:, None, :] - xy[None, :, :]
+    return np.hypot(diff[..., 0], diff[..., 1])
+
+
+def cvrp_instance(path: Path) -> BenchInstance:
+    """A CVRPLIB file as a benchmark instance (arcs rounded to the nearest integer)."""
+    xy, demand, capacity, k_min = read_vrplib(path)
+    dist = np.rint(euclid(xy))
+    n = len(xy) - 1
+    k = max(k_min, math.ceil(demand.sum() / capacity))
+
+    def build(engine: str) -> RoutingProblem:
+        # PyVRP: unlimited fleet (one per customer); OR-Tools: k + 20 % + 2 vehicles
+        # (BKS use at most a few more than k; more vehicles only slow its search).
+        count = n if engine == "pyvrp" else math.ceil(1.2 * k) + 2
+        van = VehicleSpec(
+            type_name="vehicle",
+            capacity_parcels=capacity,
+            cost_per_km=1.0,
+            fixed_cost_per_day=0.0,
+            speed_factor=1.0,
+            max_route_duration_min=math.inf,
+            service_time_min=0.0,
+        )
+        return RoutingProblem(
+            distance_km=dist,
+            time_min=dist,
+            parcels_per_day=demand,
+            vehicles=(van,) * count,
+            optional=False,
+            xy=xy,
+            distance_scale_per_km=1,
+            time_scale_per_min=1,
+        )
+
+    return BenchInstance(name=path.stem, n=n, build=build, decimals=0)
+
+
+def add_routing_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared by the routing benchmarks."""
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=DEFAULT_ENGINE,
+        help=f"routing engine (default {DEFAULT_ENGINE})",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=2, choices=(1, 2), help="parallel runs per instance"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed (PyVRP)")
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="also run OR-Tools' default guided local search and PyVRP's default solve "
+        "(one process each, same time limit) as extra rows",
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``benchmark cvrp``."""
+    add_routing_arguments(parser)
+
+
+def solve_row(
+    inst: BenchInstance,
+    reference: float | None,
+    *,
+    label: str,
+    engine: str,
+    default: bool,
+    time_limit_s: float,
+    seed: int,
+    workers: int,
+) -> dict[str, Any]:
+    """Solve one instance with one engine setting; the evaluator decides feasibility."""
+    problem = inst.build(engine)
+    start = time.perf_counter()
+    result = solve_vrp(
+        problem,
+        engine=engine,
+        time_limit_s=time_limit_s,
+        seed=seed,
+        workers=1 if default else workers,
+        default=default,
+    )
+    seconds = time.perf_counter() - start
+    check = evaluate(problem, result.routes)
+    feasible = check.feasible and result.status == "solved"
+    objective = round(check.cost, inst.decimals) if result.routes else None
+    if inst.decimals == 0 and objective is not None:
+        objective = int(objective)
+    return {
+        "instance": inst.name,
+        "n": inst.n,
+        "objective": objective,
+        "reference": reference,
+        "gap_pct": gap_pct(objective, reference) if feasible else None,
+        "seconds": round(seconds, 1),
+        "status": "infeasible" if result.routes and not check.feasible else result.status,
+        "feasible": feasible,
+        "engine": label,
+        "routes": len(result.routes),
+    }
+
+
+def run_instances(
+    args: argparse.Namespace,
+    *,
+    name: str,
+    instances: Sequence[BenchInstance],
+    references: dict[str, float],
+    on_row: Callable[[dict[str, Any]], None],
+) -> BenchmarkTable:
+    """Solve each instance with the chosen engine (and the reference lines)."""
+    lines: list[tuple[str, str, bool]] = [(args.engine, args.engine, False)]
+    if args.compare:
+        lines += [(label, eng, dflt) for label, (eng, dflt) in REFERENCE_LINES.items()]
+    rows = []
+    for inst in instances:
+        for label, engine, default in lines:
+            row = solve_row(
+                inst,
+                references.get(inst.name),
+                label=label,
+                engine=engine,
+                default=default,
+                time_limit_s=args.time_limit,
+                seed=args.seed,
+                workers=args.workers,
+            )
+            rows.append(row)
+            on_row(row)
+    return BenchmarkTable(name=name, columns=COLUMNS, rows=rows, summary=summarize(rows))
+
+
+def summarize(rows: list[dict[str, Any]]) -> list[str]:
+    """Mean gap, worst gap and feasible count per engine line."""
+    lines = []
+    for label in dict.fromkeys(r["engine"] for r in rows):
+        mine = [r for r in rows if r["engine"] == label]
+        gaps = [r["gap_pct"] for r in mine]
+        known = [g for g in gaps if g is not None]
+        avg = mean(gaps)
+        lines.append(
+            f"{label}: mean gap {avg:.3f}%" if avg is not None else f"{label}: no gap known"
+        )
+        if known:
+            lines[-1] += f" (worst {max(known):.3f}%)"
+        lines[-1] += f", {sum(bool(r['feasible']) for r in mine)}/{len(mine)} feasible"
+    return lines
+
+
+def run(args: argparse.Namespace, *, on_row: Callable[[dict[str, Any]], None]) -> BenchmarkTable:
+    """Run ``benchmark cvrp``."""
+    files = find_files(args.data, ".vrp")
+    references = read_reference(args.data, "bks")
+    names = select_instances(sorted(files, key=_natural), args.instances, source=args.data)
+    instances = [cvrp_instance(files[n]) for n in names]
+    return run_instances(
+        args, name="cvrp", instances=instances, references=references, on_row=on_row
+    )
+
+
+def _natural(name: str) -> tuple[Any, ...]:
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name))

@@ -1,0 +1,293 @@
+"""Each routing variant on a tiny instance with a hand-known optimum, on both engines.
+
+Geometry: depot at the origin, stations on the corners of a 10 km square
+(1 = (0, 10), 2 = (10, 10), 3 = (10, 0)); travel at 60 km/h, so minutes = km.
+Stop rules are iteration counts, not time, so the tests are deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from rural_logistics.routing import (
+    ENGINES,
+    Route,
+    RoutingProblem,
+    RoutingResult,
+    VehicleSpec,
+    evaluate,
+    solve_vrp,
+)
+
+SQUARE = np.array([[0.0, 0.0], [0.0, 10.0], [10.0, 10.0], [10.0, 0.0]])
+DIAG = math.hypot(10.0, 10.0)
+
+
+def euclid(xy: np.ndarray) -> np.ndarray:
+    diff = xy[:, None, :] - xy[None, :, :]
+    return np.hypot(diff[..., 0], diff[..., 1])
+
+
+def van(**changes: object) -> VehicleSpec:
+    base = VehicleSpec(
+        type_name="van",
+        capacity_parcels=100,
+        cost_per_km=1.0,
+        fixed_cost_per_day=50.0,
+        speed_factor=1.0,
+        max_route_duration_min=600.0,
+        service_time_min=0.0,
+        shift_start_min=0.0,
+        shift_end_min=600.0,
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def square(loads: list[float], vehicles: tuple[VehicleSpec, ...], **kw: object) -> RoutingProblem:
+    d = euclid(SQUARE)
+    return RoutingProblem(
+        distance_km=d,
+        time_min=d,
+        parcels_per_day=np.array([0.0, *loads]),
+        vehicles=vehicles,
+        xy=SQUARE,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def solve(problem: RoutingProblem, engine: str) -> RoutingResult:
+    result = solve_vrp(
+        problem, engine=engine, time_limit_s=20.0, seed=1, iteration_limit=300
+    )
+    assert not [n for n in result.notes if n.startswith("check failed")], result.notes
+    return result
+
+
+engines = pytest.mark.parametrize("engine", ENGINES)
+
+
+@engines
+def test_kg_capacity_splits_the_tour(engine: str) -> None:
+    # 3 × 10 parcels of 10 kg; 200 kg per van: two routes, best {1,2} + {3} (or mirror).
+    problem = square([10, 10, 10], (van(capacity_kg=200.0), van(capacity_kg=200.0)),
+                     parcel_kg=10.0)
+    result = solve(problem, engine)
+    assert result.is_feasible()
+    assert len(result.routes) == 2
+    assert result.distance_km() == pytest.approx(20 + DIAG + 20, rel=1e-6)
+
+
+@engines
+def test_time_window_forces_the_far_corner_first(engine: str) -> None:
+    # Station 2 must be served by minute 15 (reached directly at 14.14): the tour
+    # starts with it and costs 2 × 14.14 + 2 × 10 instead of 40.
+    windows = np.array([[0, 600], [0, 600], [0, 15], [0, 600]], dtype=float)
+    result = solve(square([5, 5, 5], (van(),), time_window_min=windows), engine)
+    assert result.is_feasible()
+    (route,) = result.routes
+    assert route.stops[0] == 2
+    assert route.distance_km == pytest.approx(2 * DIAG + 20, rel=1e-6)
+
+
+@engines
+def test_opening_hours_delay_the_start(engine: str) -> None:
+    # Station 1 opens at 100: the van leaves at 90 instead of waiting at the station.
+    windows = np.array([[0, 600], [100, 200], [0, 600], [0, 600]], dtype=float)
+    result = solve(square([5, 0, 0], (van(),), time_window_min=windows), engine)
+    (route,) = result.routes
+    assert route.start_min == pytest.approx(90.0)
+    assert route.duration_min == pytest.approx(20.0)
+
+
+@engines
+def test_max_distance_forces_two_routes(engine: str) -> None:
+    # One tour 0-1-3-0 is 34.1 km, over the 30 km limit: two out-and-back routes.
+    problem = square([5, 0, 5], (van(max_route_distance_km=30.0),) * 2)
+    result = solve(problem, engine)
+    assert result.is_feasible()
+    assert len(result.routes) == 2
+    assert result.distance_km() == pytest.approx(40.0)
+
+
+@engines
+def test_pickup_and_delivery_order(engine: str) -> None:
+    # Station 1 receives 60 kg of parcels, station 3 sends 60 kg of produce, payload
+    # 100 kg: only 0-1-3-0 keeps the load within capacity (0-3-1-0 peaks at 120 kg).
+    produce = np.array([0.0, 0.0, 0.0, 60.0])
+    problem = square(
+        [60, 0, 0],
+        (van(capacity_kg=100.0),),
+        parcel_kg=1.0,
+        produce_kg_per_day=produce,
+        pickup_produce=True,
+    )
+    result = solve(problem, engine)
+    assert result.is_feasible()
+    (route,) = result.routes
+    assert route.stops == (1, 3)
+    assert route.pickups_kg == (0.0, 60.0)
+
+
+@engines
+def test_multi_trip_reloads_at_the_depot(engine: str) -> None:
+    # One van of 20 parcels, two stations of 15: two trips 0-1-0-3-0 = 40 km.
+    problem = square([15, 0, 15], (van(capacity_parcels=20, max_trips=2),))
+    result = solve(problem, engine)
+    assert result.is_feasible()
+    (route,) = result.routes
+    assert sorted(route.trip_stops) == [(1,), (3,)]
+    assert route.distance_km == pytest.approx(40.0)
+    single = solve(square([15, 0, 15], (van(capacity_parcels=20),)), engine)
+    assert len(single.unserved) == 1
+
+
+@engines
+def test_heterogeneous_fleet_uses_the_cheap_slow_tricycle_where_it_can(engine: str) -> None:
+    # Tricycle: half speed, 45 min shift, 0.2/km, no fixed cost. It can do 0-1-0
+    # (40 min, cost 4) but not 0-2-0 (56.6 min); the van takes 2 (50 + 28.28).
+    # Van alone for both (50 + 34.14) is dearer: 82.28 < 84.14.
+    trike = van(
+        type_name="trike",
+        capacity_parcels=20,
+        cost_per_km=0.2,
+        fixed_cost_per_day=0.0,
+        speed_factor=0.5,
+        max_route_duration_min=45.0,
+    )
+    result = solve(square([15, 15, 0], (van(), trike)), engine)
+    assert result.is_feasible()
+    by_vehicle = {r.vehicle: r.stops for r in result.routes}
+    assert by_vehicle == {0: (2,), 1: (1,)}
+    assert result.cost() == pytest.approx(4.0 + 50.0 + 2 * DIAG, rel=1e-6)
+
+
+@engines
+def test_too_small_fleet_leaves_the_cheapest_station_priced(engine: str) -> None:
+    # Capacity 100, loads 80/30/60: serving {2, 3} (90 parcels) leaves the least
+    # penalty; station 1 stays unserved at 80 × 1000.
+    result = solve(square([80, 30, 60], (van(),)), engine)
+    assert result.status == "partial"
+    assert result.unserved == ((1, 80),)
+    assert result.unserved_penalty == pytest.approx(80_000.0)
+
+
+@engines
+def test_each_vehicle_serves_from_its_own_depot(engine: str) -> None:
+    # Depots 0 at (0, 0) and 1 at (100, 0); stations 2 near depot 0, 3 near depot 1.
+    xy = np.array([[0.0, 0.0], [100.0, 0.0], [0.0, 10.0], [100.0, 10.0]])
+    d = euclid(xy)
+    problem = RoutingProblem(
+        distance_km=d,
+        time_min=d,
+        parcels_per_day=np.array([0.0, 0.0, 10.0, 10.0]),
+        vehicles=(van(depot=0), van(depot=1)),
+        n_depots=2,
+        xy=xy,
+    )
+    result = solve(problem, engine)
+    assert result.is_feasible()
+    assert sorted((r.vehicle, r.depot, r.stops) for r in result.routes) == [
+        (0, 0, (2,)),
+        (1, 1, (3,)),
+    ]
+    assert result.distance_km() == pytest.approx(40.0)
+
+
+def random_problem(n: int = 25, seed: int = 3) -> RoutingProblem:
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 50, size=(n + 1, 2))
+    d = euclid(xy)
+    return RoutingProblem(
+        distance_km=d,
+        time_min=d,
+        parcels_per_day=np.concatenate([[0.0], rng.integers(5, 30, n)]),
+        vehicles=(van(),) * 8,
+        xy=xy,
+    )
+
+
+@engines
+def test_same_seed_same_routes(engine: str) -> None:
+    problem = random_problem()
+    first = solve(problem, engine)
+    second = solve(problem, engine)
+    assert [r.stops for r in first.routes] == [r.stops for r in second.routes]
+    assert first.cost() == second.cost()
+
+
+@engines
+def test_reported_figures_match_the_evaluator(engine: str) -> None:
+    problem = random_problem(seed=5)
+    result = solve(problem, engine)
+    check = evaluate(problem, result.routes)
+    assert check.feasible
+    assert check.cost == pytest.approx(result.cost())
+    assert check.distance_km == pytest.approx(result.distance_km())
+
+
+# --- the evaluator rejects hand-made infeasible solutions ---------------------------
+
+
+def route(vehicle: int, stops: tuple[int, ...], loads: tuple[int, ...], **kw: object) -> Route:
+    return Route(vehicle, stops, loads, 0.0, 0.0, 0.0, **kw)  # type: ignore[arg-type]
+
+
+def test_evaluator_accepts_a_correct_solution() -> None:
+    problem = square([10, 10, 10], (van(),), optional=False)
+    check = evaluate(problem, [route(0, (1, 2, 3), (10, 10, 10))])
+    assert check.feasible
+    assert check.cost == pytest.approx(90.0)
+
+
+@pytest.mark.parametrize(
+    ("routes", "message"),
+    [
+        ([route(0, (1, 2, 3), (60, 60, 60))], "capacity"),
+        ([route(0, (1, 2), (10, 10))], "not fully served"),
+        ([route(0, (1, 2, 3, 1), (5, 10, 10, 5))], "visited 2 times"),
+        ([route(0, (1,), (10,)), route(0, (2, 3), (10, 10))], "more than one route"),
+        ([route(0, (1, 2, 3), (10, 10, 10), depot=1)], "not its depot"),
+        ([route(0, (1, 2, 3), (10, 10, 20))], "ordered"),
+        ([route(5, (1, 2, 3), (10, 10, 10))], "does not exist"),
+    ],
+)
+def test_evaluator_rejects(routes: list[Route], message: str) -> None:
+    problem = square([10, 10, 10], (van(), van(max_route_duration_min=30.0)), optional=False)
+    check = evaluate(problem, routes)
+    assert not check.feasible
+    assert any(message in v for v in check.violations), check.violations
+
+
+def test_evaluator_rejects_a_closed_window_and_a_long_day() -> None:
+    windows = np.array([[0, 600], [0, 600], [0, 15], [0, 600]], dtype=float)
+    problem = square([5, 5, 5], (van(max_route_duration_min=35.0),), time_window_min=windows)
+    check = evaluate(problem, [route(0, (1, 2, 3), (5, 5, 5))])
+    assert any("window closes" in v for v in check.violations)
+    assert any("longer than 35" in v for v in check.violations)
+
+
+def test_evaluator_rejects_produce_overload() -> None:
+    produce = np.array([0.0, 0.0, 0.0, 60.0])
+    problem = square(
+        [60, 0, 0],
+        (van(capacity_kg=100.0),),
+        parcel_kg=1.0,
+        produce_kg_per_day=produce,
+        pickup_produce=True,
+    )
+    good = evaluate(problem, [route(0, (1, 3), (60, 0), pickups_kg=(0.0, 60.0))])
+    bad = evaluate(problem, [route(0, (3, 1), (0, 60), pickups_kg=(60.0, 0.0))])
+    assert good.feasible
+    assert any("120.0 kg" in v for v in bad.violations)
+
+
+def test_evaluator_rejects_too_many_trips_and_too_long_routes() -> None:
+    problem = square([5, 0, 5], (van(max_route_distance_km=30.0),))
+    trips = evaluate(problem, [route(0, (1, 3), (5, 5), trips=((1,), (3,)))])
+    assert any("at most 1" in v for v in trips.violations)
+    far = evaluate(problem, [route(0, (1, 3), (5, 5))])
+    assert any("longer than 30" in v for v in far.violations)
