@@ -1,4 +1,4 @@
-"""Command line: ``rural-logistics solve | validate | generate``.
+"""Command line: ``rural-logistics solve | validate | generate | compare``.
 
 A thin layer over the library: parse options, call the pipeline, print progress and
 results, and turn domain errors into one line each with exit code 2. This is the only
@@ -133,8 +133,24 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "--force", action="store_true", help="write into --out even if it is not empty"
     )
+    _add_compare_parser(sub)
     _add_benchmark_parsers(sub)
     return parser
+
+
+def _add_compare_parser(sub: argparse._SubParsersAction) -> None:
+    compare = sub.add_parser(
+        "compare",
+        help="compare 2 to 6 runs of one region in one HTML report",
+        description="Read run folders written by `solve` and write one self-contained HTML "
+        "report: coverage maps side by side, key figures with deltas against the first run, "
+        "equity, townships and run settings. It opens offline and prints on landscape pages.",
+    )
+    compare.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR",
+                         help="run folders (2 to 6); the first is the baseline")
+    compare.add_argument("--out", type=Path, required=True, help="the HTML file to write")
+    compare.add_argument("--title", help="page title (default '<region> — scenario comparison')")
+    compare.add_argument("--force", action="store_true", help="replace --out if it exists")
 
 
 def _add_benchmark_parsers(sub: argparse._SubParsersAction) -> None:
@@ -277,11 +293,20 @@ def _cmd_benchmark(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def _cmd_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from rural_logistics.report import compare_runs
+
+    path = compare_runs(args.runs, out=args.out, force=args.force, title=args.title)
+    out.write(f"wrote {path}\n")
+    return EXIT_OK
+
+
 _COMMANDS = {
     "solve": _cmd_solve,
     "validate": _cmd_validate,
     "generate": _cmd_generate,
     "benchmark": _cmd_benchmark,
+    "compare": _cmd_compare,
 }
 
 

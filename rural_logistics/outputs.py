@@ -1,4 +1,4 @@
-"""Plan → files: ``plan.gpkg``, ``summary.json``, ``map.png``, ``config.yaml``.
+"""Plan → files: ``plan.gpkg``, ``summary.json``, ``map.png``, ``config.yaml``, ``report.html``.
 
 A run is written into a temporary folder beside the target and renamed into place only
 when every file is complete, so an interrupted or failed run never leaves a half-written
@@ -23,6 +23,7 @@ from rural_logistics.config import RegionConfig
 from rural_logistics.errors import OutputError
 from rural_logistics.maps import write_map_png
 from rural_logistics.plan import Plan
+from rural_logistics.report import REPORT_FILE, write_plan_report
 
 PLAN_LAYERS = ("villages", "stations", "depots", "routes")
 _GEOMETRY_TYPES = {
@@ -136,6 +137,8 @@ def write_run(
         if map_png:
             write_map_png(plan, tmp / "map.png")
             names.append("map.png")
+        write_plan_report(plan, tmp / REPORT_FILE, config=config, folder=out)
+        names.append(REPORT_FILE)
         _swap_into_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
