@@ -109,10 +109,15 @@ class VehicleType(_Model):
     fixed_cost_per_day: NonNegativeFloat = 0.0
     max_route_duration_min: PositiveFloat = 480.0
     service_time_min: NonNegativeFloat = 10.0
+    capacity_kg: PositiveFloat | None = None
+    depot: str | None = None
+    shift_start_min: Annotated[float, Field(ge=0, lt=1440, allow_inf_nan=False)] = 480.0
+    max_route_distance_km: PositiveFloat | None = None
+    max_trips: int = Field(default=1, ge=1, le=10)
 
 
 class FleetSettings(_Model):
-    """Vehicles based at the county distribution centre."""
+    """Vehicle types; each is based at a depot (default the county distribution centre)."""
 
     vehicles: tuple[VehicleType, ...]
 
@@ -134,6 +139,20 @@ class RoutingSettings(_Model):
     """Routing options."""
 
     unserved_penalty_per_parcel: PositiveFloat = 1000.0
+    engine: Literal["pyvrp", "ortools"] = "pyvrp"
+    workers: int = Field(default=2, ge=1, le=2)
+    station_hours_min: tuple[NonNegativeFloat, NonNegativeFloat] | None = None
+    parcel_kg: NonNegativeFloat = 0.0
+    pickup_produce: bool = False
+
+    @field_validator("station_hours_min")
+    @classmethod
+    def _hours_ordered(
+        cls, value: tuple[float, float] | None
+    ) -> tuple[float, float] | None:
+        if value is not None and value[0] >= value[1]:
+            raise ValueError("opening time must be before closing time (minutes from midnight)")
+        return value
 
 
 class SolverSettings(_Model):

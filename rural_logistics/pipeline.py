@@ -26,7 +26,7 @@ from rural_logistics.io import RegionData, check_extent, read_region
 from rural_logistics.metrics import summarize
 from rural_logistics.placement import PlacementResult, solve_p_median
 from rural_logistics.plan import Plan
-from rural_logistics.routing import RoutingProblem, RoutingResult, expand_fleet, solve_cvrp
+from rural_logistics.routing import RoutingProblem, RoutingResult, expand_fleet, solve_vrp
 
 #: A progress reporter: called with a stage name, returns a context manager around it.
 Progress = Callable[[str], AbstractContextManager[None]]
@@ -249,17 +249,39 @@ def place_stations(
     )
 
 
+def _depot_nodes(config: RegionConfig, prepared: PreparedRegion) -> tuple[list[str], np.ndarray]:
+    """Ids and graph nodes of the depots vehicles are based at (the first always).
+
+    The first depot is the snapped county distribution centre. Another depot named by a
+    vehicle type is its nearest graph node: every depot was snapped when the graph was
+    built, and the foot of its perpendicular is the graph node closest to it.
+    """
+    ids = [str(i) for i in prepared.data.depots["depot_id"].to_numpy()]
+    wanted = [ids[0]]
+    for vt in config.fleet.vehicles:
+        if vt.depot is not None and vt.depot not in wanted:
+            if vt.depot not in ids:
+                raise InputDataError(
+                    f"fleet.vehicles: {vt.name}: depot {vt.depot!r} is not in "
+                    f"{config.data.depots} (known: {_id_list(np.array(ids))})"
+                )
+            wanted.append(vt.depot)
+    nodes = _nearest_nodes(prepared, [ids.index(d) for d in wanted])
+    return wanted, np.array(nodes, dtype=np.int64)
+
+
 def route_vehicles(
     config: RegionConfig,
     prepared: PreparedRegion,
     placement: PlacementResult,
 ) -> tuple[RoutingResult, np.ndarray]:
-    """Route the fleet from the depot to the open stations.
+    """Route the fleet from its depots to the open stations.
 
     Returns
     -------
     RoutingResult
-        Node ``k`` (k ≥ 1) is open station ``k-1``.
+        Stop ``k`` (k ≥ 1) is open station ``k-1``; :attr:`Route.depot` is the row of
+        the route's depot in ``prepared.data.depots``.
     numpy.ndarray
         Parcels per open station.
     """
@@ -270,10 +292,14 @@ def route_vehicles(
     for v, s in enumerate(placement.assignment):
         loads[position[int(s)]] += prepared.demand.parcels_per_day[v]
         produce[position[int(s)]] += prepared.demand.produce_kg_per_day[v]
+    depot_ids, depot_nodes = _depot_nodes(config, prepared)
+    n_dep = len(depot_nodes)
+    depot_xy = prepared.network.node_xy[depot_nodes]
+    depot_xy[0] = prepared.depot.xy[0]
     stops = net.SnappedPoints(
-        node=np.concatenate([prepared.depot.node, prepared.sites.node[open_sites]]),
-        offroad_m=np.zeros(len(open_sites) + 1),
-        xy=np.vstack([prepared.depot.xy, prepared.sites.xy[open_sites]]),
+        node=np.concatenate([depot_nodes, prepared.sites.node[open_sites]]),
+        offroad_m=np.zeros(len(open_sites) + n_dep),
+        xy=np.vstack([depot_xy, prepared.sites.xy[open_sites]]),
     )
     travel = net.travel_matrices(
         prepared.network,
@@ -282,43 +308,122 @@ def route_vehicles(
         offroad_speed_kph=config.network.offroad_speed_kph,
         include_offroad=False,
     )
+    if not np.isfinite(travel.distance_km).all():
+        raise InputDataError(
+            f"{config.data.depots}: a depot used by the fleet is not connected by road to "
+            "the open stations"
+        )
+    settings = config.routing
+    hours = None
+    if settings.station_hours_min is not None:
+        hours = np.tile(np.array(settings.station_hours_min, dtype=float), (len(stops.node), 1))
+    zeros = np.zeros(n_dep)
     problem = RoutingProblem(
         distance_km=travel.distance_km,
         time_min=travel.time_min,
-        parcels_per_day=np.concatenate([[0.0], loads]),
-        vehicles=expand_fleet(config.fleet.vehicles),
-        unserved_penalty_per_parcel=config.routing.unserved_penalty_per_parcel,
-        produce_kg_per_day=np.concatenate([[0.0], produce]),
+        parcels_per_day=np.concatenate([zeros, loads]),
+        vehicles=expand_fleet(
+            config.fleet.vehicles, depot_of={d: k for k, d in enumerate(depot_ids)}
+        ),
+        unserved_penalty_per_parcel=settings.unserved_penalty_per_parcel,
+        produce_kg_per_day=np.concatenate([zeros, produce]),
+        n_depots=n_dep,
+        parcel_kg=settings.parcel_kg,
+        pickup_produce=settings.pickup_produce,
+        time_window_min=hours,
+        xy=stops.xy,
     )
-    result = solve_cvrp(
-        problem, time_limit_s=config.solver.time_limit_s, seed=config.solver.seed
+    result = solve_vrp(
+        problem,
+        engine=settings.engine,
+        time_limit_s=config.solver.time_limit_s,
+        seed=config.solver.seed,
+        workers=settings.workers,
     )
-    return result, loads
+    return _station_numbering(result, n_dep, depot_ids, prepared), loads
+
+
+def _station_numbering(
+    result: RoutingResult, n_dep: int, depot_ids: list[str], prepared: PreparedRegion
+) -> RoutingResult:
+    """Renumber stops so that open station ``k`` is ``k + 1`` and ``Route.depot`` is the
+    depot's row in the depots layer (the plan's convention with any number of depots)."""
+    rows = [
+        int(np.flatnonzero(prepared.data.depots["depot_id"].astype(str).to_numpy() == d)[0])
+        for d in depot_ids
+    ]
+    from dataclasses import replace
+
+    shift = n_dep - 1
+
+    def renumber(nodes: tuple[int, ...]) -> tuple[int, ...]:
+        return tuple(n - shift for n in nodes)
+
+    routes = tuple(
+        replace(
+            r,
+            stops=renumber(r.stops),
+            trips=tuple(renumber(t) for t in r.trips),
+            depot=rows[r.depot],
+        )
+        for r in result.routes
+    )
+    unserved = tuple((n - shift, p) for n, p in result.unserved)
+    return replace(result, routes=routes, unserved=unserved)
 
 
 def _route_lines(
     prepared: PreparedRegion, open_sites: np.ndarray, routing: RoutingResult
 ) -> list[shapely.LineString]:
-    """Road geometry of each route, depot → stops → depot."""
-    nodes = np.concatenate([prepared.depot.node, prepared.sites.node[open_sites]])
-    used = sorted({0} | {s for r in routing.routes for s in r.stops})
+    """Road geometry of each route: depot → stops (→ depot → stops …) → depot."""
     if not routing.routes:
         return []
-    _, _, pred = net.shortest_paths(prepared.network, nodes[used])
+    used_depots = sorted({r.depot for r in routing.routes})
+    depot_nodes = dict(zip(used_depots, _nearest_nodes(prepared, used_depots), strict=True))
+    # Point k: station k-1 for k ≥ 1; depots after the stations.
+    nodes = list(prepared.sites.node[open_sites])
+    point_of_depot = {}
+    for row in used_depots:
+        point_of_depot[row] = len(nodes) + 1
+        nodes.append(depot_nodes[row])
+    nodes_arr = np.array([-1, *nodes], dtype=np.int64)
+    used = sorted({s for r in routing.routes for s in r.stops} | set(point_of_depot.values()))
+    _, _, pred = net.shortest_paths(prepared.network, nodes_arr[used])
     row_of = {stop: k for k, stop in enumerate(used)}
     xy = prepared.network.node_xy
     lines = []
     for route in routing.routes:
-        path = [0, *route.stops, 0]
+        depot = point_of_depot[route.depot]
+        path = [depot]
+        for trip in route.trip_stops:
+            path.extend(trip)
+            path.append(depot)
         coords: list[np.ndarray] = []
         for a, b in itertools.pairwise(path):
-            leg = net.path_nodes(pred[row_of[a]], int(nodes[b]))
+            leg = net.path_nodes(pred[row_of[a]], int(nodes_arr[b]))
             coords.append(xy[leg] if not coords else xy[leg[1:]])
         line = np.vstack(coords)
         if len(line) < 2:
             line = np.vstack([line, line])
         lines.append(shapely.LineString(line))
     return lines
+
+
+def _nearest_nodes(prepared: PreparedRegion, rows: list[int]) -> list[int]:
+    """Graph node of each depot row (row 0: the snapped county distribution centre)."""
+    out = []
+    xy = shapely.get_coordinates(prepared.data.depots.geometry.to_numpy())
+    tree = None
+    for row in rows:
+        if row == 0:
+            out.append(int(prepared.depot.node[0]))
+            continue
+        if tree is None:
+            from scipy.spatial import cKDTree
+
+            tree = cKDTree(prepared.network.node_xy)
+        out.append(int(tree.query(xy[row])[1]))
+    return out
 
 
 def build_plan(
@@ -457,7 +562,12 @@ def build_plan(
                 "bound": round(placement.bound, 4),
                 "gap": round(placement.gap, 6),
             },
-            "routing": {"status": routing.status, "notes": list(routing.notes)},
+            "routing": {
+                "status": routing.status,
+                "engine": routing.engine,
+                "unserved_penalty": round(routing.unserved_penalty, 2),
+                "notes": list(routing.notes),
+            },
             "warnings": warnings,
             "solve_seconds": round(solve_seconds, 2),
         }

@@ -291,3 +291,29 @@ def test_evaluator_rejects_too_many_trips_and_too_long_routes() -> None:
     assert any("at most 1" in v for v in trips.violations)
     far = evaluate(problem, [route(0, (1, 3), (5, 5))])
     assert any("longer than 30" in v for v in far.violations)
+
+
+def test_config_fleet_expands_with_depot_shift_and_trips() -> None:
+    from rural_logistics.config import VehicleType
+    from rural_logistics.routing import expand_fleet
+
+    types = (
+        VehicleType(name="van", capacity_parcels=10, count=2),
+        VehicleType(
+            name="hub_trike",
+            capacity_parcels=5,
+            count=1,
+            depot="H2",
+            shift_start_min=420,
+            max_route_duration_min=300,
+            capacity_kg=150,
+            max_route_distance_km=60,
+            max_trips=3,
+        ),
+    )
+    specs = expand_fleet(types, depot_of={"DC": 0, "H2": 1})
+    assert [s.depot for s in specs] == [0, 0, 1]
+    trike = specs[2]
+    assert (trike.shift_start_min, trike.shift_end_min) == (420.0, 720.0)
+    assert (trike.capacity_kg, trike.max_route_distance_km, trike.max_trips) == (150.0, 60.0, 3)
+    assert specs[0].capacity_kg is None and specs[0].max_trips == 1

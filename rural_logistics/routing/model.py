@@ -14,8 +14,10 @@ than 0.1 %. Every reported figure is recomputed from the routes in floating poin
 from __future__ import annotations
 
 import math
+import multiprocessing
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from multiprocessing.context import BaseContext
 from typing import Any
 
 import numpy as np
@@ -567,3 +569,10 @@ class RawSolution:
     objective: float
     feasible: bool
     note: str = ""
+
+
+def process_context() -> BaseContext:
+    """Start method of the parallel runs: ``fork`` where the platform has it (no
+    re-import of the caller's script, quick start), else ``spawn``."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")

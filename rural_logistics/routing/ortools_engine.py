@@ -24,7 +24,6 @@ first solutions and the better result is kept.
 from __future__ import annotations
 
 import math
-import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from rural_logistics.routing.model import (
     RoutingProblem,
     Visits,
     make_scaling,
+    process_context,
     time_windows_units,
     travel_time_units,
 )
@@ -129,7 +129,7 @@ def solve_ortools(
     ]
     if len(options) == 1:
         return run_ortools(problem, visits, options[0])
-    context = multiprocessing.get_context("spawn")
+    context = process_context()
     with ProcessPoolExecutor(max_workers=len(options), mp_context=context) as pool:
         futures = [pool.submit(run_ortools, problem, visits, o) for o in options]
         results = [f.result() for f in futures]

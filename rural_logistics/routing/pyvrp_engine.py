@@ -15,16 +15,21 @@ limit, or ``iteration_limit`` iterations (deterministic for a seed).
 from __future__ import annotations
 
 import math
-import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import numpy as np
 import pyvrp
 from pyvrp import search
-from pyvrp.stop import MaxIterations, MaxRuntime, StoppingCriterion
+from pyvrp.stop import (
+    FirstFeasible,
+    MaxIterations,
+    MaxRuntime,
+    MultipleCriteria,
+    StoppingCriterion,
+)
 
 from rural_logistics.routing.model import (
     HORIZON,
@@ -32,6 +37,7 @@ from rural_logistics.routing.model import (
     RoutingProblem,
     Visits,
     make_scaling,
+    process_context,
     time_windows_units,
     travel_time_units,
 )
@@ -171,55 +177,119 @@ def build_data(
     return data, members
 
 
-def _penalty_params(data: pyvrp.ProblemData) -> pyvrp.PenaltyParams:
-    """PyVRP's penalty settings with the cap raised above the largest prize per unit of
-    load, so that overloading a vehicle never pays better than leaving a station out."""
+def _reference_cost(data: pyvrp.ProblemData) -> float:
+    """Cost of one more out-and-back route with the dearest vehicle: the scale that
+    penalties must reach for feasibility to pay (PyVRP's defaults assume small units)."""
+    ref = 0.0
+    clients = [c.location for c in data.clients()]
+    for vt in data.vehicle_types():
+        dist = data.distance_matrix(vt.profile)
+        far = float(dist[vt.start_depot, clients].max() + dist[clients, vt.end_depot].max())
+        ref = max(ref, vt.fixed_cost + vt.unit_distance_cost * far)
+    return ref
+
+
+def _penalty_setup(
+    data: pyvrp.ProblemData,
+) -> tuple[pyvrp.PenaltyParams, tuple[list[float], float, float]]:
+    """PyVRP's penalty settings scaled to the instance.
+
+    The cap is raised above the largest prize per unit of load (so overloading never
+    pays better than leaving a station out) and above the cost of one more route; the
+    starting penalties are PyVRP's midpoint or, when larger, that route cost per unit of
+    mean load, duration and distance. On benchmark-sized numbers this is PyVRP's default.
+    """
     base = pyvrp.PenaltyParams()
+    ref = _reference_cost(data)
     top = 0.0
+    loads = []
     for client in data.clients():
         amount = max([*client.delivery, *client.pickup, 1])
         top = max(top, client.prize / amount)
-    return pyvrp.PenaltyParams(
+        loads.append([max(d, p) for d, p in zip(client.delivery, client.pickup, strict=True)])
+    cap = max(base.max_penalty, 10.0 * top, 10.0 * ref)
+    params = pyvrp.PenaltyParams(
         solutions_between_updates=base.solutions_between_updates,
         penalty_increase=base.penalty_increase,
         penalty_decrease=base.penalty_decrease,
         target_feasible=base.target_feasible,
         feas_tolerance=base.feas_tolerance,
         min_penalty=base.min_penalty,
-        max_penalty=max(base.max_penalty, 10.0 * top),
+        max_penalty=cap,
     )
+    mid_load, mid_tw, mid_dist = base.midpoint_penalties(data)
+    mean_load = np.maximum(np.asarray(loads, dtype=float).mean(axis=0), 1.0)
+    load = [
+        min(cap, max(m, ref / q, 2.0 * top)) for m, q in zip(mid_load, mean_load, strict=True)
+    ]
+    clients = [c.location for c in data.clients()]
+    dur = data.duration_matrix(0)[np.ix_(clients, clients)]
+    dist = data.distance_matrix(0)[np.ix_(clients, clients)]
+    mean_dur = max(1.0, float(dur.mean())) if dur.size else 1.0
+    mean_dist = max(1.0, float(dist.mean())) if dist.size else 1.0
+    tw = min(cap, max(mid_tw, ref / mean_dur))
+    dist_pen = min(cap, max(mid_dist, ref / mean_dist))
+    return params, (load, tw, dist_pen)
 
 
 def _solve(
-    data: pyvrp.ProblemData, stop: StoppingCriterion, *, seed: int, default: bool
+    data: pyvrp.ProblemData,
+    stop: StoppingCriterion,
+    *,
+    seed: int,
+    default: bool,
+    initial: pyvrp.Solution | None = None,
 ) -> pyvrp.Result:
-    """``pyvrp.solve`` (same steps), starting from PyVRP's usual penalties but allowed to
-    raise them to :func:`_penalty_params`' cap."""
+    """``pyvrp.solve`` (same steps) with the penalties of :func:`_penalty_setup`."""
     if default:
         return pyvrp.solve(data, stop, seed=seed, collect_stats=False, display=False)
-    params = pyvrp.SolveParams(penalty=_penalty_params(data))
+    penalty, start_penalties = _penalty_setup(data)
+    params = pyvrp.SolveParams(penalty=penalty)
     rng = pyvrp.RandomNumberGenerator(seed=seed)
     neighbours = search.compute_neighbours(data, params.neighbourhood)
     ls = search.LocalSearch(data, rng, neighbours, search.PerturbationManager(params.perturbation))
     for op in params.operators:
         if op.supports(data):
             ls.add_operator(op(data))
-    initial = pyvrp.PenaltyParams().midpoint_penalties(data)
-    pm = pyvrp.PenaltyManager(initial, params.penalty)
-    init = ls(pyvrp.Solution.make_random(data, rng), pm.max_cost_evaluator(), exhaustive=True)
-    algo = pyvrp.IteratedLocalSearch(data, pm, ls, init, params.ils)
+    pm = pyvrp.PenaltyManager(start_penalties, params.penalty)
+    if initial is None:
+        random = pyvrp.Solution.make_random(data, rng)
+        initial = ls(random, pm.max_cost_evaluator(), exhaustive=True)
+    algo = pyvrp.IteratedLocalSearch(data, pm, ls, initial, params.ils)
     return algo.run(stop, False, False, params.display_interval)
 
 
-def run_pyvrp(problem: RoutingProblem, visits: Visits, options: PyVrpOptions) -> RawSolution:
-    """One PyVRP search (runs in a worker process when ``workers > 1``)."""
-    data, members = build_data(problem, visits)
-    stop: StoppingCriterion
+def _stop(options: PyVrpOptions, share: float) -> StoppingCriterion:
+    """``share`` of the remaining iterations or time."""
     if options.iteration_limit is not None:
-        stop = MaxIterations(options.iteration_limit)
+        return MaxIterations(max(1, round(options.iteration_limit * share)))
+    return MaxRuntime(max(0.01, (options.deadline - time.time()) * share))
+
+
+def run_pyvrp(problem: RoutingProblem, visits: Visits, options: PyVrpOptions) -> RawSolution:
+    """One PyVRP search (runs in a worker process when ``workers > 1``).
+
+    With optional stations the search first treats every station as required, until
+    it finds a feasible plan or has used 70 % of the budget; a feasible plan is then
+    improved for the rest of the budget, otherwise the rest searches with optional
+    stations (prizes), so a short fleet leaves the least valuable stations out.
+    Prize-collecting from the start stalls on tight fleets.
+    """
+    data, members = build_data(problem, visits)
+    if options.default or not problem.optional:
+        result = _solve(data, _stop(options, 1.0), seed=options.seed, default=options.default)
     else:
-        stop = MaxRuntime(max(0.01, options.deadline - time.time()))
-    result = _solve(data, stop, seed=options.seed, default=options.default)
+        required, _ = build_data(replace(problem, optional=False), visits)
+        first_stop = MultipleCriteria([FirstFeasible(), _stop(options, 0.7)])
+        first = _solve(required, first_stop, seed=options.seed, default=False)
+        if first.best.is_feasible():
+            data = required
+            result = _solve(
+                required, _stop(options, 1.0), seed=options.seed, default=False,
+                initial=first.best,
+            )
+        else:
+            result = _solve(data, _stop(options, 1.0), seed=options.seed, default=False)
     best = result.best
     routes = []
     for route in best.routes():
@@ -277,7 +347,7 @@ def solve_pyvrp(
     if default or workers <= 1:
         return run_pyvrp(problem, visits, PyVrpOptions(seed, deadline, iteration_limit, default))
     options = [PyVrpOptions(seed + w, deadline, iteration_limit) for w in range(workers)]
-    context = multiprocessing.get_context("spawn")
+    context = process_context()
     with ProcessPoolExecutor(max_workers=len(options), mp_context=context) as pool:
         futures = [pool.submit(run_pyvrp, problem, visits, o) for o in options]
         results = [f.result() for f in futures]
