@@ -201,6 +201,13 @@ def add_routing_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (PyVRP)")
     parser.add_argument(
+        "--iterations",
+        type=int,
+        metavar="N",
+        help="deterministic stop rule instead of --time-limit (PyVRP iterations, OR-Tools "
+        "solutions of a greedy descent)",
+    )
+    parser.add_argument(
         "--compare",
         action="store_true",
         help="also run OR-Tools' default guided local search and PyVRP's default solve "
@@ -223,6 +230,7 @@ def solve_row(
     time_limit_s: float,
     seed: int,
     workers: int,
+    iterations: int | None = None,
 ) -> dict[str, Any]:
     """Solve one instance with one engine setting; the evaluator decides feasibility."""
     problem = inst.build(engine)
@@ -233,6 +241,7 @@ def solve_row(
         time_limit_s=time_limit_s,
         seed=seed,
         workers=1 if default else workers,
+        iteration_limit=iterations,
         default=default,
     )
     seconds = time.perf_counter() - start
@@ -279,6 +288,7 @@ def run_instances(
                 time_limit_s=args.time_limit,
                 seed=args.seed,
                 workers=args.workers,
+                iterations=getattr(args, "iterations", None),
             )
             rows.append(row)
             on_row(row)

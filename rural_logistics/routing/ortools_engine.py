@@ -196,7 +196,19 @@ def run_ortools(problem: RoutingProblem, visits: Visits, options: OrToolsOptions
 
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = getattr(_FIRST, options.first_solution)
-    params.local_search_metaheuristic = getattr(_META, options.metaheuristic)
+    if options.metaheuristic == "ITERATED_LOCAL_SEARCH":
+        # OR-Tools' ruin-and-recreate iterated local search (simulated-annealing acceptance).
+        params.use_iterated_local_search = True
+        params.local_search_metaheuristic = _META.GREEDY_DESCENT
+        ils = params.iterated_local_search_parameters
+        sisr = ils.ruin_recreate_parameters.ruin_strategies.add().sisr
+        sisr.max_removed_sequence_size = 10  # SISR (Christiaens & Vanden Berghe 2020)
+        sisr.avg_num_removed_visits = 10
+        sisr.bypass_factor = 0.01
+        annealing = ils.reference_solution_acceptance_strategy.simulated_annealing
+        annealing.automatic_temperatures = True
+    else:
+        params.local_search_metaheuristic = getattr(_META, options.metaheuristic)
     if problem.optional:
         # Moves that trade served for unserved stations (a knapsack when the fleet is short).
         ops = params.local_search_operators
