@@ -317,3 +317,16 @@ def test_config_fleet_expands_with_depot_shift_and_trips() -> None:
     assert (trike.shift_start_min, trike.shift_end_min) == (420.0, 720.0)
     assert (trike.capacity_kg, trike.max_route_distance_km, trike.max_trips) == (150.0, 60.0, 3)
     assert specs[0].capacity_kg is None and specs[0].max_trips == 1
+
+
+def test_rounding_that_could_change_the_answer_is_noted() -> None:
+    # Whole-km and whole-minute units round the 14.14 km diagonals by 0.14.
+    coarse = square(
+        [5, 5, 5], (van(max_route_duration_min=45.0),), distance_scale_per_km=1,
+        time_scale_per_min=1,
+    )
+    notes = solve(coarse, "pyvrp").notes
+    assert any("distances rounded to 1/1 km" in n for n in notes)
+    assert any("travel times rounded to 1/1 min" in n for n in notes)
+    fine = solve(square([5, 5, 5], (van(),)), "pyvrp").notes
+    assert not any("rounded" in n for n in fine)

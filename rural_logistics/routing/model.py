@@ -453,13 +453,17 @@ class Scaling:
 HORIZON = 10**12
 
 
-def _rounding_change(values: np.ndarray, scaled: np.ndarray, scale: float) -> float:
-    """Largest relative change of a nonzero value by rounding."""
-    mask = values > 0
-    if not mask.any():
+def _rounding_error(values: np.ndarray, scaled: np.ndarray, scale: float) -> float:
+    """Largest absolute change of a value by rounding (original units)."""
+    if values.size == 0:
         return 0.0
-    rel = np.abs(scaled[mask] / scale - values[mask]) / values[mask]
-    return float(rel.max())
+    finite = np.isfinite(values)
+    return float(np.abs(scaled[finite] / scale - values[finite]).max(initial=0.0))
+
+
+def arcs_bound(problem: RoutingProblem) -> int:
+    """Most arcs a solution can drive: one per station visit plus one per trip."""
+    return (problem.n_nodes - problem.n_depots) + sum(v.max_trips for v in problem.vehicles)
 
 
 def make_scaling(problem: RoutingProblem) -> Scaling:
@@ -468,12 +472,18 @@ def make_scaling(problem: RoutingProblem) -> Scaling:
     sd = problem.distance_scale_per_km
     distance = np.rint(dist_km * sd).astype(np.int64)
     notes = []
-    change = _rounding_change(dist_km, distance, sd)
-    if change > ROUNDING_NOTE_REL:
-        notes.append(
-            f"distances rounded to 1/{sd} km for the solver change some arcs by up to "
-            f"{100 * change:.2g} %; reported figures are recomputed without rounding"
-        )
+    worst_km = _rounding_error(dist_km, distance, sd) * arcs_bound(problem)
+    if problem.n_nodes > problem.n_depots:
+        # Every solution that serves the farthest station drives at least this far.
+        reach = dist_km[: problem.n_depots, problem.n_depots :].min(axis=0)
+        back = dist_km[problem.n_depots :, : problem.n_depots].min(axis=1)
+        floor_km = float((reach + back).max())
+        if worst_km > ROUNDING_NOTE_REL * floor_km:
+            notes.append(
+                f"distances rounded to 1/{sd} km for the solver could change a plan's "
+                f"length by up to {worst_km:.3g} km; the solver may rank close plans "
+                "differently, reported figures are recomputed without rounding"
+            )
     rates = sorted({v.cost_per_km for v in problem.vehicles})
     if len(rates) == 1 and rates[0] > 0:
         # One rate: the objective is the integer distance itself (exact for benchmarks).
@@ -521,8 +531,8 @@ def travel_time_units(
 
     Returns
     -------
-    matrix, change
-        The matrix and the largest relative rounding change of an arc.
+    matrix, error
+        The matrix and the largest rounding change of an arc, minutes.
     """
     st = problem.time_scale_per_min
     minutes = np.asarray(problem.time_min, dtype=float) / speed_factor
@@ -531,7 +541,7 @@ def travel_time_units(
     total = minutes + service[:, None]
     np.fill_diagonal(total, 0.0)
     units = np.rint(total * st).astype(np.int64)
-    return units, _rounding_change(total, units, st)
+    return units, _rounding_error(total, units, st)
 
 
 def time_windows_units(problem: RoutingProblem) -> np.ndarray:
