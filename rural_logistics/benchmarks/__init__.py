@@ -17,6 +17,8 @@ from __future__ import annotations
 
 #: Benchmark name → module path, in the order ``--help`` lists them.
 BENCHMARKS: dict[str, str] = {
+    "pmed": "rural_logistics.benchmarks.pmed",
+    "cfl": "rural_logistics.benchmarks.cfl",
     "cvrp": "rural_logistics.benchmarks.cvrp",
     "vrptw": "rural_logistics.benchmarks.vrptw",
 }
