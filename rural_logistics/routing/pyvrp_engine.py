@@ -259,6 +259,62 @@ def _solve(
     return algo.run(stop, False, False, params.display_interval)
 
 
+def trim_to_feasible(data: pyvrp.ProblemData, solution: pyvrp.Solution) -> pyvrp.Solution:
+    """The solution with each infeasible route cut back from its end until it fits.
+
+    Only meaningful when every client is optional: the clients cut off become unvisited,
+    so the result is feasible (routes left without a client are dropped).
+
+    Parameters
+    ----------
+    data
+        The instance (optional clients).
+    solution
+        Any solution of ``data``'s clients, feasible or not.
+
+    Returns
+    -------
+    pyvrp.Solution
+        A solution whose every route is feasible.
+    """
+    routes = []
+    for route in solution.routes():
+        vehicle_type = route.vehicle_type()
+        acts = [
+            pyvrp.Activity(
+                pyvrp.ActivityType.DEPOT if a.is_depot() else pyvrp.ActivityType.CLIENT,
+                int(a.idx),
+            )
+            for a in list(route.schedule())[1:-1]
+        ]
+        candidate = route
+        while not candidate.is_feasible():
+            # Drop the last client, then any reload left dangling at the end.
+            last = max(i for i, a in enumerate(acts) if a.type == pyvrp.ActivityType.CLIENT)
+            acts = acts[:last]
+            while acts and acts[-1].type == pyvrp.ActivityType.DEPOT:
+                acts.pop()
+            if not acts:
+                break
+            candidate = pyvrp.Route(data, acts, vehicle_type)
+        if acts and candidate.is_feasible():
+            routes.append(candidate)
+    return pyvrp.Solution(data, routes)
+
+
+@dataclass(frozen=True)
+class _Fallback:
+    """A result-like wrapper around a given solution (same fields as used below)."""
+
+    best: pyvrp.Solution
+    num_iterations: int
+    data: pyvrp.ProblemData
+
+    def cost(self) -> float:
+        evaluator = pyvrp.CostEvaluator([0.0] * self.data.num_load_dimensions, 0.0, 0.0)
+        return float(evaluator.penalised_cost(self.best))
+
+
 def _stop(options: PyVrpOptions, share: float) -> StoppingCriterion:
     """``share`` of the remaining iterations or time."""
     if options.iteration_limit is not None:
@@ -276,6 +332,7 @@ def run_pyvrp(problem: RoutingProblem, visits: Visits, options: PyVrpOptions) ->
     Prize-collecting from the start stalls on tight fleets.
     """
     data, members = build_data(problem, visits)
+    result: pyvrp.Result | _Fallback
     if options.default or not problem.optional:
         result = _solve(data, _stop(options, 1.0), seed=options.seed, default=options.default)
     else:
@@ -289,7 +346,15 @@ def run_pyvrp(problem: RoutingProblem, visits: Visits, options: PyVrpOptions) ->
                 initial=first.best,
             )
         else:
-            result = _solve(data, _stop(options, 1.0), seed=options.seed, default=False)
+            # Keep what the required search built: its routes cut back until each one
+            # fits, the stations cut off left as optional, so the prize search starts
+            # from a feasible plan (and a short budget still returns one).
+            start = trim_to_feasible(data, first.best)
+            result = _solve(
+                data, _stop(options, 1.0), seed=options.seed, default=False, initial=start
+            )
+            if not result.best.is_feasible():
+                result = _Fallback(start, result.num_iterations, data)
     best = result.best
     routes = []
     for route in best.routes():
