@@ -55,7 +55,10 @@ def test_summary_counts_coverage_by_population() -> None:
             "station_id": ["S1", "S1", "S2"],
         }
     )
-    stations = pd.DataFrame({"delivered_parcels_per_day": [4, 6]})
+    # S2 receives 7 whole parcels for a demand of 6.0: 6 count as delivered.
+    stations = pd.DataFrame(
+        {"parcels_per_day": [4.0, 6.0], "delivered_parcels_per_day": [4, 7]}
+    )
     routes = pd.DataFrame(
         {"vehicle_id": ["van-1"], "route_km": [20.0], "route_min": [50.0], "cost": [50.0],
          "load_parcels": [10]}
@@ -68,3 +71,4 @@ def test_summary_counts_coverage_by_population() -> None:
     assert s["villages_beyond_5km"] == 1
     assert s["cost_per_parcel"] == 5.0
     assert s["vehicles_used"] == 1
+    assert s["delivered_parcels_per_day"] == 10.0
