@@ -187,10 +187,10 @@ def _add_benchmark_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def _load(args: argparse.Namespace) -> object:
-    from rural_logistics.config import load_config
+    from rural_logistics.validation import load_checked_config
 
-    config = load_config(args.config)
-    return config.with_overrides(
+    return load_checked_config(
+        args.config,
         scenario=args.scenario,
         stations=args.stations,
         seed=getattr(args, "seed", None),
@@ -234,21 +234,22 @@ def _cmd_solve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from rural_logistics.config import RegionConfig
-    from rural_logistics.pipeline import prepare_region
+    from rural_logistics.errors import InputDataError
+    from rural_logistics.validation import validate_inputs
 
-    config = _load(args)
-    assert isinstance(config, RegionConfig)
-    prepared = prepare_region(config, progress=ConsoleProgress(err))
-    for warning in prepared.warnings:
+    with ConsoleProgress(err)("checking the config, every data file and the road network"):
+        report = validate_inputs(args.config, scenario=args.scenario, stations=args.stations)
+    for warning in report.warnings:
         err.write(f"warning: {warning}\n")
-    data = prepared.data
-    road_km = float(prepared.network.length_m.sum()) / 1000
+    if not report.ok or report.prepared is None:
+        raise InputDataError(report.problems or (f"{args.config}: cannot be checked",))
+    data = report.prepared.data
+    road_km = float(report.prepared.network.length_m.sum()) / 1000
     out.write(
         f"{args.config}: OK — {len(data.villages)} villages, "
         f"{int(data.villages['population'].sum())} people, {road_km:.0f} road km, "
-        f"{int(prepared.site_ok.sum())} candidate sites, CRS {data.crs}, "
-        f"{len(prepared.warnings)} warning(s)\n"
+        f"{int(report.prepared.site_ok.sum())} candidate sites, CRS {data.crs}, "
+        f"{len(report.warnings)} warning(s)\n"
     )
     return EXIT_OK
 

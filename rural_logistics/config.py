@@ -30,6 +30,11 @@ DOUBLE11_MULTIPLIER = round(DOUBLE11_SHARE_OF_NOV1_11 * 11, 2)
 
 PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+# Upper bounds keep every figure far inside the solvers' 64-bit integer scaling.
+SpeedKph = Annotated[float, Field(ge=0.5, le=300, allow_inf_nan=False)]
+Multiplier = Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)]
+MinuteOfDays = Annotated[float, Field(ge=0, le=2880, allow_inf_nan=False)]
+Money = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
 
 
 class _Model(BaseModel):
@@ -59,7 +64,7 @@ class DataSettings(_Model):
 class NetworkSettings(_Model):
     """How roads become a travel-time graph."""
 
-    speed_kph_by_class: dict[str, PositiveFloat] = Field(
+    speed_kph_by_class: dict[str, SpeedKph] = Field(
         default_factory=lambda: {
             "national": 70.0,
             "provincial": 60.0,
@@ -68,23 +73,28 @@ class NetworkSettings(_Model):
             "village": 25.0,
         }
     )
-    default_speed_kph: PositiveFloat = 30.0
+    default_speed_kph: SpeedKph = 30.0
     road_class_column: str = "road_class"
     speed_column: str = "speed_kph"
-    offroad_speed_kph: PositiveFloat = 5.0
+    offroad_speed_kph: SpeedKph = 5.0
     remote_warning_m: PositiveFloat = 1000.0
+    max_offroad_m: Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False)] = 10_000.0
     disconnected: Literal["error", "connect"] = "error"
-    connector_speed_kph: PositiveFloat = 10.0
+    connector_speed_kph: SpeedKph = 10.0
 
 
 class DemandSettings(_Model):
     """Parcels per day from population."""
 
-    parcels_per_capita_per_year: PositiveFloat = 25.0
-    scenarios: dict[str, PositiveFloat] = Field(
+    parcels_per_capita_per_year: Annotated[
+        float, Field(gt=0, le=10_000, allow_inf_nan=False)
+    ] = 25.0
+    scenarios: dict[str, Multiplier] = Field(
         default_factory=lambda: {"normal": 1.0, "double11": DOUBLE11_MULTIPLIER}
     )
-    produce_multiplier: dict[str, NonNegativeFloat] = Field(default_factory=dict)
+    produce_multiplier: dict[str, Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)]] = (
+        Field(default_factory=dict)
+    )
 
 
 class PlacementSettings(_Model):
@@ -102,17 +112,17 @@ class VehicleType(_Model):
     """One vehicle type of the fleet."""
 
     name: str = Field(min_length=1)
-    capacity_parcels: int = Field(ge=1)
-    count: int = Field(ge=1)
-    speed_factor: PositiveFloat = 1.0
-    cost_per_km: NonNegativeFloat = 1.0
-    fixed_cost_per_day: NonNegativeFloat = 0.0
-    max_route_duration_min: PositiveFloat = 480.0
-    service_time_min: NonNegativeFloat = 10.0
-    capacity_kg: PositiveFloat | None = None
+    capacity_parcels: int = Field(ge=1, le=1_000_000)
+    count: int = Field(ge=1, le=1000)
+    speed_factor: Annotated[float, Field(gt=0, le=10, allow_inf_nan=False)] = 1.0
+    cost_per_km: Money = 1.0
+    fixed_cost_per_day: Money = 0.0
+    max_route_duration_min: Annotated[float, Field(gt=0, le=1440, allow_inf_nan=False)] = 480.0
+    service_time_min: Annotated[float, Field(ge=0, le=1440, allow_inf_nan=False)] = 10.0
+    capacity_kg: Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False)] | None = None
     depot: str | None = None
     shift_start_min: Annotated[float, Field(ge=0, lt=1440, allow_inf_nan=False)] = 480.0
-    max_route_distance_km: PositiveFloat | None = None
+    max_route_distance_km: Annotated[float, Field(gt=0, le=1e5, allow_inf_nan=False)] | None = None
     max_trips: int = Field(default=1, ge=1, le=10)
 
 
@@ -138,11 +148,13 @@ class FleetSettings(_Model):
 class RoutingSettings(_Model):
     """Routing options."""
 
-    unserved_penalty_per_parcel: PositiveFloat = 1000.0
+    unserved_penalty_per_parcel: Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False)] = (
+        1000.0
+    )
     engine: Literal["pyvrp", "ortools"] = "pyvrp"
     workers: int = Field(default=2, ge=1, le=2)
-    station_hours_min: tuple[NonNegativeFloat, NonNegativeFloat] | None = None
-    parcel_kg: NonNegativeFloat = 0.0
+    station_hours_min: tuple[MinuteOfDays, MinuteOfDays] | None = None
+    parcel_kg: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)] = 0.0
     pickup_produce: bool = False
 
     @field_validator("station_hours_min")
@@ -158,8 +170,8 @@ class RoutingSettings(_Model):
 class SolverSettings(_Model):
     """Time limits and seed shared by the solvers."""
 
-    time_limit_s: PositiveFloat = 20.0
-    seed: int = Field(default=0, ge=0)
+    time_limit_s: Annotated[float, Field(gt=0, le=86_400, allow_inf_nan=False)] = 20.0
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
 
 
 class RegionConfig(_Model):

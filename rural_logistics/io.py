@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
@@ -26,6 +28,20 @@ from rural_logistics.errors import ConfigError, InputDataError
 
 WGS84 = "EPSG:4326"
 _VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp"}
+#: At most this many lines per kind of problem and file; the rest are counted.
+MAX_LINES_PER_CHECK = 10
+#: Largest population accepted for one village (guards the solvers' integer scaling).
+MAX_VILLAGE_POPULATION = 10_000_000
+#: Fastest road speed accepted in a data file, km/h.
+MAX_SPEED_KPH = 300.0
+#: Largest farm produce accepted for one village, kg per day.
+MAX_PRODUCE_KG_PER_DAY = 10_000_000
+
+
+def _more(problems: list[str], path: Path, count: int, what: str) -> None:
+    """Add a line counting the problems of one kind that were not listed one by one."""
+    if count > MAX_LINES_PER_CHECK:
+        problems.append(f"{path}: and {count - MAX_LINES_PER_CHECK} more {what}")
 
 
 @dataclass(frozen=True)
@@ -124,12 +140,23 @@ def _read_csv_points(path: Path, *, lon_column: str, lat_column: str) -> gpd.Geo
     lat = pd.to_numeric(frame[lat_column], errors="coerce")
     problems = []
     ids = _row_labels(frame)
-    bad = lon.isna() | lat.isna() | ~lon.between(-180, 180) | ~lat.between(-90, 90)
-    for label in ids[bad.to_numpy()][:20]:
+    missing_xy = lon.isna() | lat.isna()
+    bad = missing_xy | ~lon.between(-180, 180) | ~lat.between(-90, 90)
+    swapped = bad & ~missing_xy & lon.between(-90, 90) & lat.between(-180, 180)
+    for label, is_missing, is_swapped in list(
+        zip(ids[bad.to_numpy()], missing_xy[bad], swapped[bad], strict=True)
+    )[:MAX_LINES_PER_CHECK]:
+        if is_missing:
+            what = "missing or not a number"
+        elif is_swapped:
+            what = f"out of range; {lon_column} and {lat_column} look swapped"
+        else:
+            what = "out of range"
         problems.append(
-            f"{path}: {label}: {lon_column}/{lat_column} missing or out of range "
-            "(expected longitude -180..180 and latitude -90..90)"
+            f"{path}: {label}: {lon_column}/{lat_column} {what} "
+            "(expected longitude -180..180 and latitude -90..90, WGS 84 degrees)"
         )
+    _more(problems, path, int(bad.sum()), "rows with bad coordinates")
     if problems:
         raise InputDataError(problems)
     geometry = gpd.points_from_xy(lon, lat)
@@ -180,11 +207,41 @@ def resolve_crs(setting: str, villages_wgs84: gpd.GeoDataFrame) -> str:
     return f"{authority[0]}:{authority[1]}" if authority else crs.to_wkt()
 
 
-def _to_crs(gdf: gpd.GeoDataFrame, crs: str, path: Path, problems: list[str]) -> gpd.GeoDataFrame:
+def _to_crs(
+    gdf: gpd.GeoDataFrame,
+    crs: str,
+    path: Path,
+    problems: list[str],
+    labels: np.ndarray | None = None,
+) -> gpd.GeoDataFrame:
+    """Reproject; a missing CRS or coordinates that cannot be projected are problems.
+
+    Returns the layer unchanged (its ``crs`` still ``None``) when it has no CRS.
+    """
     if gdf.crs is None:
         problems.append(f"{path}: layer has no CRS (save it with a CRS, e.g. EPSG:4326)")
         return gdf
-    return gdf.to_crs(crs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = gdf.to_crs(crs)
+    values = out.geometry.to_numpy()
+    present = ~(out.geometry.isna().to_numpy() | out.geometry.is_empty.to_numpy())
+    if present.any():
+        coords, index = shapely.get_coordinates(values[present], return_index=True)
+        finite = np.ones(int(present.sum()), dtype=bool)
+        np.logical_and.at(finite, index, np.isfinite(coords).all(axis=1))
+        bad = np.flatnonzero(present)[~finite]
+        if len(bad):
+            names = labels if labels is not None else np.array([f"row {i + 1}" for i in
+                                                                range(len(gdf))])
+            shown = ", ".join(str(x) for x in names[bad][:MAX_LINES_PER_CHECK])
+            more = f" and {len(bad) - MAX_LINES_PER_CHECK} more" if len(bad) > 10 else ""
+            problems.append(
+                f"{path}: {shown}{more}: coordinates cannot be projected from the layer's "
+                f"CRS {gdf.crs.to_string()} to {crs} (out of range for that CRS: "
+                "wrong CRS, or x/y swapped?)"
+            )
+    return out
 
 
 def _check_columns(
@@ -208,13 +265,32 @@ def _check_geometry(
     """Return a boolean mask of usable rows; record problems for the others."""
     geoms = gdf.geometry
     empty = geoms.isna().to_numpy() | geoms.is_empty.to_numpy()
-    kinds = geoms.geom_type.to_numpy()
+    kinds = np.asarray(geoms.geom_type.to_numpy(), dtype=object)
     wrong = ~empty & ~np.isin(kinds, allowed)
-    for label in labels[empty][:10]:
+    ok_kind = ~empty & ~wrong
+    values = geoms.to_numpy()
+    invalid = np.zeros(len(gdf), dtype=bool)
+    if ok_kind.any():
+        coords, index = shapely.get_coordinates(values[ok_kind], return_index=True)
+        finite = np.ones(int(ok_kind.sum()), dtype=bool)
+        np.logical_and.at(finite, index, np.isfinite(coords).all(axis=1))
+        valid = shapely.is_valid(values[ok_kind]) & finite
+        invalid[np.flatnonzero(ok_kind)[~valid]] = True
+    for label in labels[empty][:MAX_LINES_PER_CHECK]:
         problems.append(f"{path}: {label}: empty or missing geometry")
-    for label, kind in list(zip(labels[wrong], kinds[wrong], strict=True))[:10]:
+    _more(problems, path, int(empty.sum()), "empty or missing geometries")
+    for label, kind in list(zip(labels[wrong], kinds[wrong], strict=True))[:MAX_LINES_PER_CHECK]:
         problems.append(f"{path}: {label}: geometry is {kind}, expected {' or '.join(allowed)}")
-    return ~(empty | wrong)
+    _more(problems, path, int(wrong.sum()), f"geometries that are not {' or '.join(allowed)}")
+    for label, geom in list(zip(labels[invalid], values[invalid], strict=True))[
+        :MAX_LINES_PER_CHECK
+    ]:
+        reason = shapely.is_valid_reason(geom)
+        if reason == "Valid Geometry":
+            reason = "coordinates are not finite numbers"
+        problems.append(f"{path}: {label}: invalid geometry ({reason})")
+    _more(problems, path, int(invalid.sum()), "invalid geometries")
+    return ~(empty | wrong | invalid)
 
 
 def _truthy(values: pd.Series) -> pd.Series:
@@ -234,19 +310,29 @@ def _read_villages(
         return None
     if not _check_columns(gdf, path, ("id", "population"), problems):
         return None
-    ids = gdf["id"].astype(str).str.strip()
+    ids = gdf["id"].astype(object).where(gdf["id"].notna(), "").astype(str).str.strip()
     labels = np.array([f"village {v}" for v in ids])
     dupes = sorted(set(ids[ids.duplicated()]))
     if dupes:
         problems.append(f"{path}: duplicate village id(s): {', '.join(dupes[:10])}")
-    blank = ids.isin(["", "nan", "None"])
+    blank = ids.isin(["", "nan", "None", "<NA>"])
     if blank.any():
-        rows = ", ".join(str(i + 2) for i in np.flatnonzero(blank.to_numpy())[:10])
-        problems.append(f"{path}: empty village id in row(s) {rows}")
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(blank.to_numpy())[:10])
+        problems.append(f"{path}: empty village id in feature(s) {rows} (counting from 1)")
     population = pd.to_numeric(gdf["population"], errors="coerce")
-    bad_pop = population.isna() | (population < 0) | ~np.isfinite(population.fillna(0))
-    for label in labels[bad_pop.to_numpy()][:10]:
-        problems.append(f"{path}: {label}: population must be a number >= 0")
+    bad_pop = (
+        population.isna()
+        | (population < 0)
+        | (population > MAX_VILLAGE_POPULATION)
+        | ~np.isfinite(population.fillna(0))
+    )
+    for label, value in list(zip(labels[bad_pop.to_numpy()], gdf["population"][bad_pop],
+                                 strict=True))[:MAX_LINES_PER_CHECK]:
+        problems.append(
+            f"{path}: {label}: population must be a number from 0 to "
+            f"{MAX_VILLAGE_POPULATION:,} (got {value!r})"
+        )
+    _more(problems, path, int(bad_pop.sum()), "villages with a bad population")
     if not bad_pop.any() and population.sum() <= 0:
         problems.append(f"{path}: total population is 0; nothing to serve")
     _check_geometry(gdf, path, labels, ("Point",), problems)
@@ -255,10 +341,14 @@ def _read_villages(
         if "produce_kg_per_day" in gdf.columns
         else pd.Series(0.0, index=gdf.index)
     )
-    bad_produce = produce.isna() | (produce < 0)
+    bad_produce = produce.isna() | (produce < 0) | (produce > MAX_PRODUCE_KG_PER_DAY)
     if "produce_kg_per_day" in gdf.columns:
-        for label in labels[bad_produce.to_numpy()][:10]:
-            problems.append(f"{path}: {label}: produce_kg_per_day must be a number >= 0")
+        for label in labels[bad_produce.to_numpy()][:MAX_LINES_PER_CHECK]:
+            problems.append(
+                f"{path}: {label}: produce_kg_per_day must be a number from 0 to "
+                f"{MAX_PRODUCE_KG_PER_DAY:,}"
+            )
+        _more(problems, path, int(bad_produce.sum()), "villages with bad produce_kg_per_day")
     out = gpd.GeoDataFrame(
         {
             "village_id": ids,
@@ -290,7 +380,7 @@ def _read_roads(
         [f"road {v}" for v in (gdf["road_id"] if "road_id" in gdf.columns else gdf.index)]
     )
     usable = _check_geometry(gdf, path, labels, ("LineString", "MultiLineString"), problems)
-    gdf = _to_crs(gdf, crs, path, problems)
+    gdf = _to_crs(gdf, crs, path, problems, labels)
     if gdf.crs is None:
         return None
     gdf = gdf[usable]
@@ -303,10 +393,15 @@ def _read_roads(
         classes = pd.Series("", index=gdf.index)
     if network.speed_column in gdf.columns:
         given = pd.to_numeric(gdf[network.speed_column], errors="coerce")
-        bad = given.notna() & (given <= 0)
-        for label in labels[usable][bad.to_numpy()][:10]:
-            problems.append(f"{path}: {label}: {network.speed_column} must be > 0")
-        speeds = given.where(given > 0).fillna(speeds)
+        bad = given.notna() & ((given <= 0) | (given > MAX_SPEED_KPH))
+        for label in labels[usable][bad.to_numpy()][:MAX_LINES_PER_CHECK]:
+            problems.append(
+                f"{path}: {label}: {network.speed_column} must be > 0 and at most "
+                f"{MAX_SPEED_KPH:g} km/h (or empty for the class speed)"
+            )
+        _more(problems, path, int(bad.sum()), f"roads with a bad {network.speed_column}")
+        # Below 1 km/h a road is as good as closed: the class speed is used instead.
+        speeds = given.where((given >= 1) & (given <= MAX_SPEED_KPH)).fillna(speeds)
     roads = gpd.GeoDataFrame(
         {"road_class": classes.to_numpy(), "speed_kph": speeds.to_numpy()},
         geometry=gdf.geometry.to_numpy(),
@@ -328,13 +423,17 @@ def _read_points(
         return None
     if not _check_columns(gdf, path, ("id",), problems):
         return None
-    ids = gdf["id"].astype(str).str.strip()
+    ids = gdf["id"].astype(object).where(gdf["id"].notna(), "").astype(str).str.strip()
     dupes = sorted(set(ids[ids.duplicated()]))
     if dupes:
         problems.append(f"{path}: duplicate {what} id(s): {', '.join(dupes[:10])}")
+    blank = ids.isin(["", "nan", "None", "<NA>"])
+    if blank.any():
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(blank.to_numpy())[:10])
+        problems.append(f"{path}: empty {what} id in feature(s) {rows}")
     labels = np.array([f"{what} {v}" for v in ids])
     usable = _check_geometry(gdf, path, labels, ("Point",), problems)
-    gdf = _to_crs(gdf, crs, path, problems)
+    gdf = _to_crs(gdf, crs, path, problems, labels)
     if gdf.crs is None or not usable.all():
         return None
     return gpd.GeoDataFrame(
@@ -408,8 +507,31 @@ def build_candidate_sites(
     return sites
 
 
+def _guarded(
+    read: Callable[[], gpd.GeoDataFrame | None], problems: list[str]
+) -> gpd.GeoDataFrame | None:
+    """Run one layer reader; a file that cannot be read at all becomes a problem line."""
+    try:
+        return read()
+    except InputDataError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+def _guarded_crs(setting: str, villages_wgs84: gpd.GeoDataFrame, problems: list[str]) -> str | None:
+    """:func:`resolve_crs`, with an unusable setting recorded as a problem."""
+    try:
+        return resolve_crs(setting, villages_wgs84)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
 def read_region(config: RegionConfig) -> RegionData:
     """Read and validate every input layer of a region.
+
+    Every layer is read and checked even when an earlier one failed, so that one run
+    reports all problems of all files.
 
     Parameters
     ----------
@@ -430,33 +552,56 @@ def read_region(config: RegionConfig) -> RegionData:
     """
     data = config.data
     problems: list[str] = []
-    villages = _read_villages(data, problems)
-    if villages is None or villages.crs is None:
-        if villages is not None:
-            problems.append(
-                f"{data.villages}: layer has no CRS (save it with a CRS, e.g. EPSG:4326)"
-            )
-        raise InputDataError(problems)
-    if problems:
-        raise InputDataError(problems)
-    crs = resolve_crs(config.region.crs, villages.to_crs(WGS84))
-    villages = villages.to_crs(crs)
-    roads = _read_roads(data.roads, config.network, crs, problems)
-    depots = _read_points(data.depots, data, crs, "depot", problems)
-    towns = _read_points(data.towns, data, crs, "town", problems) if data.towns else None
+    villages = _guarded(lambda: _read_villages(data, problems), problems)
+    if villages is not None and villages.crs is None:
+        problems.append(
+            f"{data.villages}: layer has no CRS (save it with a CRS, e.g. EPSG:4326)"
+        )
+        villages = None
+    crs: str | None = None
+    if villages is not None and not problems:
+        labels = np.array([f"village {v}" for v in villages["village_id"]])
+        wgs84 = _to_crs(villages, WGS84, data.villages, problems, labels)
+        if not problems:
+            crs = _guarded_crs(config.region.crs, wgs84, problems)
+        villages = _to_crs(villages, crs, data.villages, problems, labels) if crs else None
+    else:
+        villages = None
+    if crs is None:
+        # The villages are unusable, so the working CRS is unknown; the other layers are
+        # still read and checked (in WGS 84, or the configured CRS) to report their problems.
+        setting = config.region.crs.strip()
+        crs = WGS84
+        if setting.lower() != "auto":
+            crs = _guarded_crs(setting, gpd.GeoDataFrame(), problems) or WGS84
+    work_crs = crs
+    roads = _guarded(
+        lambda: _read_roads(data.roads, config.network, work_crs, problems), problems
+    )
+    depots = _guarded(
+        lambda: _read_points(data.depots, data, work_crs, "depot", problems), problems
+    )
+    towns_path, sites_path = data.towns, data.candidate_sites
+    towns = (
+        _guarded(lambda: _read_points(towns_path, data, work_crs, "town", problems), problems)
+        if towns_path is not None
+        else None
+    )
     explicit = (
-        _read_points(data.candidate_sites, data, crs, "site", problems)
-        if data.candidate_sites
+        _guarded(lambda: _read_points(sites_path, data, work_crs, "site", problems), problems)
+        if sites_path is not None
         else None
     )
     townships = None
     if data.townships is not None:
-        raw = read_layer(data.townships)
-        townships = _to_crs(raw, crs, data.townships, problems)
-        if "name" not in townships.columns:
-            townships = townships.assign(name="")
-        townships = townships[["name", townships.geometry.name]]
-    if problems or roads is None or depots is None:
+        townships_path = data.townships
+        raw = _guarded(lambda: read_layer(townships_path), problems)
+        if raw is not None:
+            townships = _to_crs(raw, crs, data.townships, problems)
+            if "name" not in townships.columns:
+                townships = townships.assign(name="")
+            townships = townships[["name", townships.geometry.name]]
+    if problems or villages is None or roads is None or depots is None:
         raise InputDataError(problems)
     sites = build_candidate_sites(villages, towns, explicit)
     dupes = sorted(set(sites["site_id"][sites["site_id"].duplicated()]))

@@ -27,6 +27,7 @@ from rural_logistics.metrics import summarize
 from rural_logistics.placement import PlacementResult, solve_p_median
 from rural_logistics.plan import Plan
 from rural_logistics.routing import RoutingProblem, RoutingResult, expand_fleet, solve_vrp
+from rural_logistics.validation import check_request, offroad_problems
 
 #: A progress reporter: called with a stage name, returns a context manager around it.
 Progress = Callable[[str], AbstractContextManager[None]]
@@ -141,13 +142,18 @@ def prepare_region(config: RegionConfig, *, progress: Progress = _silent) -> Pre
         main = labels[depot.node[0]]
         vill = snapped["villages"]
         cut = labels[vill.node] != main
+        problems = offroad_problems(config, data, snapped)
         if cut.any():
             ids = data.villages["village_id"].to_numpy()[cut]
-            raise InputDataError(
+            problems.append(
                 f"{config.data.roads}: {int(cut.sum())} village(s) lie on roads not connected "
                 f"to depot {data.depots['depot_id'].iloc[0]}: {_id_list(ids)} "
-                "(fix the roads, or set network.disconnected: connect)"
+                f"(the roads form {len(np.unique(labels))} separate pieces; lines connect "
+                "only where they share a vertex: fix the roads, or set "
+                "network.disconnected: connect)"
             )
+        if problems:
+            raise InputDataError(problems)
         site_ok = labels[snapped["sites"].node] == main
         if not site_ok.all():
             warnings.append(
@@ -603,6 +609,9 @@ def plan_region(config: RegionConfig, *, progress: Progress = _silent) -> Plan:
     """
     start = time.perf_counter()
     prepared = prepare_region(config, progress=progress)
+    request = check_request(config, prepared)
+    if request.problems:
+        raise InfeasibleError(request.problems)
     with progress(f"placing {config.placement.stations} stations (p-median)"):
         placement = place_stations(config, prepared)
     with progress(f"routing vehicles (up to {config.solver.time_limit_s:g} s)"):

@@ -1,0 +1,348 @@
+"""Checks across files and the request, and whole-input validation for ``validate``.
+
+The single-file checks live where the data is read (:mod:`rural_logistics.config`,
+:mod:`rural_logistics.io`); this module adds what needs several inputs together:
+
+- points too far from any road (wrong coordinates or CRS, a missing road),
+- the request against the data: stations vs usable candidate sites, vehicle depots,
+  a vehicle that cannot carry one parcel, demand so large that the routing model would
+  not fit the solvers (their 64-bit integer scaling, their memory),
+- the fleet against the demand (a warning: the run still plans and lists what is unserved),
+
+and :func:`validate_inputs`, which collects *every* problem of a config and its data
+files, even when the config itself is invalid, so that one run reports them all.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import yaml
+
+from rural_logistics.config import RegionConfig, load_config, parse_config
+from rural_logistics.errors import ConfigError, RuralLogisticsError
+
+if TYPE_CHECKING:
+    from rural_logistics.io import RegionData
+    from rural_logistics.network import SnappedPoints
+    from rural_logistics.pipeline import PreparedRegion
+
+#: Most vehicle loads the routing model accepts (a visit per load of the largest vehicle).
+MAX_ROUTING_VISITS = 20_000
+#: Largest cost, in currency units, a plan may reach (unserved penalties included) so that
+#: the solvers' integer costs (1/100 000 currency unit) stay below 2**62.
+MAX_PLAN_COST = 1e12
+_LIST_LIMIT = 10
+
+
+def _ids(values: Any, limit: int = _LIST_LIMIT) -> str:
+    names = [str(v) for v in values]
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def offroad_problems(
+    config: RegionConfig, data: RegionData, snapped: dict[str, SnappedPoints]
+) -> list[str]:
+    """Villages, depots and extra sites farther than ``network.max_offroad_m`` from a road.
+
+    Such a point is almost always a data error (swapped or wrong coordinates, a layer in
+    another CRS, a road missing from the road file) rather than a real village.
+    """
+    limit = config.network.max_offroad_m
+    problems = []
+    layers: list[tuple[str, Path, np.ndarray, np.ndarray]] = [
+        ("village", config.data.villages, data.villages["village_id"].to_numpy(),
+         snapped["villages"].offroad_m),
+        ("depot", config.data.depots, data.depots["depot_id"].to_numpy(),
+         snapped["depots"].offroad_m),
+    ]
+    extra = data.sites["village_id"].isna().to_numpy()
+    site_path = config.data.candidate_sites or config.data.towns
+    if extra.any() and site_path is not None:
+        what = "site" if config.data.candidate_sites else "town"
+        layers.append((what, site_path, data.sites["site_id"].to_numpy()[extra],
+                       snapped["sites"].offroad_m[extra]))
+    village_far = snapped["villages"].offroad_m > limit
+    if len(village_far) > 1 and village_far.all():
+        km = snapped["villages"].offroad_m / 1000
+        return [
+            f"{config.data.villages}: all {len(km)} villages are {km.min():.1f} to "
+            f"{km.max():.1f} km from the nearest road in {config.data.roads}, more than "
+            f"network.max_offroad_m = {limit:g} m: the two layers do not overlap (a layer "
+            "in a different or wrong CRS, or swapped coordinates?)"
+        ]
+    for what, path, ids, offroad in layers:
+        far = np.flatnonzero(offroad > limit)
+        for k in far[:_LIST_LIMIT]:
+            problems.append(
+                f"{path}: {what} {ids[k]}: {offroad[k] / 1000:.1f} km from the nearest road, "
+                f"more than network.max_offroad_m = {limit:g} m (wrong coordinates or CRS, "
+                f"or a road missing from {config.data.roads.name}?)"
+            )
+        if len(far) > _LIST_LIMIT:
+            problems.append(f"{path}: and {len(far) - _LIST_LIMIT} more {what}s far from roads")
+    return problems
+
+
+@dataclass(frozen=True)
+class RequestCheck:
+    """Outcome of :func:`check_request`.
+
+    Attributes
+    ----------
+    problems
+        What makes the request impossible (stop with exit code 2).
+    warnings
+        What the run will survive but the planner should know (e.g. a fleet too small
+        for the demand: the plan lists the unserved stations).
+    """
+
+    problems: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+def check_request(config: RegionConfig, prepared: PreparedRegion) -> RequestCheck:
+    """Check the request (stations, fleet) against the prepared data, without solving.
+
+    Parameters
+    ----------
+    config
+        The validated config (command-line overrides applied).
+    prepared
+        The prepared region.
+
+    Returns
+    -------
+    RequestCheck
+    """
+    problems: list[str] = []
+    warnings: list[str] = []
+    placement = config.placement
+    n_ok = int(prepared.site_ok.sum())
+    stations = getattr(placement, "stations", None)
+    if isinstance(stations, int) and stations > n_ok:
+        problems.append(
+            f"placement.stations = {stations} is more than the {n_ok} usable candidate "
+            "sites (villages and towns reachable from the depot); lower it or add "
+            "candidate sites"
+        )
+    if getattr(placement, "keep_existing", False) and isinstance(stations, int):
+        existing = int(
+            (prepared.data.sites["existing"].to_numpy(dtype=bool) & prepared.site_ok).sum()
+        )
+        if existing > stations:
+            problems.append(
+                f"placement.keep_existing keeps {existing} existing stations open, more "
+                f"than placement.stations = {stations}"
+            )
+    depot_ids = {str(d) for d in prepared.data.depots["depot_id"]}
+    for k, vt in enumerate(config.fleet.vehicles):
+        where = f"fleet.vehicles.{k} ({vt.name})"
+        if vt.depot is not None and vt.depot not in depot_ids:
+            problems.append(
+                f"{where}: depot {vt.depot!r} is not in {config.data.depots.name} "
+                f"(known: {_ids(sorted(depot_ids))})"
+            )
+        parcel_kg = config.routing.parcel_kg
+        if vt.capacity_kg is not None and parcel_kg > vt.capacity_kg:
+            problems.append(
+                f"{where}: capacity_kg = {vt.capacity_kg:g} is less than one parcel "
+                f"(routing.parcel_kg = {parcel_kg:g}); expected capacity_kg >= parcel_kg"
+            )
+    parcels = prepared.demand.parcels_per_day
+    produce = prepared.demand.produce_kg_per_day
+    total_parcels = float(parcels.sum())
+    vehicles = config.fleet.vehicles
+    top_parcels = max(v.capacity_parcels for v in vehicles)
+    kg_caps = [v.capacity_kg for v in vehicles]
+    top_kg = math.inf if any(c is None for c in kg_caps) else max(c for c in kg_caps if c)
+    loads = total_parcels / top_parcels
+    if math.isfinite(top_kg):
+        loads = max(loads, total_parcels * config.routing.parcel_kg / top_kg)
+        if config.routing.pickup_produce:
+            loads = max(loads, float(produce.sum()) / top_kg)
+    if loads > MAX_ROUTING_VISITS:
+        problems.append(
+            f"demand: {total_parcels:,.0f} parcels/day need at least {loads:,.0f} loads of "
+            f"the largest vehicle, more than the routing model handles "
+            f"({MAX_ROUTING_VISITS:,}); check the villages' population and "
+            "demand.parcels_per_capita_per_year, or the vehicle capacities"
+        )
+    worst_cost = config.routing.unserved_penalty_per_parcel * max(total_parcels, 1.0) + sum(
+        v.count * v.fixed_cost_per_day for v in vehicles
+    )
+    if worst_cost > MAX_PLAN_COST:
+        problems.append(
+            f"routing.unserved_penalty_per_parcel: leaving the {total_parcels:,.0f} "
+            f"parcels/day unserved would cost {worst_cost:.3g}, more than the solvers' "
+            f"integer costs can hold ({MAX_PLAN_COST:.0e}); lower the penalty or the fixed "
+            "costs"
+        )
+    carry = sum(v.capacity_parcels * v.count * v.max_trips for v in vehicles)
+    if carry < total_parcels:
+        warnings.append(
+            f"fleet: the vehicles carry at most {carry:,} parcels/day "
+            f"(capacity_parcels × count × max_trips), the demand is {total_parcels:,.0f}; "
+            "some stations will be unserved (add vehicles or raise capacity)"
+        )
+    return RequestCheck(problems=tuple(problems), warnings=tuple(warnings))
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """Everything :func:`validate_inputs` found.
+
+    Attributes
+    ----------
+    problems
+        One line per problem (``file: field or id: what is expected``); empty when valid.
+    warnings
+        Non-fatal findings.
+    config
+        The validated config, or ``None`` if it is invalid.
+    prepared
+        The prepared region, or ``None`` if the data could not be prepared.
+    """
+
+    problems: tuple[str, ...]
+    warnings: tuple[str, ...]
+    config: RegionConfig | None
+    prepared: PreparedRegion | None
+
+    @property
+    def ok(self) -> bool:
+        """Whether no problem was found."""
+        return not self.problems
+
+
+def _dedupe(lines: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(lines))
+
+
+def _fallback_config(raw: Any, path: Path) -> RegionConfig | None:
+    """A config that keeps the valid parts of an invalid one, to check its data files.
+
+    The ``data`` section must be valid; ``region.crs``, ``network`` and ``demand`` are
+    kept when valid on their own, everything else gets harmless defaults.
+    """
+    if not isinstance(raw, dict) or not isinstance(raw.get("data"), dict):
+        return None
+    base: dict[str, Any] = {
+        "region": {"name": "validation"},
+        "data": raw["data"],
+        "fleet": {"vehicles": [{"name": "check", "capacity_parcels": 1, "count": 1}]},
+    }
+    region = raw.get("region")
+    if isinstance(region, dict) and isinstance(region.get("crs"), str):
+        base["region"]["crs"] = region["crs"]
+    try:
+        parse_config(base, source=str(path))
+    except ConfigError:
+        return None
+    for section in ("network", "demand"):
+        if section in raw:
+            trial = {**base, section: raw[section]}
+            try:
+                parse_config(trial, source=str(path))
+            except ConfigError:
+                continue
+            base = trial
+    return parse_config(base, source=str(path), base_dir=path.parent.resolve())
+
+
+def _read_raw(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+
+
+def validate_inputs(
+    path: str | Path,
+    *,
+    scenario: str | None = None,
+    stations: int | None = None,
+    seed: int | None = None,
+    time_limit_s: float | None = None,
+) -> ValidationReport:
+    """Check a config file and all its data without solving; collect every problem.
+
+    The config is validated; then every data file is read and checked, the road network
+    is built and every village's reachability from the depot checked, and the request
+    (stations, fleet) is compared with the data. When the config is invalid, its data
+    files are still checked with the valid parts of the config.
+
+    Parameters
+    ----------
+    path
+        The region config YAML.
+    scenario, stations, seed, time_limit_s
+        Command-line overrides.
+
+    Returns
+    -------
+    ValidationReport
+    """
+    from rural_logistics.pipeline import prepare_region
+
+    path = Path(path)
+    problems: list[str] = []
+    warnings: list[str] = []
+    config: RegionConfig | None = None
+    try:
+        config = load_config(path).with_overrides(
+            scenario=scenario, stations=stations, seed=seed, time_limit_s=time_limit_s
+        )
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    check_config = config if config is not None else _fallback_config(_read_raw(path), path)
+    prepared = None
+    if check_config is not None:
+        try:
+            prepared = prepare_region(check_config)
+        except RuralLogisticsError as exc:
+            problems.extend(exc.problems)
+        else:
+            warnings.extend(prepared.warnings)
+    if config is not None and prepared is not None:
+        request = check_request(config, prepared)
+        problems.extend(request.problems)
+        warnings.extend(request.warnings)
+    return ValidationReport(
+        problems=_dedupe(problems),
+        warnings=_dedupe(warnings),
+        config=config,
+        prepared=prepared if config is not None else None,
+    )
+
+
+def load_checked_config(
+    path: str | Path,
+    *,
+    scenario: str | None = None,
+    stations: int | None = None,
+    seed: int | None = None,
+    time_limit_s: float | None = None,
+) -> RegionConfig:
+    """Load a config with overrides; if it is invalid, report its data problems too.
+
+    Raises
+    ------
+    ConfigError
+        With every config problem and, when the data section is usable, every problem
+        of the data files.
+    """
+    try:
+        return load_config(path).with_overrides(
+            scenario=scenario, stations=stations, seed=seed, time_limit_s=time_limit_s
+        )
+    except ConfigError:
+        report = validate_inputs(
+            path, scenario=scenario, stations=stations, seed=seed, time_limit_s=time_limit_s
+        )
+        raise ConfigError(report.problems) from None

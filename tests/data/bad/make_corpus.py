@@ -1,0 +1,505 @@
+"""Write the bad-input corpus under ``tests/data/bad/`` (run from the repository root).
+
+    python tests/data/bad/make_corpus.py
+
+``_base/`` holds one good tiny region: the 3 × 3 road grid of ``tests/conftest.py``
+(1 km spacing, UTM zone 49N) in WGS 84: nine villages (CSV), six roads and one depot
+(GeoJSON). Every other folder is one bad input: ``region.yaml`` (usually pointing at the
+good files in ``_base/`` and changing one thing), any bad data file it needs, and
+``expected.txt``: substrings that ``rural-logistics validate region.yaml`` must print, each
+in some ``error:`` line. ``tests/test_bad_inputs.py`` runs them all. The output is
+deterministic; rerun the script after changing a case and commit the result.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pyproj import Transformer
+
+HERE = Path(__file__).resolve().parent
+UTM = "EPSG:32649"
+ORIGIN_X, ORIGIN_Y = 500_000.0, 3_000_000.0
+_TO_LONLAT = Transformer.from_crs(UTM, "EPSG:4326", always_xy=True)
+
+
+def utm(i: float, j: float) -> tuple[float, float]:
+    """Grid node (column i, row j) in UTM metres."""
+    return ORIGIN_X + 1000.0 * i, ORIGIN_Y + 1000.0 * j
+
+
+def lonlat(i: float, j: float) -> list[float]:
+    """Grid node (column i, row j) in WGS 84 degrees, 7 decimals."""
+    lon, lat = _TO_LONLAT.transform(*utm(i, j))
+    return [round(lon, 7), round(lat, 7)]
+
+
+def village_rows() -> list[dict[str, Any]]:
+    """The nine good villages, 50 m north of each grid node."""
+    rows = []
+    for k, (j, i) in enumerate((j, i) for j in range(3) for i in range(3)):
+        lon, lat = lonlat(i, j + 0.05)
+        rows.append({"id": f"V{k + 1}", "name": f"Village {k + 1}", "population": 100,
+                     "lon": lon, "lat": lat})
+    return rows
+
+
+def csv_text(rows: list[dict[str, Any]], columns: list[str] | None = None) -> str:
+    columns = columns or list(rows[0])
+    lines = [",".join(columns)]
+    lines += [",".join("" if r.get(c) is None else str(r.get(c)) for c in columns) for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def feature(props: dict[str, Any], geometry: dict[str, Any] | None) -> dict[str, Any]:
+    return {"type": "Feature", "properties": props, "geometry": geometry}
+
+
+def collection(features: list[dict[str, Any]], crs: str | None = None) -> str:
+    doc: dict[str, Any] = {"type": "FeatureCollection"}
+    if crs is not None:
+        doc["crs"] = {"type": "name", "properties": {"name": f"urn:ogc:def:crs:{crs}"}}
+    doc["features"] = features
+    return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+
+
+def line(points: list[list[float]]) -> dict[str, Any]:
+    return {"type": "LineString", "coordinates": points}
+
+
+def road_features(*, project: Any = lonlat) -> list[dict[str, Any]]:
+    """Three county roads (rows) and three village roads (columns) sharing grid vertices."""
+    feats = []
+    for j in range(3):
+        feats.append(feature({"road_id": f"H{j}", "road_class": "county"},
+                             line([list(project(i, j)) for i in range(3)])))
+    for i in range(3):
+        feats.append(feature({"road_id": f"C{i}", "road_class": "village"},
+                             line([list(project(i, j)) for j in range(3)])))
+    return feats
+
+
+def depot_features(i: float = 0.0, j: float = 0.0) -> list[dict[str, Any]]:
+    return [feature({"id": "DC1", "name": "County DC"},
+                    {"type": "Point", "coordinates": lonlat(i, j)})]
+
+
+BASE_CONFIG: dict[str, Any] = {
+    "region": {"name": "Bad input corpus", "crs": UTM},
+    "data": {
+        "villages": "../_base/villages.csv",
+        "roads": "../_base/roads.geojson",
+        "depots": "../_base/depots.geojson",
+    },
+    "network": {"speed_kph_by_class": {"county": 50, "village": 25}},
+    "placement": {"stations": 2, "radius_km": 1.0},
+    "fleet": {"vehicles": [{"name": "van", "capacity_parcels": 500, "count": 2}]},
+    "solver": {"time_limit_s": 2, "seed": 1},
+}
+
+DELETE = object()
+
+
+def merged(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``patch`` into a copy of ``base``; ``DELETE`` removes a key."""
+    out = copy.deepcopy(base)
+    for key, value in patch.items():
+        if value is DELETE:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def van(**extra: Any) -> dict[str, Any]:
+    return {"fleet": {"vehicles": [{"name": "van", "capacity_parcels": 500, "count": 2,
+                                    **extra}]}}
+
+
+def rows_with(k: int, **changes: Any) -> list[dict[str, Any]]:
+    """The good villages with village ``k`` (0-based) changed."""
+    rows = village_rows()
+    rows[k] = {**rows[k], **changes}
+    return rows
+
+
+def cases() -> dict[str, dict[str, Any]]:
+    """Case name → ``config`` (patch dict or raw text/bytes), ``files``, ``expected``."""
+    v = {"data": {"villages": "villages.csv"}}
+    r = {"data": {"roads": "roads.geojson"}}
+    d = {"data": {"depots": "depots.geojson"}}
+    good_roads = road_features()
+    c: dict[str, dict[str, Any]] = {
+        # --- the config file itself ---------------------------------------------------
+        "malformed_yaml": {"config": "region: {name: X\nfleet: [\n",
+                           "expected": ["region.yaml: malformed YAML at line"]},
+        "config_not_utf8": {"config": b"region: {name: D\xe9p\xf4t}\n",
+                            "expected": ["region.yaml: not UTF-8 text"]},
+        "config_not_a_mapping": {"config": "- region\n- data\n",
+                                 "expected": ["expected a mapping of keys at the top level"]},
+        "config_empty": {"config": "",
+                         "expected": ["expected a mapping of keys at the top level"]},
+        "unknown_key": {"config": {"placment": {"stations": 2}},
+                        "expected": ["region.yaml: placment: unknown key"]},
+        "unknown_nested_key": {"config": van(capacity=10),
+                               "expected": ["fleet.vehicles.0.capacity: unknown key"]},
+        "wrong_type": {"config": {"placement": {"stations": "two"}},
+                       "expected": ["placement.stations: Input should be a valid integer"]},
+        "wrong_type_section": {"config": {"network": "fast"},
+                               "expected": ["network: Input should be a valid dictionary"]},
+        "missing_required_key": {"config": {"fleet": DELETE},
+                                 "expected": ["region.yaml: fleet: required key is missing"]},
+        "missing_region_name": {"config": {"region": {"name": DELETE}},
+                                "expected": ["region.name: required key is missing"]},
+        "missing_data_path": {"config": {"data": {"roads": DELETE}},
+                              "expected": ["data.roads: required key is missing"]},
+        "radius_zero": {"config": {"placement": {"radius_km": 0}},
+                        "expected": ["placement.radius_km: Input should be greater than 0"]},
+        "radius_negative": {"config": {"placement": {"radius_km": -3}},
+                            "expected": ["placement.radius_km: Input should be greater than 0"]},
+        "time_limit_zero": {"config": {"solver": {"time_limit_s": 0}},
+                            "expected": ["solver.time_limit_s: Input should be greater than 0"]},
+        "time_limit_negative": {
+            "config": {"solver": {"time_limit_s": -1}},
+            "expected": ["solver.time_limit_s: Input should be greater than 0"]},
+        "capacity_zero": {
+            "config": van(capacity_parcels=0),
+            "expected": ["fleet.vehicles.0.capacity_parcels: Input should be greater than or "
+                         "equal to 1"]},
+        "capacity_below_one_parcel_kg": {
+            "config": merged(van(capacity_kg=2), {"routing": {"parcel_kg": 5}}),
+            "expected": ["fleet.vehicles.0 (van): capacity_kg = 2 is less than one parcel"]},
+        "stations_more_than_candidates": {
+            "config": {"placement": {"stations": 12}},
+            "expected": ["placement.stations = 12 is more than the 9 usable candidate sites"]},
+        "stations_zero": {"config": {"placement": {"stations": 0}},
+                          "expected": ["placement.stations: Input should be greater than or "
+                                       "equal to 1"]},
+        "huge_capacity": {
+            "config": van(capacity_parcels=10**30),
+            "expected": ["fleet.vehicles.0.capacity_parcels: Input should be less than or "
+                         "equal to 1000000"]},
+        "huge_vehicle_count": {
+            "config": {"fleet": {"vehicles": [{"name": "van", "capacity_parcels": 500,
+                                               "count": 10**9}]}},
+            "expected": ["fleet.vehicles.0.count: Input should be less than or equal to 1000"]},
+        "huge_seed": {"config": {"solver": {"seed": 2**64}},
+                      "expected": ["solver.seed: Input should be less than or equal to "
+                                   "2147483647"]},
+        "huge_cost": {"config": van(fixed_cost_per_day=1e300),
+                      "expected": ["fleet.vehicles.0.fixed_cost_per_day: Input should be less "
+                                   "than or equal to 1000000000"]},
+        "tiny_speed": {"config": {"network": {"default_speed_kph": 1e-300}},
+                       "expected": ["network.default_speed_kph: Input should be greater than "
+                                    "or equal to 0.5"]},
+        "nan_speed": {"config": {"network": {"speed_kph_by_class": {"county": float("nan")}}},
+                      "expected": ["network.speed_kph_by_class.county: Input should be a "
+                                   "finite number"]},
+        "unknown_scenario": {"config": {"scenario": "peak"},
+                             "expected": ["scenario 'peak' is not in demand.scenarios"]},
+        "unknown_crs": {"config": {"region": {"crs": "EPSG:999999"}},
+                        "expected": ["region.crs: unknown CRS 'EPSG:999999'"]},
+        "geographic_crs": {"config": {"region": {"crs": "EPSG:4326"}},
+                           "expected": ["region.crs: 'EPSG:4326' is not a projected CRS"]},
+        "duplicate_vehicle_names": {
+            "config": {"fleet": {"vehicles": [
+                {"name": "van", "capacity_parcels": 500, "count": 1},
+                {"name": "van", "capacity_parcels": 300, "count": 1}]}},
+            "expected": ["fleet.vehicles: Value error, duplicate vehicle type name(s): van"]},
+        "unknown_vehicle_depot": {
+            "config": van(depot="DC9"),
+            "expected": ["fleet.vehicles.0 (van): depot 'DC9' is not in depots.geojson"]},
+        "opening_hours_reversed": {
+            "config": {"routing": {"station_hours_min": [1020, 480]}},
+            "expected": ["routing.station_hours_min: Value error, opening time must be before "
+                         "closing time"]},
+        # --- huge numbers that would overflow the solvers' integer scaling --------------
+        "huge_population": {
+            "config": v, "files": {"villages.csv": csv_text(rows_with(2, population=1e15))},
+            "expected": ["villages.csv: village V3: population must be a number from 0 to "
+                         "10,000,000"]},
+        "huge_demand": {
+            "config": merged(v, {"demand": {"parcels_per_capita_per_year": 10_000,
+                                            "scenarios": {"normal": 1000}}}),
+            "files": {"villages.csv": csv_text(
+                [{**row, "population": 9_000_000} for row in village_rows()])},
+            "expected": ["parcels/day need at least", "more than the routing model handles"]},
+        "huge_unserved_penalty": {
+            "config": merged(merged(v, van(capacity_parcels=1_000_000)), {
+                "demand": {"parcels_per_capita_per_year": 1000},
+                "routing": {"unserved_penalty_per_parcel": 1_000_000}}),
+            "files": {"villages.csv": csv_text(
+                [{**row, "population": 1_000_000} for row in village_rows()])},
+            "expected": ["routing.unserved_penalty_per_parcel: leaving the",
+                         "more than the solvers' integer costs can hold"]},
+        "huge_road_speed": {
+            "config": r,
+            "files": {"roads.geojson": collection(
+                [*road_features()[:5], feature({"road_id": "C2", "speed_kph": 1e300},
+                                               road_features()[5]["geometry"])])},
+            "expected": ["roads.geojson: road C2: speed_kph must be > 0 and at most 300 km/h"]},
+        # --- files that cannot be read ------------------------------------------------
+        "missing_file": {"config": {"data": {"villages": "nowhere.csv"}},
+                         "expected": ["nowhere.csv: file not found"]},
+        "wrong_format_gpkg": {"config": {"data": {"roads": "roads.gpkg"}},
+                              "files": {"roads.gpkg": "this is not a GeoPackage\n"},
+                              "expected": ["roads.gpkg: cannot read as gpkg"]},
+        "wrong_format_geojson": {"config": d,
+                                 "files": {"depots.geojson": "id,lon,lat\nDC1,111,27\n"},
+                                 "expected": ["depots.geojson: cannot read as geojson"]},
+        "unsupported_suffix": {"config": {"data": {"villages": "villages.xlsx"}},
+                               "files": {"villages.xlsx": "PK\x03\x04 not really excel\n"},
+                               "expected": ["villages.xlsx: unsupported format .xlsx"]},
+        "folder_instead_of_file": {"config": {"data": {"villages": "villages.csv"}},
+                                   "files": {"villages.csv/.keep": ""},
+                                   "expected": ["villages.csv: is a folder, expected a data "
+                                                "file"]},
+        "csv_not_utf8": {
+            "config": v,
+            "files": {"villages.csv": csv_text(rows_with(0, name="青山村")).encode("gbk")},
+            "expected": ["villages.csv: not UTF-8 text"]},
+        "geojson_not_utf8": {
+            "config": d,
+            "files": {"depots.geojson": collection(
+                [feature({"id": "DC1", "name": "Dépôt"},
+                         {"type": "Point", "coordinates": lonlat(0, 0)})]).encode("latin-1")},
+            "expected": ["depots.geojson: not UTF-8 text"]},
+        "csv_zero_bytes": {"config": v, "files": {"villages.csv": ""},
+                           "expected": ["villages.csv: cannot read as CSV"]},
+        "csv_ragged_rows": {
+            "config": v,
+            "files": {"villages.csv": csv_text(village_rows()) + "V10,x,1,2,3,4,5,6\n"},
+            "expected": ["villages.csv: cannot read as CSV"]},
+        # --- coordinates and CRS ---------------------------------------------------------
+        "csv_without_coordinates": {
+            "config": v,
+            "files": {"villages.csv": csv_text(
+                [{"id": r["id"], "population": 100, "x": r["lon"], "y": r["lat"]}
+                 for r in village_rows()])},
+            "expected": ["villages.csv: missing coordinate column(s) lon, lat"]},
+        "csv_coordinates_out_of_range": {
+            "config": v, "files": {"villages.csv": csv_text(rows_with(4, lat=95.0))},
+            "expected": ["villages.csv: id V5: lon/lat out of range"]},
+        "csv_coordinates_missing": {
+            "config": v, "files": {"villages.csv": csv_text(rows_with(4, lon=None))},
+            "expected": ["villages.csv: id V5: lon/lat missing or not a number"]},
+        "csv_lonlat_swapped": {
+            "config": v,
+            "files": {"villages.csv": csv_text(
+                [{**row, "lon": row["lat"], "lat": row["lon"]} for row in village_rows()])},
+            "expected": ["villages.csv: id V1: lon/lat out of range; lon and lat look swapped"]},
+        "roads_without_crs": {
+            "config": {"data": {"roads": "roads.shp"}}, "files": "roads_shapefile_no_prj",
+            "expected": ["roads.shp: layer has no CRS"]},
+        "roads_different_crs": {
+            "config": r,
+            "files": {"roads.geojson": collection(road_features(project=utm),
+                                                  crs="EPSG::32650")},
+            "expected": ["villages.csv: all 9 villages are 593.4 to 595.4 km from the nearest "
+                         "road", "the two layers do not overlap"]},
+        "roads_metres_as_degrees": {
+            "config": r, "files": {"roads.geojson": collection(road_features(project=utm))},
+            "expected": ["roads.geojson: road H0", "coordinates cannot be projected"]},
+        # --- empty layers and ids --------------------------------------------------------
+        "villages_header_only": {"config": v,
+                                 "files": {"villages.csv": "id,name,population,lon,lat\n"},
+                                 "expected": ["villages.csv: no villages in the layer"]},
+        "roads_empty": {"config": r, "files": {"roads.geojson": collection([])},
+                        "expected": ["roads.geojson: no roads in the layer"]},
+        "depots_empty": {"config": d, "files": {"depots.geojson": collection([])},
+                         "expected": ["depots.geojson: no depots in the layer"]},
+        "depots_without_id": {
+            "config": d,
+            "files": {"depots.geojson": collection(
+                [feature({"name": "DC"}, {"type": "Point", "coordinates": lonlat(0, 0)})])},
+            "expected": ["depots.geojson: missing column(s) id (has: name)"]},
+        "duplicate_village_ids": {
+            "config": v, "files": {"villages.csv": csv_text(rows_with(2, id="V2"))},
+            "expected": ["villages.csv: duplicate village id(s): V2"]},
+        "empty_village_id": {
+            "config": v, "files": {"villages.csv": csv_text(rows_with(2, id=None))},
+            "expected": ["villages.csv: empty village id in feature(s) 3"]},
+        "duplicate_depot_ids": {
+            "config": d,
+            "files": {"depots.geojson": collection(depot_features() + depot_features(1, 0))},
+            "expected": ["depots.geojson: duplicate depot id(s): DC1"]},
+        "missing_population_column": {
+            "config": v,
+            "files": {"villages.csv": csv_text(village_rows(), ["id", "name", "lon", "lat"])},
+            "expected": ["villages.csv: missing column(s) population"]},
+        # --- populations -------------------------------------------------------------------
+        "negative_population": {
+            "config": v, "files": {"villages.csv": csv_text(rows_with(2, population=-5))},
+            "expected": ["villages.csv: village V3: population must be a number from 0"]},
+        "nan_population": {
+            "config": v, "files": {"villages.csv": csv_text(rows_with(2, population=None))},
+            "expected": ["villages.csv: village V3: population must be a number from 0"]},
+        "text_population": {
+            "config": v, "files": {"villages.csv": csv_text(rows_with(2, population="many"))},
+            "expected": ["villages.csv: village V3: population must be a number from 0 to "
+                         "10,000,000 (got 'many')"]},
+        "zero_total_population": {
+            "config": v,
+            "files": {"villages.csv": csv_text(
+                [{**row, "population": 0} for row in village_rows()])},
+            "expected": ["villages.csv: total population is 0; nothing to serve"]},
+        "negative_produce": {
+            "config": v,
+            "files": {"villages.csv": csv_text(
+                [{**row, "produce_kg_per_day": -1 if k == 1 else 0}
+                 for k, row in enumerate(village_rows())])},
+            "expected": ["villages.csv: village V2: produce_kg_per_day must be a number from "
+                         "0"]},
+        # --- geometries --------------------------------------------------------------------
+        "villages_not_points": {
+            "config": v,
+            "files": {"villages.geojson": collection(
+                [feature({"id": row["id"], "population": 100},
+                         {"type": "Polygon", "coordinates": [[
+                             [row["lon"], row["lat"]], [row["lon"] + 0.001, row["lat"]],
+                             [row["lon"], row["lat"] + 0.001], [row["lon"], row["lat"]]]]})
+                 for row in village_rows()])},
+            "config_patch": {"data": {"villages": "villages.geojson"}},
+            "expected": ["villages.geojson: village V1: geometry is Polygon, expected Point"]},
+        "villages_null_geometry": {
+            "config": {"data": {"villages": "villages.geojson"}},
+            "files": {"villages.geojson": collection(
+                [feature({"id": row["id"], "population": 100},
+                         None if row["id"] == "V4" else
+                         {"type": "Point", "coordinates": [row["lon"], row["lat"]]})
+                 for row in village_rows()])},
+            "expected": ["villages.geojson: village V4: empty or missing geometry"]},
+        "roads_not_lines": {
+            "config": r,
+            "files": {"roads.geojson": collection(
+                [*good_roads[:5], feature({"road_id": "C2"},
+                                          {"type": "Point", "coordinates": lonlat(2, 1)})])},
+            "expected": ["roads.geojson: road C2: geometry is Point, expected LineString or "
+                         "MultiLineString"]},
+        "roads_null_geometry": {
+            "config": r,
+            "files": {"roads.geojson": collection([*good_roads,
+                                                   feature({"road_id": "X1"}, None)])},
+            "expected": ["roads.geojson: road X1: empty or missing geometry"]},
+        "roads_invalid_geometry": {
+            "config": r,
+            "files": {"roads.geojson": collection(
+                [*good_roads, feature({"road_id": "X1"}, line([lonlat(1, 1), lonlat(1, 1)]))])},
+            "expected": ["roads.geojson: road X1: invalid geometry (Too few points"]},
+        "roads_negative_speed": {
+            "config": r,
+            "files": {"roads.geojson": collection(
+                [*good_roads[:5], feature({"road_id": "C2", "speed_kph": -30},
+                                          good_roads[5]["geometry"])])},
+            "expected": ["roads.geojson: road C2: speed_kph must be > 0"]},
+        # --- network -----------------------------------------------------------------------
+        "roads_do_not_connect": {
+            "config": r,
+            # The column roads cross the row roads without a shared vertex.
+            "files": {"roads.geojson": collection(
+                [*good_roads[:3],
+                 *(feature({"road_id": f"C{i}", "road_class": "village"},
+                           line([lonlat(i + 0.01, -0.5), lonlat(i + 0.01, 2.5)]))
+                   for i in range(3))])},
+            "expected": ["roads.geojson: ", "lie on roads not connected to depot DC1",
+                         "separate pieces; lines connect only where they share a vertex"]},
+        "village_unreachable_from_depot": {
+            "config": merged(v, r),
+            "files": {
+                "villages.csv": csv_text([*village_rows(), {
+                    "id": "V10", "name": "Island", "population": 50,
+                    "lon": lonlat(6, 1.05)[0], "lat": lonlat(6, 1.05)[1]}]),
+                "roads.geojson": collection(
+                    [*good_roads, feature({"road_id": "I1", "road_class": "village"},
+                                          line([lonlat(5, 1), lonlat(7, 1)]))])},
+            "expected": ["1 village(s) lie on roads not connected to depot DC1: V10"]},
+        "depot_far_from_roads": {
+            "config": d, "files": {"depots.geojson": collection(depot_features(0, -25))},
+            "expected": ["depots.geojson: depot DC1: 25.0 km from the nearest road"]},
+        "village_far_from_roads": {
+            "config": v,
+            "files": {"villages.csv": csv_text(rows_with(8, lon=lonlat(2, 40)[0],
+                                                         lat=lonlat(2, 40)[1]))},
+            "expected": ["villages.csv: village V9: 38.0 km from the nearest road"]},
+        # --- several problems at once: all are reported -------------------------------
+        "many_problems_at_once": {
+            "config": merged(v, {"placment": {}, "solver": {"time_limit_s": 0},
+                                 "data": {"roads": "missing_roads.gpkg"}}),
+            "files": {"villages.csv": csv_text(rows_with(2, population=-1))},
+            "expected": ["placment: unknown key",
+                         "solver.time_limit_s: Input should be greater than 0",
+                         "villages.csv: village V3: population must be a number from 0",
+                         "missing_roads.gpkg: file not found"]},
+    }
+    return c
+
+
+def write_shapefile_without_prj(folder: Path) -> None:
+    """The road grid as a Shapefile in UTM metres, with the ``.prj`` (its CRS) left out."""
+    import geopandas as gpd
+    import shapely
+
+    lines = [shapely.LineString([utm(i, j) for i in range(3)]) for j in range(3)]
+    lines += [shapely.LineString([utm(i, j) for j in range(3)]) for i in range(3)]
+    gdf = gpd.GeoDataFrame({"road_id": [f"R{k}" for k in range(6)]}, geometry=lines)
+    gdf.to_file(folder / "roads.shp", engine="pyogrio")
+    for extra in ("roads.prj", "roads.cpg"):
+        (folder / extra).unlink(missing_ok=True)
+
+
+def write_case(name: str, spec: dict[str, Any]) -> None:
+    folder = HERE / name
+    folder.mkdir()
+    config = spec["config"]
+    if isinstance(config, dict):
+        config = merged(merged(BASE_CONFIG, config), spec.get("config_patch", {}))
+        text = yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+        (folder / "region.yaml").write_text(text, encoding="utf-8")
+    elif isinstance(config, bytes):
+        (folder / "region.yaml").write_bytes(config)
+    else:
+        (folder / "region.yaml").write_text(config, encoding="utf-8")
+    files = spec.get("files", {})
+    if files == "roads_shapefile_no_prj":
+        write_shapefile_without_prj(folder)
+        files = {}
+    for rel, content in files.items():
+        target = folder / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
+    (folder / "expected.txt").write_text("\n".join(spec["expected"]) + "\n", encoding="utf-8")
+
+
+def main() -> None:
+    for child in HERE.iterdir():
+        if child.is_dir():
+            shutil.rmtree(child)
+    base = HERE / "_base"
+    base.mkdir()
+    (base / "villages.csv").write_text(csv_text(village_rows()), encoding="utf-8")
+    (base / "roads.geojson").write_text(collection(road_features()), encoding="utf-8")
+    (base / "depots.geojson").write_text(collection(depot_features()), encoding="utf-8")
+    (base / "region.yaml").write_text(
+        yaml.safe_dump(merged(BASE_CONFIG, {"data": {
+            "villages": "villages.csv", "roads": "roads.geojson",
+            "depots": "depots.geojson"}}), sort_keys=False),
+        encoding="utf-8",
+    )
+    all_cases = cases()
+    for name, spec in all_cases.items():
+        write_case(name, spec)
+    print(f"wrote {len(all_cases)} cases and _base/ under {HERE}")
+
+
+if __name__ == "__main__":
+    main()
