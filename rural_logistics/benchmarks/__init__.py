@@ -21,4 +21,5 @@ BENCHMARKS: dict[str, str] = {
     "cfl": "rural_logistics.benchmarks.cfl",
     "cvrp": "rural_logistics.benchmarks.cvrp",
     "vrptw": "rural_logistics.benchmarks.vrptw",
+    "lrp": "rural_logistics.benchmarks.lrp",
 }

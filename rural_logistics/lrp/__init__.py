@@ -1,0 +1,21 @@
+"""Location-routing: open depots and build their routes together.
+
+``model`` holds the array-level problem and solution types, ``evaluate`` the independent
+checker, ``estimate`` the fast route-cost estimates that price depot sets, ``engine`` the
+PyVRP multi-depot solve with depot-capacity repair (the only module importing a solver),
+and ``solve`` the location-routing search and the sequential (place, then route) baseline.
+"""
+
+from rural_logistics.lrp.evaluate import LrpEvaluation, evaluate_lrp
+from rural_logistics.lrp.model import LrpProblem, LrpRoute, LrpSolution
+from rural_logistics.lrp.solve import solve_lrp, solve_sequential
+
+__all__ = [
+    "LrpEvaluation",
+    "LrpProblem",
+    "LrpRoute",
+    "LrpSolution",
+    "evaluate_lrp",
+    "solve_lrp",
+    "solve_sequential",
+]
