@@ -18,7 +18,7 @@ from typing import Any, cast
 import numpy as np
 import pyvrp
 from ortools.sat.python import cp_model
-from pyvrp.stop import MaxRuntime
+from pyvrp.stop import MaxRuntime, MultipleCriteria, NoImprovement
 
 from rural_logistics.lrp.estimate import assign_capacitated
 from rural_logistics.lrp.model import LrpProblem, LrpRoute
@@ -76,7 +76,8 @@ def solve_mdvrp(
     depots
         Open depots the routes may start from.
     time_limit_s
-        Wall-clock budget of the PyVRP search.
+        Wall-clock budget of the PyVRP search (it also stops after
+        ``max(5000, 100 × customers)`` iterations without improvement).
     seed
         PyVRP seed.
     customers
@@ -107,7 +108,9 @@ def solve_mdvrp(
         )
     result = pyvrp.solve(
         data,
-        MaxRuntime(max(0.05, time_limit_s)),
+        MultipleCriteria(
+            [MaxRuntime(max(0.05, time_limit_s)), NoImprovement(max(5000, 100 * len(custs)))]
+        ),
         seed=seed,
         collect_stats=False,
         display=False,

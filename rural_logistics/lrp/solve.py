@@ -224,36 +224,66 @@ def solve_lrp(
         f"{len(radial)} depot sets priced by the radial estimate, {len(savings)} by savings, "
         f"{len(confirmed)} confirmed by PyVRP",
     ]
-    remaining = deadline - time.perf_counter()
+    remaining = deadline - time.perf_counter() - 0.05
     if remaining > 0.5:
-        # Assignment first: capacitated assignment, one CVRP per depot.
-        assign = assign_customers(problem, [], best, time_limit_s=0.1 * remaining, seed=seed)
+        variants = [(True, seed), (False, seed + 1)][: max(1, workers)]
+        if len(variants) == 1:
+            results = [_improve(problem, best, routes, remaining, seed, True)]
+        else:
+            with ProcessPoolExecutor(max_workers=2, mp_context=process_context()) as ex:
+                futures = [
+                    ex.submit(_improve, problem, best, routes, remaining, sd, first)
+                    for first, sd in variants
+                ]
+                results = [f.result() for f in futures]
+        better = min(results, key=lambda r: r[1])
+        if better[1] < cost:
+            routes, cost = better[0], better[1]
+            notes += better[2]
+    return _solution(problem, best, routes, method="location_routing", start=start, notes=notes)
+
+
+def _improve(
+    problem: LrpProblem,
+    key: Key,
+    routes: list[LrpRoute],
+    time_limit_s: float,
+    seed: int,
+    assignment_first: bool,
+) -> tuple[list[LrpRoute], float, list[str]]:
+    """Spend ``time_limit_s`` improving the routes of the open set ``key``.
+
+    ``assignment_first``: first route a capacitated assignment (one CVRP per depot) and
+    keep it if cheaper; then a warm-started multi-depot solve and the depot-capacity
+    repair. Returns (routes, cost, notes); the input routes when nothing was better.
+    """
+    deadline = time.perf_counter() + time_limit_s
+    cost = evaluate_lrp(problem, key, routes).cost
+    notes: list[str] = []
+    if assignment_first:
+        assign = assign_customers(problem, [], key, time_limit_s=0.1 * time_limit_s, seed=seed)
         if assign is not None:
             first: list[LrpRoute] = []
-            share = 0.3 * remaining / max(1, problem.n_customers)
-            for d in best:
+            share = 0.35 * time_limit_s / max(1, problem.n_customers)
+            for d in key:
                 mine = [int(i) for i in np.flatnonzero(assign == d)]
                 first += solve_mdvrp(
                     problem, [d], time_limit_s=share * len(mine), seed=seed, customers=mine
                 )
-            check = evaluate_lrp(problem, best, first)
+            check = evaluate_lrp(problem, key, first)
             if check.feasible and check.cost < cost:
                 routes, cost = first, check.cost
                 notes.append("assignment-first routes were cheaper")
-        left = max(0.1, deadline - time.perf_counter())
-        final_routes = solve_mdvrp(
-            problem, best, time_limit_s=0.6 * left, seed=seed + 1, initial=routes
-        )
-        left = max(0.1, deadline - time.perf_counter())
-        fixed, note2 = repair_depot_capacity(
-            problem, final_routes, best, time_limit_s=left, seed=seed
-        )
-        if fixed:
-            check = evaluate_lrp(problem, best, fixed)
-            if check.feasible and check.cost < cost:
-                routes, cost = fixed, check.cost
-                notes.append(note2)
-    return _solution(problem, best, routes, method="location_routing", start=start, notes=notes)
+    left = max(0.1, deadline - time.perf_counter())
+    final_routes = solve_mdvrp(problem, key, time_limit_s=0.6 * left, seed=seed, initial=routes)
+    left = max(0.1, deadline - time.perf_counter())
+    fixed, note = repair_depot_capacity(problem, final_routes, key, time_limit_s=left, seed=seed)
+    if fixed:
+        check = evaluate_lrp(problem, key, fixed)
+        if check.feasible and check.cost < cost:
+            routes, cost = fixed, check.cost
+            notes.append(note)
+    return routes, cost, notes
 
 
 def _radial_cost(problem: LrpProblem) -> np.ndarray:
