@@ -27,7 +27,10 @@ _BIG = 10**9
 
 
 def _data(
-    problem: LrpProblem, depots: Sequence[int], customers: Sequence[int]
+    problem: LrpProblem,
+    depots: Sequence[int],
+    customers: Sequence[int],
+    prices: Sequence[float] | None = None,
 ) -> pyvrp.ProblemData:
     m = problem.n_depots
     nodes = [*depots, *(m + c for c in customers)]
@@ -49,12 +52,26 @@ def _data(
             start_depot=k,
             end_depot=k,
             fixed_cost=fixed,
+            profile=k if prices is not None else 0,
         )
         for k in range(len(depots))
     ]
     zeros = np.zeros_like(dist)
+    if prices is None:
+        return pyvrp.ProblemData(
+            locations, clients, pv_depots, vehicle_types, [cast(Any, dist)], [cast(Any, zeros)]
+        )
+    # Depot k's vehicles pay prices[k] per unit of demand they serve (on arcs into clients).
+    charge = np.zeros(len(nodes))
+    charge[len(depots) :] = demand[list(customers)]
+    matrices = []
+    for price in prices:
+        mat = dist + np.rint(scale * float(price) * charge)[None, :].astype(np.int64)
+        np.fill_diagonal(mat, 0)
+        matrices.append(mat)
     return pyvrp.ProblemData(
-        locations, clients, pv_depots, vehicle_types, [cast(Any, dist)], [cast(Any, zeros)]
+        locations, clients, pv_depots, vehicle_types,
+        [cast(Any, d) for d in matrices], [cast(Any, zeros)] * len(matrices),
     )
 
 
@@ -66,6 +83,7 @@ def solve_mdvrp(
     seed: int,
     customers: Sequence[int] | None = None,
     initial: Sequence[LrpRoute] | None = None,
+    prices: Sequence[float] | None = None,
 ) -> list[LrpRoute]:
     """Routes from ``depots`` serving ``customers`` (default all), ignoring depot capacity.
 
@@ -84,6 +102,9 @@ def solve_mdvrp(
         Customers to serve (0-based; default every customer).
     initial
         Routes to start from (must use only ``depots`` and exactly ``customers``).
+    prices
+        Per depot in ``depots``, a charge per unit of demand it serves (Lagrangian
+        prices of the depot capacities; ``None`` = no charge).
 
     Returns
     -------
@@ -93,7 +114,7 @@ def solve_mdvrp(
     custs = list(range(problem.n_customers)) if customers is None else list(customers)
     if not custs:
         return []
-    data = _data(problem, depots, custs)
+    data = _data(problem, depots, custs, prices)
     start = None
     if initial:
         pos = {c: k for k, c in enumerate(custs)}
@@ -121,6 +142,58 @@ def solve_mdvrp(
         visits = [custs[int(a.idx)] for a in route.schedule() if a.is_client()]
         routes.append(LrpRoute(depot=depots[route.vehicle_type()], customers=tuple(visits)))
     return routes
+
+
+def solve_capacitated(
+    problem: LrpProblem,
+    depots: Sequence[int],
+    *,
+    time_limit_s: float,
+    seed: int,
+    initial: Sequence[LrpRoute] | None = None,
+    rounds: int = 4,
+) -> tuple[list[LrpRoute], str]:
+    """Multi-depot routes within depot capacities: Lagrangian prices, then repair.
+
+    Each round is a warm-started multi-depot solve in which every depot charges a price
+    per unit of demand served; the price of an overloaded depot rises with its overload
+    (subgradient step scaled by the typical per-unit cost of serving a customer from its
+    second-nearest open depot instead of its nearest). The first round whose loads fit
+    stops the loop; otherwise the last routes go through :func:`repair_depot_capacity`.
+
+    Returns
+    -------
+    routes, note
+        Depot-feasible routes (empty if none were found) and what was done.
+    """
+    depots = list(depots)
+    deadline = time.perf_counter() + time_limit_s
+    cap = np.asarray(problem.depot_capacity, dtype=float)[depots]
+    demand = np.asarray(problem.demand, dtype=float)
+    prices = np.zeros(len(depots))
+    base = 0.0
+    if len(depots) > 1:
+        cost = np.asarray(problem.cost, dtype=float)
+        to = np.sort(cost[np.ix_(np.asarray(depots), problem.n_depots + np.arange(len(demand)))],
+                     axis=0)
+        base = float(np.median((to[1] - to[0]) / np.maximum(demand, 1.0)))
+    routes = list(initial) if initial else None
+    for k in range(rounds):
+        share = max(0.05, (deadline - time.perf_counter()) / (rounds - k + 1))
+        routes = solve_mdvrp(
+            problem, depots, time_limit_s=share, seed=seed + k, initial=routes,
+            prices=[float(p) for p in prices] if prices.any() else None,
+        )
+        loads = depot_loads(problem, routes)[depots]
+        over = (loads - cap) / cap
+        if np.all(over <= 1e-9):
+            note = f"depot capacities met with prices after {k + 1} rounds"
+            return routes, "" if k == 0 else note
+        prices = np.maximum(0.0, prices + 0.5 * base * np.maximum(over, 0.0))
+    assert routes is not None
+    left = max(0.1, deadline - time.perf_counter())
+    fixed, note = repair_depot_capacity(problem, routes, depots, time_limit_s=left, seed=seed)
+    return fixed, f"prices for {rounds} rounds, then {note}"
 
 
 def depot_loads(problem: LrpProblem, routes: Sequence[LrpRoute]) -> np.ndarray:

@@ -10,7 +10,8 @@
    depot-capacity repair); the add/drop/swap neighbours of the best confirmed set whose
    savings estimate, scaled by the confirmed set's actual/estimate ratio, promises a
    cheaper plan are confirmed too. The best confirmed set then gets the rest of the time
-   (warm-started PyVRP, then the depot-capacity repair with per-depot CVRPs if needed).
+   in two parallel variants: assignment-first CVRPs then a warm-started multi-depot
+   solve with repair, and warm-started multi-depot solves with Lagrangian depot prices.
 
 :func:`solve_sequential` opens depots by a capacitated single-source fixed-charge model
 whose assignment cost is the radial (full-vehicle) travel cost, ignoring routes, and then
@@ -31,6 +32,7 @@ from rural_logistics.errors import InfeasibleError
 from rural_logistics.lrp.engine import (
     assign_customers,
     repair_depot_capacity,
+    solve_capacitated,
     solve_mdvrp,
 )
 from rural_logistics.lrp.estimate import radial_estimate, savings_estimate
@@ -255,7 +257,9 @@ def _improve(
 
     ``assignment_first``: first route a capacitated assignment (one CVRP per depot) and
     keep it if cheaper; then a warm-started multi-depot solve and the depot-capacity
-    repair. Returns (routes, cost, notes); the input routes when nothing was better.
+    repair. Otherwise: warm-started multi-depot solves with Lagrangian depot prices
+    (:func:`solve_capacitated`). Returns (routes, cost, notes); the input routes when
+    nothing was better.
     """
     deadline = time.perf_counter() + time_limit_s
     cost = evaluate_lrp(problem, key, routes).cost
@@ -275,9 +279,18 @@ def _improve(
                 routes, cost = first, check.cost
                 notes.append("assignment-first routes were cheaper")
     left = max(0.1, deadline - time.perf_counter())
-    final_routes = solve_mdvrp(problem, key, time_limit_s=0.6 * left, seed=seed, initial=routes)
-    left = max(0.1, deadline - time.perf_counter())
-    fixed, note = repair_depot_capacity(problem, final_routes, key, time_limit_s=left, seed=seed)
+    if assignment_first:
+        final_routes = solve_mdvrp(
+            problem, key, time_limit_s=0.6 * left, seed=seed, initial=routes
+        )
+        left = max(0.1, deadline - time.perf_counter())
+        fixed, note = repair_depot_capacity(
+            problem, final_routes, key, time_limit_s=left, seed=seed
+        )
+    else:
+        fixed, note = solve_capacitated(
+            problem, key, time_limit_s=left, seed=seed, initial=routes
+        )
     if fixed:
         check = evaluate_lrp(problem, key, fixed)
         if check.feasible and check.cost < cost:
