@@ -98,14 +98,39 @@ class DemandSettings(_Model):
 
 
 class PlacementSettings(_Model):
-    """Where stations go."""
+    """Where stations go: the model and its side constraints."""
 
-    method: Literal["p_median"] = "p_median"
+    method: Literal["p_median", "max_coverage", "set_cover", "fixed_charge"] = "p_median"
     stations: int = Field(default=20, ge=1)
     radius_km: PositiveFloat = 3.0
     objective: Literal["time", "distance"] = "time"
     weight: Literal["population", "parcels"] = "population"
     keep_existing: bool = False
+    opening_cost_per_day: NonNegativeFloat = 0.0
+    capacity_parcels_per_day: PositiveFloat | None = None
+    transport_cost_per_parcel_km: NonNegativeFloat = 1.0
+    single_source: bool = False
+    exclude_sites: tuple[str, ...] = ()
+    max_stations: int | None = Field(default=None, ge=1)
+    max_opening_cost: NonNegativeFloat | None = None
+    min_stations_per_township: int = Field(default=0, ge=0)
+    max_access_km: PositiveFloat | None = None
+
+    @model_validator(mode="after")
+    def _keys_fit_the_method(self) -> PlacementSettings:
+        if self.method == "fixed_charge" and (
+            self.opening_cost_per_day == 0 and self.transport_cost_per_parcel_km == 0
+        ):
+            raise ValueError(
+                "fixed_charge needs opening_cost_per_day or transport_cost_per_parcel_km > 0"
+            )
+        if self.single_source and self.method != "fixed_charge":
+            raise ValueError("single_source applies to method fixed_charge only")
+        if self.capacity_parcels_per_day is not None and self.method != "fixed_charge":
+            raise ValueError("capacity_parcels_per_day applies to method fixed_charge only")
+        if self.max_opening_cost is not None and self.opening_cost_per_day == 0:
+            raise ValueError("max_opening_cost needs opening_cost_per_day > 0")
+        return self
 
 
 class VehicleType(_Model):

@@ -21,10 +21,11 @@ import shapely
 from rural_logistics import network as net
 from rural_logistics.config import RegionConfig
 from rural_logistics.demand import Demand, estimate_demand
-from rural_logistics.errors import InfeasibleError, InputDataError
+from rural_logistics.errors import InputDataError
 from rural_logistics.io import RegionData, check_extent, read_region
 from rural_logistics.metrics import summarize
-from rural_logistics.placement import PlacementResult, solve_p_median
+from rural_logistics.placement import PlacementResult
+from rural_logistics.placement.dispatch import METHOD_TEXT, site_rules, solve_placement
 from rural_logistics.plan import Plan
 from rural_logistics.routing import RoutingProblem, RoutingResult, expand_fleet, solve_vrp
 from rural_logistics.validation import check_request, offroad_problems
@@ -213,7 +214,7 @@ def prepare_region(config: RegionConfig, *, progress: Progress = _silent) -> Pre
 def place_stations(
     config: RegionConfig, prepared: PreparedRegion
 ) -> PlacementResult:
-    """Choose stations with the configured placement model.
+    """Choose stations with the configured placement model (``placement.method``).
 
     Returns
     -------
@@ -221,36 +222,27 @@ def place_stations(
         Site indices refer to ``prepared.data.sites``.
     """
     settings = config.placement
-    matrix = prepared.access.time_min if settings.objective == "time" else (
-        prepared.access.distance_km
-    )
-    cost = np.where(prepared.site_ok[None, :], matrix, np.inf)
+    sites = prepared.data.sites
     weights = (
         prepared.data.villages["population"].to_numpy(dtype=float)
         if settings.weight == "population"
         else prepared.demand.parcels_per_day
     )
-    n_ok = int(prepared.site_ok.sum())
-    if settings.stations > n_ok:
-        raise InfeasibleError(
-            f"placement.stations = {settings.stations} is more than the {n_ok} usable "
-            "candidate sites"
-        )
-    locked = None
-    if settings.keep_existing:
-        locked = np.flatnonzero(
-            prepared.data.sites["existing"].to_numpy(dtype=bool) & prepared.site_ok
-        )
-        if len(locked) > settings.stations:
-            raise InfeasibleError(
-                f"placement.keep_existing keeps {len(locked)} existing stations open, more "
-                f"than placement.stations = {settings.stations}"
-            )
-    return solve_p_median(
-        cost,
-        weights,
-        p=settings.stations,
-        locked=locked,
+    rules = site_rules(
+        settings,
+        site_ids=[str(s) for s in sites["site_id"].to_numpy()],
+        site_township=[str(t) for t in sites["township"].to_numpy()],
+        site_existing=sites["existing"].to_numpy(dtype=bool),
+        site_ok=prepared.site_ok,
+    )
+    return solve_placement(
+        settings,
+        time_min=prepared.access.time_min,
+        distance_km=prepared.access.distance_km,
+        weights=weights,
+        parcels_per_day=prepared.demand.parcels_per_day,
+        rules=rules,
+        village_ids=[str(v) for v in prepared.data.villages["village_id"].to_numpy()],
         time_limit_s=config.solver.time_limit_s,
     )
 
@@ -567,6 +559,11 @@ def build_plan(
                 "objective_value": round(placement.objective, 4),
                 "bound": round(placement.bound, 4),
                 "gap": round(placement.gap, 6),
+                "model_sense": placement.sense,
+                "solve_seconds": round(placement.solve_seconds, 2),
+                "uncovered_villages": [
+                    str(data.villages["village_id"].iloc[int(i)]) for i in placement.uncovered
+                ],
             },
             "routing": {
                 "status": routing.status,
@@ -612,7 +609,13 @@ def plan_region(config: RegionConfig, *, progress: Progress = _silent) -> Plan:
     request = check_request(config, prepared)
     if request.problems:
         raise InfeasibleError(request.problems)
-    with progress(f"placing {config.placement.stations} stations (p-median)"):
+    method = config.placement.method
+    what = (
+        f"placing {config.placement.stations} stations"
+        if method in ("p_median", "max_coverage")
+        else "placing stations"
+    )
+    with progress(f"{what} ({METHOD_TEXT[method]})"):
         placement = place_stations(config, prepared)
     with progress(f"routing vehicles (up to {config.solver.time_limit_s:g} s)"):
         routing, loads = route_vehicles(config, prepared, placement)

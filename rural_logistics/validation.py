@@ -125,6 +125,8 @@ def check_request(config: RegionConfig, prepared: PreparedRegion) -> RequestChec
     placement = config.placement
     n_ok = int(prepared.site_ok.sum())
     stations = getattr(placement, "stations", None)
+    if getattr(placement, "method", "p_median") not in ("p_median", "max_coverage"):
+        stations = None  # the model chooses how many
     if isinstance(stations, int) and stations > n_ok:
         problems.append(
             f"placement.stations = {stations} is more than the {n_ok} usable candidate "

@@ -9,6 +9,7 @@ distance); a client with weight then needs at least one allowed open site.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from rural_logistics.placement.result import (
     SiteRules,
     Status,
     check_rules,
-    ids_text,
+    clients_text,
     nearest_open,
 )
 
@@ -53,11 +54,14 @@ def _status(out: _mip.MipOutcome, objective: float) -> Status:
     return "feasible"
 
 
-def _no_plan(model: str, out: _mip.MipOutcome, time_limit_s: float) -> InfeasibleError:
+def _no_plan(
+    model: str, out: _mip.MipOutcome, time_limit_s: float, *, capacitated: bool = False
+) -> InfeasibleError:
     if out.infeasible:
+        what = SIDE_CONSTRAINTS + (", capacity_parcels_per_day" if capacitated else "")
         return InfeasibleError(
             f"placement.method = {model}: no set of stations meets all side constraints "
-            f"together ({SIDE_CONSTRAINTS})"
+            f"together ({what})"
         )
     return InfeasibleError(
         f"placement.method = {model}: no feasible plan found within {time_limit_s:g} s "
@@ -74,6 +78,7 @@ def solve_max_coverage(
     rules: SiteRules | None = None,
     time_limit_s: float = 30.0,
     engine: str = "HIGHS",
+    client_names: Sequence[str] | None = None,
 ) -> PlacementResult:
     """Open ``k`` sites maximising the weight of clients within the radius of one of them.
 
@@ -94,6 +99,8 @@ def solve_max_coverage(
         Wall-clock limit.
     engine
         ``HIGHS`` or ``SCIP``.
+    client_names
+        Names of the clients (village ids) for error messages.
 
     Returns
     -------
@@ -119,7 +126,7 @@ def solve_max_coverage(
     stranded = _stranded(cost, weights)
     if len(stranded):
         raise InfeasibleError(
-            f"client(s) {ids_text(stranded)} cannot reach any allowed candidate site"
+            f"{clients_text(stranded, client_names)} cannot reach any allowed candidate site"
         )
     m = _mip.Model(engine, maximize=True)
     y = m.add_site_vars(n_sites, allowed=allowed, locked=rules.locked)
@@ -155,6 +162,7 @@ def solve_set_cover(
     rules: SiteRules | None = None,
     time_limit_s: float = 30.0,
     engine: str = "HIGHS",
+    client_names: Sequence[str] | None = None,
 ) -> PlacementResult:
     """Fewest sites such that every client with weight is within the radius of one.
 
@@ -175,6 +183,8 @@ def solve_set_cover(
         Wall-clock limit for both stages.
     engine
         ``HIGHS`` or ``SCIP``.
+    client_names
+        Names of the clients (village ids) for error messages.
 
     Returns
     -------
@@ -199,8 +209,8 @@ def solve_set_cover(
     lost = np.flatnonzero(need & ~cov.any(axis=1))
     if len(lost):
         raise InfeasibleError(
-            f"placement.radius_km: {len(lost)} client(s) with demand have no allowed "
-            f"candidate site within the radius: {ids_text(lost)}"
+            "placement.radius_km: no allowed candidate site lies within the radius of "
+            f"{len(lost)} with demand: {clients_text(lost, client_names)}"
         )
     m = _mip.Model(engine)
     y = m.add_site_vars(n_sites, allowed=allowed, locked=rules.locked, obj=np.ones(n_sites))
@@ -248,6 +258,7 @@ def solve_fixed_charge(
     nearest_cost: np.ndarray | None = None,
     time_limit_s: float = 30.0,
     engine: str = "HIGHS",
+    client_names: Sequence[str] | None = None,
 ) -> PlacementResult:
     """Capacitated fixed-charge facility location.
 
@@ -278,6 +289,8 @@ def solve_fixed_charge(
         Wall-clock limit.
     engine
         ``HIGHS`` or ``SCIP``.
+    client_names
+        Names of the clients (village ids) for error messages.
 
     Returns
     -------
@@ -305,7 +318,7 @@ def solve_fixed_charge(
     stranded = clients[~ok[clients].any(axis=1)]
     if len(stranded):
         raise InfeasibleError(
-            f"client(s) {ids_text(stranded)} cannot reach any allowed candidate site"
+            f"{clients_text(stranded, client_names)} cannot reach any allowed candidate site"
         )
     if cap is not None:
         total = float(demand[clients].sum())
@@ -320,8 +333,9 @@ def solve_fixed_charge(
             big = clients[~fits[clients].any(axis=1)]
             if len(big):
                 raise InfeasibleError(
-                    f"placement.capacity_parcels_per_day: client(s) {ids_text(big)} need more "
-                    "than any allowed site's capacity (single_source assignment)"
+                    "placement.capacity_parcels_per_day: "
+                    f"{clients_text(big, client_names)} need more than any allowed site's "
+                    "capacity (single_source assignment)"
                 )
             ok = fits
     m = _mip.Model(engine)
@@ -355,7 +369,7 @@ def solve_fixed_charge(
         extra={"x": x_vars},
     )
     if out.sites is None:
-        raise _no_plan("fixed_charge", out, time_limit_s)
+        raise _no_plan("fixed_charge", out, time_limit_s, capacitated=cap is not None)
     shares = out.values["x"]
     pairs = np.array(x_index, dtype=np.int64).reshape(-1, 2)
     used = shares > 1e-9

@@ -17,9 +17,8 @@ Engine
 
 from __future__ import annotations
 
-import os
-import sys
 import time
+from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,7 +31,7 @@ from rural_logistics.placement.result import (
     SiteRules,
     Status,
     check_rules,
-    ids_text,
+    clients_text,
     nearest_open,
 )
 
@@ -211,6 +210,7 @@ def solve_p_median(
     time_limit_s: float = 30.0,
     exact: bool = True,
     engine: str = "HIGHS",
+    client_names: Sequence[str] | None = None,
 ) -> PlacementResult:
     """Choose ``p`` sites minimising the weighted cost of serving every client.
 
@@ -233,6 +233,8 @@ def solve_p_median(
         Run the exact model after the heuristic to prove optimality.
     engine
         MIP solver of OR-Tools: ``HIGHS`` or ``SCIP``.
+    client_names
+        Names of the clients (village ids) for error messages.
 
     Returns
     -------
@@ -262,7 +264,7 @@ def solve_p_median(
     stranded = clients[~np.isfinite(c_all[clients]).any(axis=1)]
     if len(stranded):
         raise InfeasibleError(
-            f"client(s) {ids_text(stranded)} cannot reach any candidate site "
+            f"{clients_text(stranded, client_names)} cannot reach any candidate site "
             "(within the allowed access)"
         )
     c = c_all[clients]
@@ -274,9 +276,6 @@ def solve_p_median(
     chosen = _greedy(c_pen, w, p, rules.locked, allowed)
     chosen = local_search(c_pen, w, chosen, locked=rules.locked, allowed=allowed, deadline=deadline)
     heur = np.sort(np.array(chosen, dtype=np.int64))
-    _debug(
-        f"heuristic {p_median_objective(c_pen, w, heur):.3f} t={time.perf_counter() - start:.2f}s"
-    )
     best_open: np.ndarray | None = None
     best_value = np.inf
     if _meets_rules(heur, rules) and np.isfinite(c[:, heur].min(axis=1)).all():
@@ -310,10 +309,6 @@ def solve_p_median(
                     "max_access_km)"
                 )
             bound = max(bound, out.bound)
-            _debug(
-                f"mip: optimal={out.optimal} bound={out.bound:.3f} "
-                f"t={time.perf_counter() - start:.2f}s"
-            )
             if out.sites is None:
                 break
             cand = np.sort(out.sites)
@@ -321,7 +316,9 @@ def solve_p_median(
             value = float(w @ true_each) if np.isfinite(true_each).all() else np.inf
             if value < best_value - 1e-9 * max(1.0, abs(value)):
                 best_open, best_value = cand, value
-            if best_value - bound <= OPTIMALITY_TOL * max(1.0, abs(best_value)):
+            if best_open is not None and best_value - bound <= OPTIMALITY_TOL * max(
+                1.0, abs(best_value)
+            ):
                 proven = True
                 break
             if not out.optimal:
@@ -349,11 +346,6 @@ def solve_p_median(
         solve_seconds=time.perf_counter() - start,
         model="p_median",
     )
-
-
-def _debug(text: str) -> None:
-    if os.environ.get("RL_PLACEMENT_DEBUG"):
-        print(f"[p-median] {text}", file=sys.stderr, flush=True)
 
 
 def _meets_rules(open_sites: np.ndarray, rules: SiteRules) -> bool:

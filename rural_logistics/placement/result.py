@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -136,6 +137,13 @@ def ids_text(items: np.ndarray | list[int] | list[str], *, limit: int = 12) -> s
     return ", ".join(names[:limit]) + more
 
 
+def clients_text(items: np.ndarray, names: Sequence[str] | None) -> str:
+    """``client(s) 3, 7`` by index, or ``village(s) V4, V8`` when names are given."""
+    if names is None:
+        return f"client(s) {ids_text(items)}"
+    return f"village(s) {ids_text([names[int(i)] for i in items])}"
+
+
 def check_rules(rules: SiteRules, n_sites: int, *, stations: int | None = None) -> None:
     """Reject side constraints that contradict each other before any solving.
 
@@ -168,6 +176,11 @@ def check_rules(rules: SiteRules, n_sites: int, *, stations: int | None = None) 
         raise InfeasibleError(
             f"placement.max_stations = {rules.max_stations} is below the {len(locked)} "
             "existing stations kept open"
+        )
+    if rules.max_stations is not None and stations is not None and stations > rules.max_stations:
+        raise InfeasibleError(
+            f"placement.max_stations = {rules.max_stations} is below placement.stations = "
+            f"{stations}"
         )
     if rules.max_opening_cost is not None:
         cost = rules.opening_cost if rules.opening_cost is not None else np.zeros(n_sites)

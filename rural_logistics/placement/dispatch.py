@@ -1,0 +1,192 @@
+"""From the ``placement`` settings to one model call (arrays and ids only).
+
+The pipeline hands over the village × site travel matrices, the village weights and the
+site attributes; this module builds the side constraints (:class:`SiteRules`), the cost
+and coverage matrices each model needs, and calls the chosen model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from rural_logistics.config import PlacementSettings
+from rural_logistics.errors import ConfigError, InfeasibleError
+from rural_logistics.placement.models import (
+    solve_fixed_charge,
+    solve_max_coverage,
+    solve_set_cover,
+)
+from rural_logistics.placement.pmedian import solve_p_median
+from rural_logistics.placement.result import PlacementResult, SiteRules, ids_text, nearest_open
+
+#: Progress text per method.
+METHOD_TEXT = {
+    "p_median": "p-median",
+    "max_coverage": "maximal coverage",
+    "set_cover": "set cover",
+    "fixed_charge": "capacitated fixed charge",
+}
+
+
+def site_rules(
+    settings: PlacementSettings,
+    *,
+    site_ids: Sequence[str],
+    site_township: Sequence[str],
+    site_existing: np.ndarray,
+    site_ok: np.ndarray,
+) -> SiteRules:
+    """Side constraints from the settings.
+
+    Sites not reachable from the depot are excluded. Existing stations are locked open
+    when ``keep_existing``; every site costs ``opening_cost_per_day``.
+
+    Raises
+    ------
+    ConfigError
+        When ``exclude_sites`` names an unknown site.
+    """
+    ids = [str(s) for s in site_ids]
+    index = {s: k for k, s in enumerate(ids)}
+    unknown = [s for s in settings.exclude_sites if s not in index]
+    if unknown:
+        raise ConfigError(
+            f"placement.exclude_sites: unknown candidate site id(s) {ids_text(unknown)}"
+        )
+    excluded = np.zeros(len(ids), dtype=bool)
+    excluded[[index[s] for s in settings.exclude_sites]] = True
+    locked = np.zeros(len(ids), dtype=bool)
+    if settings.keep_existing:
+        locked = np.asarray(site_existing, dtype=bool) & np.asarray(site_ok, dtype=bool)
+        both = locked & excluded
+        if both.any():
+            raise ConfigError(
+                "placement.exclude_sites: site(s) "
+                f"{ids_text([ids[k] for k in np.flatnonzero(both)])} are existing stations "
+                "kept open by placement.keep_existing"
+            )
+    excluded |= ~np.asarray(site_ok, dtype=bool)
+    names = sorted({str(t) for t in site_township if str(t) not in ("", "nan", "None")})
+    label = {n: k for k, n in enumerate(names)}
+    groups = np.array([label.get(str(t), -1) for t in site_township], dtype=np.int64)
+    return SiteRules(
+        locked=np.flatnonzero(locked),
+        excluded=np.flatnonzero(excluded),
+        max_stations=settings.max_stations,
+        opening_cost=np.full(len(ids), settings.opening_cost_per_day),
+        max_opening_cost=settings.max_opening_cost,
+        groups=groups if settings.min_stations_per_township > 0 else None,
+        min_per_group=settings.min_stations_per_township,
+        group_names=tuple(names),
+    )
+
+
+def solve_placement(
+    settings: PlacementSettings,
+    *,
+    time_min: np.ndarray,
+    distance_km: np.ndarray,
+    weights: np.ndarray,
+    parcels_per_day: np.ndarray,
+    rules: SiteRules,
+    village_ids: Sequence[str],
+    time_limit_s: float,
+) -> PlacementResult:
+    """Run the configured placement model.
+
+    Parameters
+    ----------
+    settings
+        The ``placement`` section.
+    time_min, distance_km
+        ``(n_villages, n_sites)`` access travel time and road distance.
+    weights
+        Village weights (population or parcels, per ``placement.weight``).
+    parcels_per_day
+        Village demand (the ``fixed_charge`` model serves parcels).
+    rules
+        Side constraints (:func:`site_rules`).
+    village_ids
+        Village ids for error messages.
+    time_limit_s
+        Wall-clock limit.
+
+    Returns
+    -------
+    PlacementResult
+        Every village is assigned to an open station (its nearest one when the model
+        leaves it unassigned, e.g. a village without weight beyond every radius).
+    """
+    n_sites = distance_km.shape[1]
+    usable = n_sites - len(rules.excluded)
+    if settings.method in ("p_median", "max_coverage") and settings.stations > usable:
+        raise InfeasibleError(
+            f"placement.stations = {settings.stations} is more than the {usable} usable "
+            "candidate sites (reachable and not in placement.exclude_sites)"
+        )
+    base = time_min if settings.objective == "time" else distance_km
+    ok = np.ones(n_sites, dtype=bool)
+    ok[rules.excluded] = False
+    reachable = np.isfinite(distance_km) & ok[None, :]
+    if settings.max_access_km is not None:
+        allowed = reachable & (distance_km <= settings.max_access_km)
+        lost = np.flatnonzero((weights > 0) & ~allowed.any(axis=1))
+        if len(lost):
+            raise InfeasibleError(
+                f"placement.max_access_km = {settings.max_access_km:g}: no usable candidate "
+                f"site within it of village(s) {ids_text([village_ids[int(i)] for i in lost])}"
+            )
+    else:
+        allowed = reachable
+    cost = np.where(allowed, base, np.inf)
+    covers = allowed & (distance_km <= settings.radius_km)
+    names = [str(v) for v in village_ids]
+    if settings.method == "p_median":
+        result = solve_p_median(
+            cost,
+            weights,
+            p=settings.stations,
+            rules=rules,
+            time_limit_s=time_limit_s,
+            client_names=names,
+        )
+    elif settings.method == "max_coverage":
+        result = solve_max_coverage(
+            cost,
+            covers,
+            weights,
+            k=settings.stations,
+            rules=rules,
+            time_limit_s=time_limit_s,
+            client_names=names,
+        )
+    elif settings.method == "set_cover":
+        result = solve_set_cover(
+            cost, covers, weights, rules=rules, time_limit_s=time_limit_s, client_names=names
+        )
+    else:
+        cap = settings.capacity_parcels_per_day
+        assign = np.where(
+            allowed,
+            parcels_per_day[:, None] * distance_km * settings.transport_cost_per_parcel_km,
+            np.inf,
+        )
+        result = solve_fixed_charge(
+            assign,
+            parcels_per_day,
+            np.full(n_sites, settings.opening_cost_per_day),
+            capacity=None if cap is None else np.full(n_sites, cap),
+            single_source=settings.single_source,
+            rules=rules,
+            nearest_cost=cost,
+            time_limit_s=time_limit_s,
+            client_names=names,
+        )
+    missing = result.assignment < 0
+    if missing.any():
+        fallback = nearest_open(np.where(reachable, base, np.inf), result.open_sites)
+        assignment = np.where(missing, fallback, result.assignment)
+        result = PlacementResult(**{**result.__dict__, "assignment": assignment})
+    return result
