@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pyogrio
 import pytest
-
 from conftest import write_grid_region
+
 from rural_logistics.cli import main
 
 
