@@ -21,7 +21,7 @@ import shapely
 from rural_logistics import network as net
 from rural_logistics.config import RegionConfig
 from rural_logistics.demand import Demand, estimate_demand
-from rural_logistics.errors import InputDataError
+from rural_logistics.errors import InfeasibleError, InputDataError
 from rural_logistics.io import RegionData, check_extent, read_region
 from rural_logistics.metrics import summarize
 from rural_logistics.placement import PlacementResult
