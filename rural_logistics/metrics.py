@@ -115,6 +115,7 @@ def summarize(
         if len(stations)
         else 0.0
     )
+    delivered = min(delivered, parcels)  # layers are rounded to 0.01 parcel
     a_km, a_min, a_pop = access_km[assigned], access_min[assigned], pop[assigned]
     return {
         "region": region,
