@@ -1,0 +1,352 @@
+"""Building a county: argument checks, the projected layout, :func:`make_county`."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from pyproj import Transformer
+
+from rural_logistics.generate.common import (
+    CENTRE_LAT,
+    CENTRE_LON,
+    COUNTY_SEAT_TOWNSHIP,
+    OUTPUT_CRS,
+    WORK_CRS,
+    XY,
+    FloatArray,
+    IntArray,
+    SyntheticCounty,
+)
+from rural_logistics.generate.roads import (
+    _county_roads,
+    _node_crossings,
+    _Road,
+    _township_roads,
+    _village_spurs,
+)
+from rural_logistics.generate.tables import (
+    _project_geometry,
+    _road_frame,
+    _towns_and_depot,
+    _unique_names,
+    _village_table,
+)
+from rural_logistics.generate.townships import (
+    _allocate,
+    _containing,
+    _outline,
+    _remote_pockets,
+    _township_polygons,
+    _township_seats,
+)
+from rural_logistics.generate.villages import (
+    _anchors,
+    _keep_off_roads,
+    _place_remote,
+    _place_villages,
+    _populations,
+)
+from rural_logistics.generate.write import write_county
+
+_MAX_ATTEMPTS = 8
+
+
+def generate_county(
+    out_dir: Path,
+    *,
+    seed: int = 2026,
+    n_villages: int = 250,
+    n_townships: int = 14,
+    area_km2: float = 2000.0,
+    n_remote: int = 6,
+) -> dict[str, Path]:
+    """Write a seeded synthetic county into ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir
+        Folder to write into; created if missing. Existing files of the same names are
+        replaced, other files are left alone.
+    seed
+        Random seed (integer >= 0). The same seed gives the same content.
+    n_villages
+        Number of administrative villages, the remote ones included.
+    n_townships
+        Number of townships, the county seat's own ("Chengguan") included; at least 2.
+    area_km2
+        Area of the county, km².
+    n_remote
+        Remote mountain villages near the county border with no road within 2 km.
+
+    Returns
+    -------
+    dict of str to Path
+        The written files keyed ``villages`` (CSV), ``roads`` (GeoPackage, layer
+        ``roads``), ``depots`` (GeoJSON), ``towns`` (GeoJSON) and ``townships``
+        (GeoPackage, layer ``townships``).
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range, or the area is too small to fit the remote
+        villages.
+    OutputError
+        If ``out_dir`` exists and is not a folder.
+    """
+    county = make_county(
+        seed=seed,
+        n_villages=n_villages,
+        n_townships=n_townships,
+        area_km2=area_km2,
+        n_remote=n_remote,
+    )
+    return write_county(county, out_dir)
+
+
+def make_county(
+    *,
+    seed: int = 2026,
+    n_villages: int = 250,
+    n_townships: int = 14,
+    area_km2: float = 2000.0,
+    n_remote: int = 6,
+) -> SyntheticCounty:
+    """Build a synthetic county in memory (see :func:`generate_county`).
+
+    Parameters
+    ----------
+    seed, n_villages, n_townships, area_km2, n_remote
+        As for :func:`generate_county`.
+
+    Returns
+    -------
+    SyntheticCounty
+        All layers in EPSG:4326, coordinates rounded to 7 decimals.
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range, or the area is too small to fit the remote
+        villages.
+    """
+    _check_arguments(
+        seed=seed,
+        n_villages=n_villages,
+        n_townships=n_townships,
+        area_km2=area_km2,
+        n_remote=n_remote,
+    )
+    root = np.random.default_rng(seed)
+    geo_rng, attr_rng, name_rng = root.spawn(3)
+    area_m2 = float(area_km2) * 1e6
+    to_utm = Transformer.from_crs(OUTPUT_CRS, WORK_CRS, always_xy=True)
+    cx, cy = to_utm.transform(CENTRE_LON, CENTRE_LAT)
+    centre = (float(cx), float(cy))
+
+    layout: _Layout | None = None
+    for _ in range(_MAX_ATTEMPTS):  # a new layout if the remote villages found no room
+        layout = _layout(
+            geo_rng,
+            attr_rng,
+            centre=centre,
+            area_m2=area_m2,
+            n_villages=n_villages,
+            n_townships=n_townships,
+            n_remote=n_remote,
+        )
+        if layout is not None:
+            break
+    if layout is None:
+        raise ValueError(
+            f"cannot fit {n_remote} remote villages more than 2 km from any road in "
+            f"{area_km2:g} km²: raise area_km2 or lower n_remote"
+        )
+    outline, seats, polygons, roads = layout.outline, layout.seats, layout.polygons, layout.roads
+    village_xy, village_town = layout.village_xy, layout.village_town
+    population, remote_xy = layout.population, layout.remote_xy
+    remote_town = np.array(
+        [_containing(polygons, seats, p) for p in remote_xy], dtype=np.int64
+    ).reshape(-1)
+    remote_population = np.clip(
+        np.round(np.exp(attr_rng.normal(math.log(260.0), 0.35, size=len(remote_xy)))),
+        120,
+        600,
+    ).astype(np.int64)
+
+    all_xy = np.vstack([village_xy, remote_xy.reshape(-1, 2)])
+    all_town = np.concatenate([village_town, remote_town])
+    all_pop = np.concatenate([population, remote_population])
+    is_remote = np.concatenate(
+        [np.zeros(len(village_xy), dtype=bool), np.ones(len(remote_xy), dtype=bool)]
+    )
+
+    names = _unique_names(name_rng, 1 + (n_townships - 1) + n_villages)
+    county_name = names[0]
+    township_names = [COUNTY_SEAT_TOWNSHIP, *names[1:n_townships]]
+    village_names = names[n_townships:]
+
+    to_lonlat = Transformer.from_crs(WORK_CRS, OUTPUT_CRS, always_xy=True)
+    villages = _village_table(
+        attr_rng,
+        to_lonlat,
+        xy=all_xy,
+        township=all_town,
+        population=all_pop,
+        is_remote=is_remote,
+        village_names=village_names,
+        township_names=township_names,
+    )
+    remote_ids = tuple(villages.loc[villages["_remote"], "id"].astype(str))
+    villages = villages.drop(columns="_remote")
+
+    town_pop = villages.groupby("township")["population"].sum()
+    townships = gpd.GeoDataFrame(
+        {
+            "name": township_names,
+            "population": [int(town_pop.get(n, 0)) for n in township_names],
+        },
+        geometry=[_project_geometry(p, to_lonlat) for p in polygons],
+        crs=OUTPUT_CRS,
+    )
+    road_frame = _road_frame(roads, to_lonlat)
+    towns, depots = _towns_and_depot(
+        geo_rng, to_lonlat, seats=seats, township_names=township_names, county=county_name
+    )
+    return SyntheticCounty(
+        name=county_name,
+        villages=villages,
+        roads=road_frame,
+        depots=depots,
+        towns=towns,
+        townships=townships,
+        area_km2=outline.area / 1e6,
+        remote_village_ids=remote_ids,
+    )
+
+
+# ----------------------------------------------------------------------------- arguments
+
+
+def _check_arguments(
+    *, seed: int, n_villages: int, n_townships: int, area_km2: float, n_remote: int
+) -> None:
+    """Raise ``ValueError`` listing every argument of :func:`make_county` out of range."""
+    problems: list[str] = []
+
+    def is_int(value: object) -> bool:
+        return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+    if not is_int(seed) or seed < 0:
+        problems.append(f"seed must be an integer >= 0, got {seed!r}")
+    for label, value, low in (
+        ("n_villages", n_villages, 1),
+        ("n_townships", n_townships, 2),
+        ("n_remote", n_remote, 0),
+    ):
+        if not is_int(value) or value < low:
+            problems.append(f"{label} must be an integer >= {low}, got {value!r}")
+    if isinstance(area_km2, bool) or not isinstance(area_km2, int | float | np.number):
+        problems.append(f"area_km2 must be a number, got {area_km2!r}")
+    elif not math.isfinite(float(area_km2)) or area_km2 < 50.0:
+        problems.append(f"area_km2 must be a finite number >= 50, got {area_km2!r}")
+    if problems:
+        raise ValueError("; ".join(problems))
+    if n_villages - n_remote < n_townships:
+        problems.append(
+            f"n_villages - n_remote ({n_villages - n_remote}) must be at least "
+            f"n_townships ({n_townships}): every township needs a road-connected village"
+        )
+    if area_km2 / n_villages < 0.5:
+        problems.append(
+            f"area_km2 / n_villages must be >= 0.5 km² per village, got {area_km2 / n_villages:.2f}"
+        )
+    if area_km2 / n_townships < 10.0:
+        problems.append(
+            f"area_km2 / n_townships must be >= 10 km² per township, got "
+            f"{area_km2 / n_townships:.2f}"
+        )
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
+# ----------------------------------------------------------------------------- geography
+
+
+# ----------------------------------------------------------------------------- layout
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """The projected geometry of a county (metres, EPSG:32649)."""
+
+    outline: shapely.Polygon
+    seats: FloatArray
+    polygons: list[shapely.Polygon]
+    village_xy: FloatArray
+    village_town: IntArray
+    population: IntArray
+    roads: list[_Road]
+    remote_xy: FloatArray
+
+
+def _layout(
+    geo_rng: np.random.Generator,
+    attr_rng: np.random.Generator,
+    *,
+    centre: XY,
+    area_m2: float,
+    n_villages: int,
+    n_townships: int,
+    n_remote: int,
+) -> _Layout | None:
+    """Outline, townships, villages and roads; ``None`` if the remote villages find no room."""
+    radius_m = math.sqrt(area_m2 / math.pi)
+    spacing_m = min(800.0, 0.5 * math.sqrt(area_m2 / n_villages))
+    outline = _outline(geo_rng, centre=centre, area_m2=area_m2)
+    pockets = _remote_pockets(geo_rng, outline, n_remote, inset_m=min(1200.0, 0.1 * radius_m))
+    seats = _township_seats(
+        geo_rng,
+        outline,
+        n_townships,
+        pockets=pockets,
+        clearance_m=min(5000.0, 0.4 * radius_m),
+    )
+    polygons = _township_polygons(outline, seats)
+    counts = _allocate(n_villages - n_remote, np.array([p.area for p in polygons]))
+    village_xy, village_town = _place_villages(
+        geo_rng,
+        polygons,
+        seats,
+        counts,
+        pockets=pockets,
+        pocket_clear_m=min(3500.0, 0.3 * radius_m),
+        spacing_m=spacing_m,
+    )
+    population = _populations(attr_rng, village_xy, seats[village_town])
+    anchors = _anchors(geo_rng, village_xy)
+
+    roads = _county_roads(geo_rng, seats)
+    in_tree = _township_roads(geo_rng, roads, seats, anchors, village_town, population)
+    _village_spurs(geo_rng, roads, anchors, ~in_tree)
+    _node_crossings(roads)
+    village_xy = _keep_off_roads(village_xy, roads, polygons, village_town)
+    remote_xy = _place_remote(
+        geo_rng, outline, pockets, roads, village_xy, n=n_remote, spacing_m=spacing_m
+    )
+    if remote_xy is None:
+        return None
+    return _Layout(
+        outline=outline,
+        seats=seats,
+        polygons=polygons,
+        village_xy=village_xy,
+        village_town=village_town,
+        population=population,
+        roads=roads,
+        remote_xy=remote_xy,
+    )

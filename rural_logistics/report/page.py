@@ -1,0 +1,369 @@
+"""The report page: styles and script, :func:`render_report` and the functions that write it."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+
+from rural_logistics import __version__
+from rural_logistics.config import RegionConfig
+from rural_logistics.errors import InputDataError, OutputError
+from rural_logistics.maps import map_extent
+from rural_logistics.plan import Plan
+from rural_logistics.report.kpis import _WORST_N, _fmt, _fmt_int, _number, _plural
+from rural_logistics.report.panels import (
+    SCENARIO_COLORS,
+    _distribution_chart,
+    _map_panel,
+    _station_size_max,
+)
+from rural_logistics.report.runs import RunResult, _check_same_region, load_run, scenario_labels
+from rural_logistics.report.sections import (
+    _cards_html,
+    _e,
+    _kpi_table,
+    _legend_html,
+    _settings_html,
+    _township_html,
+    _worst_tables,
+)
+
+REPORT_FILE = "report.html"
+MIN_RUNS = 2
+MAX_RUNS = 6
+
+
+_CSS = """
+:root { --ink:#212121; --muted:#616161; --line:#e0e0e0; --bg:#ffffff; --soft:#f6f7f9;
+  --better:#1a7f37; --worse:#b3261e; }
+* { box-sizing: border-box; }
+body { margin:0; color:var(--ink); background:var(--bg);
+  font: 14px/1.45 "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif; }
+main { max-width: 1480px; margin: 0 auto; padding: 16px 24px 40px; }
+h1 { font-size: 24px; margin: 4px 0 2px; }
+h2 { font-size: 18px; margin: 28px 0 8px; padding-bottom: 4px;
+  border-bottom: 2px solid var(--line); }
+h3 { font-size: 15px; margin: 0 0 4px; }
+h4 { font-size: 13px; margin: 0 0 4px; border-left: 4px solid var(--c, #999); padding-left: 6px; }
+.lead { color: var(--muted); margin: 0 0 12px; }
+nav a { color: #1f4e9c; margin-right: 14px; text-decoration: none; font-size: 13px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(250px, 1fr)); gap: 12px; }
+.card { border: 1px solid var(--line); border-top: 5px solid var(--c); border-radius: 6px;
+  padding: 10px 12px; background: var(--soft); }
+.card .sub { color: var(--muted); font-size: 12px; margin-bottom: 6px; word-break: break-all; }
+.card .fig { display: grid; grid-template-columns: auto 1fr; column-gap: 8px;
+  align-items: baseline; }
+.card .big { font-size: 20px; font-weight: 700; }
+.card .what { grid-column: 1 / -1; color: var(--muted); font-size: 12px; margin-bottom: 4px; }
+.flag { background: #fdecea; color: var(--worse); font-size: 11px; padding: 1px 6px;
+  border-radius: 8px; }
+.controls { display: flex; flex-wrap: wrap; gap: 4px 14px; align-items: center; margin: 4px 0 8px;
+  font-size: 13px; }
+.controls label { cursor: pointer; }
+.legend { display: flex; flex-wrap: wrap; gap: 6px 28px; font-size: 12px; margin: 4px 0 10px;
+  padding: 8px 10px; border: 1px solid var(--line); border-radius: 6px; }
+.legend-group { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 12px; }
+.legend-group b { margin-right: 2px; }
+.key { display: inline-flex; align-items: center; gap: 4px; }
+.maps { display: grid; gap: 14px; grid-template-columns: repeat(var(--cols, 2), minmax(0, 1fr)); }
+.maps figure { margin: 0; border: 1px solid var(--line); border-top: 5px solid var(--c);
+  border-radius: 6px; padding: 6px; break-inside: avoid; }
+.maps figcaption { font-size: 13px; margin: 2px 2px 6px; }
+.maps figcaption b { font-size: 15px; }
+.maps figcaption .sub { color: var(--muted); }
+svg.rl-map-svg, svg.rl-chart-svg { display: block; width: 100%; height: auto; }
+svg.rl-map-svg *, svg.rl-chart-svg * { stroke-linejoin: round; stroke-linecap: butt; }
+.rl-hit circle, .rl-hit rect { fill: #000; fill-opacity: 0; stroke: none; pointer-events: all; }
+.rl-hit circle:hover, .rl-hit rect:hover { stroke: #000; stroke-width: 1.5; }
+body.hide-villages .rl-villages, body.hide-stations .rl-stations, body.hide-routes .rl-routes,
+body.hide-townships .rl-townships, body.hide-depots .rl-depots { display: none; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
+th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: left;
+  vertical-align: top; }
+thead th { background: var(--soft); border-bottom: 2px solid #bdbdbd; }
+thead th[style] { border-top: 4px solid var(--c); }
+table.kpi td { text-align: right; white-space: nowrap; }
+table.kpi td .v { font-weight: 600; }
+td.n, th.n { text-align: right; }
+td.group, th.group { border-left: 1px solid #bdbdbd; }
+.delta { font-size: 12px; margin-left: 6px; }
+.delta.better { color: var(--better); } .delta.worse { color: var(--worse); }
+.delta.neutral, .delta.same { color: var(--muted); }
+table.small { font-size: 12.5px; }
+tr.total th, tr.total td { font-weight: 700; border-top: 2px solid #bdbdbd; }
+.note { color: var(--muted); font-size: 12px; margin: 6px 0; max-width: 100ch; }
+.table-wrap { overflow-x: auto; }
+.worst-grid { display: grid; gap: 16px;
+  grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); }
+pre { background: var(--soft); padding: 8px; border-radius: 4px; font-size: 12px;
+  overflow-x: auto; }
+details { margin: 8px 0; } summary { cursor: pointer; color: #1f4e9c; }
+footer { margin-top: 28px; color: var(--muted); font-size: 12px; }
+@media (max-width: 900px) { .maps { grid-template-columns: 1fr; } }
+@page { size: A4 landscape; margin: 10mm; }
+@media print {
+  body { font-size: 10.5pt; }
+  main { max-width: none; padding: 0; }
+  nav, .controls, details, .rl-hit { display: none !important; }
+  h2 { break-after: avoid; margin-top: 12pt; }
+  .maps { grid-template-columns: repeat(var(--cols, 2), minmax(0, 1fr)); }
+  section { break-inside: auto; }
+  figure, .card, table, .worst, svg { break-inside: avoid; }
+  .table-wrap { overflow: visible; }
+  a { color: inherit; text-decoration: none; }
+}
+"""
+
+_SCRIPT = """
+document.querySelectorAll('input[data-layer]').forEach(function (box) {
+  box.addEventListener('change', function () {
+    document.body.classList.toggle('hide-' + box.dataset.layer, !box.checked);
+  });
+});
+"""
+
+_LAYER_TOGGLES = (
+    ("villages", "Villages"),
+    ("stations", "Stations"),
+    ("routes", "Routes"),
+    ("townships", "Township boundaries"),
+    ("depots", "Depot"),
+)
+
+
+def render_report(runs: Sequence[RunResult], *, title: str | None = None) -> str:
+    """The report of one or more runs as one self-contained HTML document.
+
+    Parameters
+    ----------
+    runs
+        One run, or 2–6 runs of one region (the first is the baseline of the deltas).
+    title
+        Page title; default ``"<region> — scenario comparison"`` (or the run's scenario
+        for a single run).
+
+    Returns
+    -------
+    str
+        HTML text with every style, script and image inline.
+
+    Raises
+    ------
+    InputDataError
+        If no run, more than :data:`MAX_RUNS` runs, or runs of different regions are given.
+    """
+    if not runs:
+        raise InputDataError("report: no run given")
+    if len(runs) > MAX_RUNS:
+        raise InputDataError(f"report: at most {MAX_RUNS} runs fit one report, got {len(runs)}")
+    _check_same_region(runs)
+    region = runs[0].plan.region
+    labels = scenario_labels(runs)
+    single = len(runs) == 1
+    if title is None:
+        title = (f"{region} — {labels[0]}" if single else f"{region} — scenario comparison")
+    try:
+        extent = map_extent(*(r.plan for r in runs))
+    except ValueError:
+        extent = (0.0, 1.0, 0.0, 1.0)
+    size_max = _station_size_max(runs)
+    cols = 1 if single else 2 if len(runs) in (2, 4) else 3
+
+    panels = []
+    for i, (run, label) in enumerate(zip(runs, labels, strict=True)):
+        s = run.summary
+        share = _number(s.get("population_within_radius_share"))
+        caption = (
+            f"<b>{_e(label)}</b> <span class=\"sub\">— {_plural(s.get('stations_open'), 'station')}"
+            f", {_plural(s.get('routes'), 'route')}; "
+            f"{'n/a' if share is None else f'{100 * share:.0f} %'} of population within "
+            f"{_number(s.get('radius_km')) or 0:g} km; mean access "
+            f"{_fmt(s.get('mean_access_km'), 1)} km</span>"
+        )
+        svg = _map_panel(run, index=i, extent=extent, size_max=size_max)
+        panels.append(
+            f'<figure class="map" data-run="{i}" '
+            f'style="--c:{SCENARIO_COLORS[i % len(SCENARIO_COLORS)]}">'
+            f"<figcaption>{caption}</figcaption>{svg}</figure>"
+        )
+    toggles = "".join(
+        f'<label><input type="checkbox" data-layer="{key}" checked> {name}</label>'
+        for key, name in _LAYER_TOGGLES
+    )
+    gini_row = " · ".join(
+        f"{_e(label)}: <b>{_fmt(r.summary.get('access_gini'), 3)}</b>"
+        for label, r in zip(labels, runs, strict=True)
+    )
+    what = "this run" if single else f"{len(runs)} scenarios"
+    subtitle = (
+        f"{_fmt_int(runs[0].summary.get('villages'))} villages, "
+        f"{_fmt_int(runs[0].summary.get('population'))} people · {what} · "
+        "hover a village or station on a map for details"
+    )
+    sections = [
+        f"<header><h1>{_e(title)}</h1><p class=\"lead\">{_e(subtitle)}</p>"
+        '<nav><a href="#maps">Maps</a><a href="#kpis">Key figures</a>'
+        '<a href="#equity">Equity</a><a href="#townships">Townships</a>'
+        '<a href="#settings">Run settings</a></nav></header>',
+        f'<section id="summary">{_cards_html(runs, labels)}</section>',
+        '<section id="maps"><h2>Coverage maps</h2>'
+        f'<div class="controls" role="group" aria-label="Map layers"><b>Show:</b>{toggles}</div>'
+        f"{_legend_html(runs, size_max)}"
+        f'<div class="maps" style="--cols:{cols}">{"".join(panels)}</div>'
+        '<p class="note">All panels share one extent, one colour scale for access time and '
+        "one size scale for stations (square area proportional to parcels per day).</p>"
+        "</section>",
+        f'<section id="kpis"><h2>Key figures</h2><div class="table-wrap">'
+        f"{_kpi_table(runs, labels)}</div></section>",
+        '<section id="equity"><h2>Equity of access</h2>'
+        f'<p>Gini coefficient of access distance, weighted by population (0 = everyone '
+        f"equally far from a station, 1 = maximally unequal): {gini_row}</p>"
+        f'<figure class="chart" id="distribution">{_distribution_chart(runs, labels)}</figure>'
+        f"<h3>The {_WORST_N} worst-served villages</h3>{_worst_tables(runs, labels)}</section>",
+        '<section id="townships"><h2>Townships</h2><div class="table-wrap">'
+        f"{_township_html(runs, labels)}</div></section>",
+        '<section id="settings"><h2>Run settings</h2><div class="table-wrap">'
+        f"{_settings_html(runs, labels)}</div></section>",
+        f"<footer>Made by rural-logistics {_e(__version__)}. This file is self-contained: it "
+        "loads nothing from the network and can be mailed or printed as it is.</footer>",
+    ]
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">"
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head>\n<body><main>"
+        + "\n".join(sections)
+        + f"</main><script>{_SCRIPT}</script></body></html>\n"
+    )
+
+
+def write_report(runs: Sequence[RunResult], path: str | Path, *, title: str | None = None,
+                 force: bool = True) -> Path:
+    """Render and write the report atomically (temporary file, then rename).
+
+    Parameters
+    ----------
+    runs
+        The runs, see :func:`render_report`.
+    path
+        The HTML file to write; its folder is created if needed.
+    title
+        Page title, see :func:`render_report`.
+    force
+        Replace an existing file.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    OutputError
+        If ``path`` is a folder, exists and ``force`` is not set, or cannot be written.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder; give the report file name, e.g. report.html")
+    if path.exists() and not force:
+        raise OutputError(f"{path}: file exists (use --force to replace it)")
+    text = render_report(runs, title=title)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial",
+                                        dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"{path.parent}: cannot write there ({exc.strerror})") from None
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def compare_runs(
+    folders: Sequence[str | Path], *, out: str | Path, force: bool = True,
+    title: str | None = None,
+) -> Path:
+    """Read 2–6 run folders of one region and write their comparison report.
+
+    Parameters
+    ----------
+    folders
+        Run folders written by ``rural-logistics solve``; the first is the baseline.
+    out
+        The HTML file to write.
+    force
+        Replace an existing ``out``.
+    title
+        Page title, see :func:`render_report`.
+
+    Returns
+    -------
+    Path
+        The report written.
+
+    Raises
+    ------
+    InputDataError
+        If fewer than 2 or more than 6 folders are given, a folder is not a run, or the
+        runs are of different regions.
+    OutputError
+        If ``out`` cannot be written.
+    """
+    if not MIN_RUNS <= len(folders) <= MAX_RUNS:
+        raise InputDataError(
+            f"compare: give {MIN_RUNS} to {MAX_RUNS} run folders, got {len(folders)}"
+        )
+    out = Path(out)
+    if out.is_dir():
+        raise OutputError(f"{out}: is a folder; give the report file name, e.g. report.html")
+    if out.exists() and not force:
+        raise OutputError(f"{out}: file exists (use --force to replace it)")
+    runs = [load_run(folder) for folder in folders]
+    return write_report(runs, out, title=title, force=force)
+
+
+def write_plan_report(
+    plan: Plan,
+    path: str | Path,
+    *,
+    config: RegionConfig | None = None,
+    folder: str | Path | None = None,
+) -> Path:
+    """Write the single-run report of a plan (what ``solve`` puts in its run folder).
+
+    Parameters
+    ----------
+    plan
+        The plan.
+    path
+        The HTML file to write.
+    config
+        The effective config, shown in the run settings.
+    folder
+        The run folder's final location, shown in the report (the file itself may be
+        written into a temporary folder first).
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    config_text = None
+    if config is not None:
+        config_text = yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False,
+                                     allow_unicode=True)
+    run = RunResult(plan=plan, folder=Path(folder) if folder is not None else None,
+                    config_text=config_text)
+    return write_report([run], path)
