@@ -6,12 +6,20 @@ Engine
    all (remove, add) pairs at once with the fast-interchange bookkeeping of Whitaker (1983)
    and Resende & Werneck (2003): ``delta(r, s) = loss(r) - gain(s) - extra(r, s)``, where
    ``extra`` is one sparse × dense product per move.
-2. **Proof**: the radius formulation of Elloumi (2010) — per client, one variable per
-   distinct distance level, ``z_k >= z_{k-1} - sum(y_j : c_ij = D_k)`` — truncated at each
-   client's incumbent distance. The truncated model is a relaxation (a client farther than
-   its threshold is charged only the threshold), so its MIP optimum is a valid lower
-   bound; if the chosen sites cost exactly that bound, they are optimal. Otherwise the
-   thresholds of the under-charged clients are raised and the model is solved again.
+2. **Lagrangian bound** (only locked/excluded sites as side constraints): subgradient
+   optimisation of the relaxation of the assignment rows (Beasley 1993) gives the LP
+   bound, improves the incumbent from the relaxed solutions, and fixes sites that cannot
+   be in a better solution. With integer objectives (bound within 1 of the incumbent
+   proves it), a depth-first Lagrangian branch and bound on the sites
+   (:func:`~rural_logistics.placement.lagrange.lagrangian_tree`) closes the gap.
+3. **MIP proof** (side constraints, fractional objectives, or when the tree runs out of
+   time), on the sites the Lagrangian test kept: the radius formulation of Elloumi
+   (2010) — per client, one variable per distinct distance level,
+   ``z_k >= z_{k-1} - sum(y_j : c_ij = D_k)`` — truncated at each client's incumbent
+   distance. The truncated model is a relaxation (a client farther than its threshold is
+   charged only the threshold), so its MIP optimum is a valid lower bound; if the chosen
+   sites cost exactly that bound, they are optimal. Otherwise the thresholds of the
+   under-charged clients are raised and the model is solved again.
    The MIP is solved by OR-Tools (HiGHS by default, SCIP on request).
 """
 
@@ -25,6 +33,7 @@ import scipy.sparse as sp
 
 from rural_logistics.errors import InfeasibleError
 from rural_logistics.placement import _mip
+from rural_logistics.placement.lagrange import lagrangian_bound, lagrangian_tree
 from rural_logistics.placement.result import (
     OPTIMALITY_TOL,
     PlacementResult,
@@ -34,6 +43,28 @@ from rural_logistics.placement.result import (
     clients_text,
     nearest_open,
 )
+
+#: Share of the time limit the root Lagrangian bound may use.
+LAGRANGE_SHARE = 0.25
+#: Time (share of the limit, from the start) after which the Lagrangian branch and bound
+#: hands over to the MIP.
+TREE_SHARE = 0.8
+
+
+def _second_cheapest(wc: np.ndarray) -> np.ndarray:
+    """Each client's second-cheapest weighted cost (its cheapest if it has one site)."""
+    finite = np.where(np.isfinite(wc), wc, np.nan)
+    if wc.shape[1] < 2:
+        return np.nan_to_num(finite[:, 0])
+    two = np.sort(np.partition(np.nan_to_num(finite, nan=np.inf), 1, axis=1)[:, :2], axis=1)
+    return np.where(np.isfinite(two[:, 1]), two[:, 1], two[:, 0])
+
+
+def _round_up(value: float, integral: bool) -> float:
+    """A lower bound rounded up to the next integer when every objective is an integer."""
+    if integral and np.isfinite(value):
+        return float(np.ceil(value - 1e-6))
+    return float(value)
 
 
 def p_median_objective(cost: np.ndarray, weights: np.ndarray, open_sites: np.ndarray) -> float:
@@ -282,22 +313,85 @@ def solve_p_median(
         best_open, best_value = heur, p_median_objective(c, w, heur)
     bound = -np.inf
     status: Status = "heuristic"
-    if exact:
+    integral = bool(
+        np.all(w == np.round(w)) and np.all(c[np.isfinite(c)] == np.round(c[np.isfinite(c)]))
+    )
+    mip_rules, c_mip = rules, c_all
+    proven = False
+    if exact and best_open is not None and rules.is_plain():
+        # Lagrangian bound; sites it fixes are left out of the MIP below.
+        wc = w[:, None] * c
+        slack = 1.0 - 1e-6 if integral else 1e-9 * max(1.0, abs(best_value))
+        lag = lagrangian_bound(
+            wc,
+            p=p,
+            locked=rules.locked,
+            allowed=allowed,
+            start_lam=_second_cheapest(wc),
+            upper=best_value,
+            slack=slack,
+            deadline=start + LAGRANGE_SHARE * time_limit_s,
+        )
+        if lag.sites is not None:
+            better = local_search(
+                c_pen, w, lag.sites.tolist(), locked=rules.locked, allowed=allowed,
+                deadline=deadline,
+            )
+            cand = np.sort(np.array(better, dtype=np.int64))
+            value = p_median_objective(c, w, cand)
+            if value < best_value:
+                best_open, best_value = cand, value
+        bound = _round_up(lag.bound, integral)
+        proven = bound >= best_value - slack
+        if not proven and integral:
+            # Integer objectives: a Lagrangian branch and bound closes the rest (a bound
+            # within 1 of the incumbent proves it); otherwise the exact MIP does.
+            keep = allowed.copy()
+            keep[lag.fixed_closed] = False
+            tree = lagrangian_tree(
+                wc,
+                p=p,
+                locked=np.union1d(rules.locked, lag.fixed_open).astype(np.int64),
+                allowed=keep,
+                lam=lag.lam,
+                upper=best_value,
+                slack=slack,
+                deadline=start + TREE_SHARE * time_limit_s,
+            )
+            if tree.sites is not None:
+                value = p_median_objective(c, w, tree.sites)
+                if value < best_value:
+                    best_open, best_value = tree.sites, value
+            proven = tree.proven
+            bound = max(bound, _round_up(tree.bound, integral))
+        if not proven:
+            mip_rules = SiteRules(
+                **{
+                    **rules.__dict__,
+                    "locked": np.union1d(rules.locked, lag.fixed_open).astype(np.int64),
+                    "excluded": np.union1d(rules.excluded, lag.fixed_closed).astype(np.int64),
+                }
+            )
+            keep = np.ones(n_sites, dtype=bool)
+            keep[mip_rules.excluded] = False
+            c_mip = np.where(keep[None, :], c_all, np.inf)
+    if exact and not proven:
+        allowed_mip = np.ones(n_sites, dtype=bool)
+        allowed_mip[mip_rules.excluded] = False
         thresholds = c_pen[:, heur].min(axis=1)
         thresholds = np.where(thresholds >= penalty, np.inf, thresholds)
-        proven = False
         while True:
             remaining = deadline - time.perf_counter()
             if remaining <= 0.05:
                 break
             out = _solve_truncated(
-                c_all,
+                c_mip,
                 weights,
                 clients,
                 thresholds,
                 p=p,
-                rules=rules,
-                allowed=allowed,
+                rules=mip_rules,
+                allowed=allowed_mip,
                 hint=best_open,
                 time_limit_s=remaining,
                 engine=engine,
@@ -308,7 +402,7 @@ def solve_p_median(
                     "(keep_existing, excluded_sites, max_opening_cost, min_per_township, "
                     "max_access_km)"
                 )
-            bound = max(bound, out.bound)
+            bound = max(bound, _round_up(out.bound, integral))
             if out.sites is None:
                 break
             cand = np.sort(out.sites)
@@ -327,6 +421,7 @@ def solve_p_median(
             if not under.any():  # pragma: no cover - the relaxation priced it exactly
                 break
             thresholds = np.where(under, np.maximum(true_each, thresholds), thresholds)
+    if exact:
         status = "optimal" if proven else ("feasible" if best_open is not None else "heuristic")
     if best_open is None:
         raise InfeasibleError(
