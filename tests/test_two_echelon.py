@@ -1,0 +1,53 @@
+"""Two-echelon toy: the hub to open is decided by trunk kilometres alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rural_logistics.lrp import evaluate_lrp
+from rural_logistics.lrp.two_echelon import TierFleet, TwoEchelonProblem, solve_two_echelon
+
+
+def _toy(*, trunk: TierFleet) -> TwoEchelonProblem:
+    # DC at the origin; four stations around (21, 0); hub N at (19, 0) and hub F at (23, 0)
+    # are mirror images about x = 21, so every last-mile route costs the same from either.
+    # F is cheaper to open (25 vs 30); N is 4 km nearer the DC.
+    xy = np.array(
+        [[0, 0], [19, 0], [23, 0], [20, 1], [20, -1], [22, 1], [22, -1]], dtype=float
+    )
+    diff = xy[:, None, :] - xy[None, :, :]
+    return TwoEchelonProblem(
+        distance_km=np.hypot(diff[..., 0], diff[..., 1]),
+        parcels_per_day=np.array([10, 10, 10, 10]),
+        hub_capacity_parcels=np.array([100.0, 100.0]),
+        hub_opening_cost=np.array([30.0, 25.0]),
+        trunk=trunk,
+        last_mile=TierFleet(capacity_parcels=10, fixed_cost=10.0, cost_per_km=2.0),
+    )
+
+
+def test_hub_nearer_the_dc_opens_because_of_trunk_km() -> None:
+    truck = TierFleet(capacity_parcels=100, fixed_cost=20.0, cost_per_km=1.0)
+    problem = _toy(trunk=truck)
+    sol = solve_two_echelon(problem, time_limit_s=1.0, seed=0)
+    assert sol.open_hubs == (0,)
+    # Hand optimum: one van per station (10 parcels each): two round trips of 2·√2 km and
+    # two of 2·√10 km from N at 2/km + 10; one truck round trip DC–N of 38 km (20 + 38);
+    # opening 30. From F the van trips are the same, the truck drives 46 km.
+    van_km = 4 * np.sqrt(2) + 4 * np.sqrt(10)
+    assert sol.total_cost == pytest.approx(40 + 2 * van_km + 58 + 30)
+    assert sol.opening_cost == 30 and sol.trunk_km == pytest.approx(38)
+    assert sol.fixed_vehicle_cost == pytest.approx(4 * 10 + 20)
+    assert sol.travel_cost == pytest.approx(2 * van_km + 38)
+    assert sol.last_mile_km == pytest.approx(van_km)
+    assert [s.parcels for r in sol.trunk_routes for s in r] == [40]
+    lm = problem.last_mile_problem()
+    check = evaluate_lrp(lm, (1,), sol.last_mile_routes)
+    assert check.feasible and {r.depot for r in sol.last_mile_routes} == {1}
+
+
+def test_without_trunk_cost_the_cheaper_hub_to_open_wins() -> None:
+    free = TierFleet(capacity_parcels=100, fixed_cost=0.0, cost_per_km=0.0)
+    sol = solve_two_echelon(_toy(trunk=free), time_limit_s=1.0, seed=0)
+    assert sol.open_hubs == (1,)  # same last mile, lower opening cost: only trunk km differ
