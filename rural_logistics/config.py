@@ -192,6 +192,24 @@ class RoutingSettings(_Model):
         return value
 
 
+class HubCandidate(_Model):
+    """A candidate township hub: a row of the depots file with its daily cost and capacity."""
+
+    depot_id: str = Field(min_length=1)
+    opening_cost_per_day: Money = 0.0
+    capacity_parcels_per_day: PositiveFloat
+
+
+class HubSettings(_Model):
+    """Two-echelon network: trunk vehicles carry parcels from the county distribution centre
+    to the township hubs that open, last-mile vehicles from the hubs to the stations."""
+
+    candidates: tuple[HubCandidate, ...] = Field(min_length=1)
+    trunk_vehicle: str = Field(min_length=1)
+    last_mile_vehicle: str = Field(min_length=1)
+    dc_serves_stations: bool = True
+
+
 class SolverSettings(_Model):
     """Time limits and seed shared by the solvers."""
 
@@ -210,7 +228,21 @@ class RegionConfig(_Model):
     placement: PlacementSettings = PlacementSettings()
     fleet: FleetSettings
     routing: RoutingSettings = RoutingSettings()
+    hubs: HubSettings | None = None
     solver: SolverSettings = SolverSettings()
+
+    @model_validator(mode="after")
+    def _hub_vehicles_known(self) -> RegionConfig:
+        if self.hubs is not None:
+            names = [v.name for v in self.fleet.vehicles]
+            for key in ("trunk_vehicle", "last_mile_vehicle"):
+                value = getattr(self.hubs, key)
+                if value not in names:
+                    raise ValueError(
+                        f"hubs.{key}: {value!r} is not a fleet.vehicles name "
+                        f"({', '.join(names)})"
+                    )
+        return self
 
     @model_validator(mode="after")
     def _scenario_known(self) -> RegionConfig:

@@ -22,6 +22,7 @@ from rural_logistics import network as net
 from rural_logistics.config import RegionConfig
 from rural_logistics.demand import Demand, estimate_demand
 from rural_logistics.errors import InfeasibleError, InputDataError
+from rural_logistics.hubs import TierPlan, cost_split, route_two_echelon, trunk_lines
 from rural_logistics.io import RegionData, check_extent, read_region
 from rural_logistics.metrics import summarize
 from rural_logistics.placement import PlacementResult
@@ -432,8 +433,10 @@ def build_plan(
     loads: np.ndarray,
     *,
     solve_seconds: float,
+    tiers: TierPlan | None = None,
 ) -> Plan:
-    """Assemble the plan layers and summary from solver results."""
+    """Assemble the plan layers and summary from solver results (``tiers``: the
+    two-echelon stage's hubs and trunk routes, when the config has ``hubs``)."""
     data = prepared.data
     crs = data.crs
     sites = data.sites
@@ -528,7 +531,31 @@ def build_plan(
         geometry=gpd.GeoSeries(lines, crs=crs) if lines else gpd.GeoSeries([], crs=crs),
         crs=crs,
     )
+    routes.insert(3, "tier", "last_mile" if tiers is not None else "direct")
+    fixed_cost = sum(vehicles[r.vehicle].fixed_cost_per_day for r in routing.routes)
+    opening_cost = len(open_sites) * config.placement.opening_cost_per_day
     depots = data.depots.iloc[:1].reset_index(drop=True)
+    if tiers is not None:
+        trunk = gpd.GeoDataFrame(
+            [
+                {
+                    "route_id": row["route_id"],
+                    "vehicle_id": vehicle_ids[row["vehicle_index"]],
+                    "vehicle_type": row["vehicle_type"],
+                    "tier": "trunk",
+                    **{k: row[k] for k in routes.columns if k in row and k != "route_id"},
+                }
+                for row in tiers.trunk
+            ],
+            columns=[c for c in routes.columns if c != "geometry"],
+            geometry=gpd.GeoSeries(trunk_lines(prepared, tiers), crs=crs),
+            crs=crs,
+        )
+        routes = gpd.GeoDataFrame(pd.concat([trunk, routes], ignore_index=True), crs=crs)
+        fixed_cost += sum(vehicles[row["vehicle_index"]].fixed_cost_per_day for row in tiers.trunk)
+        opening_cost += tiers.solution.opening_cost
+        depots = data.depots.iloc[[0, *tiers.hub_rows]].reset_index(drop=True)
+        depots.insert(1, "role", ["dc", *(["hub"] * len(tiers.hub_rows))])
     warnings = list(prepared.warnings) + list(routing.notes)
     if routing.unserved:
         detail = [f"{station_ids[s - 1]} ({p} parcels)" for s, p in routing.unserved]
@@ -571,10 +598,26 @@ def build_plan(
                 "unserved_penalty": round(routing.unserved_penalty, 2),
                 "notes": list(routing.notes),
             },
+            "cost": cost_split(
+                opening=opening_cost,
+                vehicles_fixed=fixed_cost,
+                routes_cost=float(routes["cost"].sum()) if len(routes) else 0.0,
+            ),
             "warnings": warnings,
             "solve_seconds": round(solve_seconds, 2),
         }
     )
+    if tiers is not None:
+        summary["two_echelon"] = {
+            "hubs_open": list(tiers.hub_ids),
+            "hub_stations": {
+                hub: [str(station_ids[k]) for k in ks] for hub, ks in tiers.hub_stations.items()
+            },
+            "trunk_routes": len(tiers.trunk),
+            "last_mile_routes": len(routing.routes),
+            "trunk_km": round(tiers.solution.trunk_km, 3),
+            "last_mile_km": round(tiers.solution.last_mile_km, 3),
+        }
     return Plan(
         region=config.region.name,
         scenario=config.scenario,
@@ -617,8 +660,15 @@ def plan_region(config: RegionConfig, *, progress: Progress = _silent) -> Plan:
     )
     with progress(f"{what} ({METHOD_TEXT[method]})"):
         placement = place_stations(config, prepared)
-    with progress(f"routing vehicles (up to {config.solver.time_limit_s:g} s)"):
-        routing, loads = route_vehicles(config, prepared, placement)
+    tiers = None
+    if config.hubs is not None:
+        with progress(f"opening hubs, routing both tiers (up to {config.solver.time_limit_s:g} s)"):
+            routing, loads, tiers = route_two_echelon(
+                config, prepared, placement, nearest_nodes=_nearest_nodes
+            )
+    else:
+        with progress(f"routing vehicles (up to {config.solver.time_limit_s:g} s)"):
+            routing, loads = route_vehicles(config, prepared, placement)
     with progress("assembling the plan"):
         return build_plan(
             config,
@@ -627,4 +677,5 @@ def plan_region(config: RegionConfig, *, progress: Progress = _silent) -> Plan:
             routing,
             loads,
             solve_seconds=time.perf_counter() - start,
+            tiers=tiers,
         )

@@ -1,0 +1,91 @@
+"""Two-echelon planning through the pipeline on the 3 × 3 grid region."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+
+from conftest import UTM, grid_xy, write_grid_region
+from rural_logistics.config import load_config
+from rural_logistics.errors import ConfigError
+from rural_logistics.pipeline import plan_region
+
+FLEET = {
+    "vehicles": [
+        {"name": "truck", "capacity_parcels": 2000, "count": 2, "cost_per_km": 1.0,
+         "fixed_cost_per_day": 50, "service_time_min": 5},
+        {"name": "tricycle", "capacity_parcels": 600, "count": 6, "cost_per_km": 100.0,
+         "fixed_cost_per_day": 10, "service_time_min": 5},
+    ]
+}
+
+
+def _region(tmp_path: Path, hubs: dict) -> Path:
+    path = write_grid_region(tmp_path / "grid", extra_config={"fleet": FLEET, "hubs": hubs})
+    # DC at the south-west corner, hub candidate H1 at the centre, H2 at the north-east.
+    gpd.GeoDataFrame(
+        {"id": ["DC1", "H1", "H2"], "name": ["Depot", "Centre hub", "Corner hub"]},
+        geometry=[shapely.Point(grid_xy(0, 0)), shapely.Point(grid_xy(1, 1)),
+                  shapely.Point(grid_xy(2, 2))],
+        crs=UTM,
+    ).to_file(path.parent / "depots.geojson", driver="GeoJSON", engine="pyogrio")
+    return path
+
+
+HUBS = {
+    "candidates": [
+        {"depot_id": "H1", "opening_cost_per_day": 20, "capacity_parcels_per_day": 5000},
+        {"depot_id": "H2", "opening_cost_per_day": 20, "capacity_parcels_per_day": 5000},
+    ],
+    "trunk_vehicle": "truck",
+    "last_mile_vehicle": "tricycle",
+}
+
+
+def test_two_echelon_plan_opens_the_central_hub_and_splits_cost(tmp_path: Path) -> None:
+    plan = plan_region(load_config(_region(tmp_path, HUBS)))
+    two = plan.summary["two_echelon"]
+    # Tricycle kilometres cost 100 each, truck kilometres 1: the central hub, next to both
+    # stations' villages, pays for itself; the corner hub adds nothing.
+    assert two["hubs_open"] == ["H1"]
+    assert sorted(plan.depots["depot_id"]) == ["DC1", "H1"]
+    assert list(plan.depots["role"]) == ["dc", "hub"]
+    tiers = plan.routes["tier"].tolist()
+    assert tiers.count("trunk") == two["trunk_routes"] == 1
+    assert tiers.count("last_mile") == two["last_mile_routes"] >= 1
+    trunk = plan.routes[plan.routes["tier"] == "trunk"].iloc[0]
+    assert trunk["stops"] == "H1"
+    assert trunk["load_parcels"] == plan.routes[plan.routes["tier"] == "last_mile"][
+        "load_parcels"
+    ].sum()
+    cost = plan.summary["cost"]
+    assert cost["opening_per_day"] == 20
+    assert cost["fixed_vehicle_per_day"] == 50 + 10 * two["last_mile_routes"]
+    assert cost["total_per_day"] == pytest.approx(
+        20 + plan.routes["cost"].sum(), abs=0.05
+    )
+    assert cost["total_per_day"] == pytest.approx(
+        cost["opening_per_day"] + cost["fixed_vehicle_per_day"] + cost["travel_per_day"],
+        abs=0.02,
+    )
+    served = {s for ids in two["hub_stations"].values() for s in ids}
+    assert served <= set(plan.stations["station_id"])
+
+
+def test_single_tier_summary_has_the_cost_split(grid_config_path: Path) -> None:
+    plan = plan_region(load_config(grid_config_path))
+    cost = plan.summary["cost"]
+    assert "two_echelon" not in plan.summary
+    assert set(plan.routes["tier"]) <= {"direct"}
+    assert cost["opening_per_day"] == 0
+    assert cost["fixed_vehicle_per_day"] == 100 * len(plan.routes)
+    assert cost["total_per_day"] == pytest.approx(plan.summary["total_cost_per_day"], abs=0.02)
+
+
+def test_hub_vehicle_must_be_in_the_fleet(tmp_path: Path) -> None:
+    bad = {**HUBS, "trunk_vehicle": "lorry"}
+    with pytest.raises(ConfigError, match="hubs.trunk_vehicle"):
+        load_config(_region(tmp_path, bad))
