@@ -428,14 +428,16 @@ def draw_plan(
     n_routes = len(route_geoms)
     route_handles: list[tuple[Line2D, str]] = []
     for k, (idx, geom) in enumerate(route_geoms.items()):
-        color = _ROUTE_COLORS[k % len(_ROUTE_COLORS)]
+        row = routes.loc[idx]
+        trunk = row.get("tier") == "trunk"  # two-echelon plans: DC → hub trucks, dashed
+        color = "#212121" if trunk else _ROUTE_COLORS[k % len(_ROUTE_COLORS)]
         lw = 4.2 - 2.6 * k / max(n_routes - 1, 1) if n_routes > 1 else 2.6
         ax.add_collection(LineCollection(
             _line_parts([geom]), colors=color, linewidths=lw, alpha=0.95, zorder=2,
-            capstyle="round", joinstyle="round",
+            capstyle="round", joinstyle="round", linestyles="dashed" if trunk else "solid",
         ))
-        row = routes.loc[idx]
         name = str(row["route_id"]) if "route_id" in routes.columns else f"route {k + 1}"
+        name = f"{name} (trunk)" if trunk else name
         km = pd.to_numeric(pd.Series([row.get("route_km")]), errors="coerce").iloc[0]
         label = f"{name} · {km:.1f} km" if pd.notna(km) else name
         route_handles.append((Line2D([], [], color=color, linewidth=2.6), label))

@@ -11,6 +11,7 @@ import shapely
 from conftest import UTM, grid_xy, write_grid_region
 from rural_logistics.config import load_config
 from rural_logistics.errors import ConfigError
+from rural_logistics.outputs import write_run
 from rural_logistics.pipeline import plan_region
 
 FLEET = {
@@ -73,6 +74,12 @@ def test_two_echelon_plan_opens_the_central_hub_and_splits_cost(tmp_path: Path) 
     )
     served = {s for ids in two["hub_stations"].values() for s in ids}
     assert served <= set(plan.stations["station_id"])
+    # Outputs carry both tiers: the GeoPackage routes layer and the map.
+    out = tmp_path / "run"
+    write_run(plan, out)
+    layer = gpd.read_file(out / "plan.gpkg", layer="routes")
+    assert sorted(set(layer["tier"])) == ["last_mile", "trunk"]
+    assert (out / "map.png").stat().st_size > 0
 
 
 def test_single_tier_summary_has_the_cost_split(grid_config_path: Path) -> None:
