@@ -89,7 +89,15 @@ def candidate_sets(problem: LrpProblem) -> dict[Key, float]:
             found[key] = radial_estimate(problem, key) if ok else math.inf
         return found[key]
 
-    starts: list[Key] = [tuple(range(m))]
+    # Greedy add from the best single depot (adding while it pays), and all depots open.
+    greedy: Key = min(((j,) for j in range(m)), key=price)
+    while len(greedy) < m:
+        grown = min((tuple(sorted({*greedy, j})) for j in range(m) if j not in greedy),
+                    key=price)
+        if math.isfinite(price(greedy)) and price(grown) + 1e-9 >= price(greedy):
+            break
+        greedy = grown
+    starts: list[Key] = [greedy, tuple(range(m))]
     for start in starts:
         current = start
         while True:
