@@ -4,8 +4,8 @@ PyVRP has depots, vehicle capacities and per-route fixed costs but no depot capa
 multi-depot solve can load a depot beyond its capacity. :func:`repair_depot_capacity`
 then reassigns customers to depots with room (a generalized assignment by OR-Tools CP-SAT
 that moves as little travel as possible) and solves one CVRP per depot, started from the
-multi-depot routes. (Moving whole routes instead was measured worse: about 1.5 % on
-``coord200-10-2b``.)
+multi-depot routes. (Moving whole routes instead was measured worse: 381898 against
+378017 on ``coord200-10-2b`` at 10 s, about 1 %.)
 Costs are integers inside PyVRP (``LrpProblem.cost × cost_scale``, rounded).
 """
 
