@@ -7,8 +7,8 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 import shapely
-
 from conftest import UTM, grid_xy, write_grid_region
+
 from rural_logistics.config import load_config
 from rural_logistics.errors import ConfigError
 from rural_logistics.outputs import write_run
@@ -94,5 +94,5 @@ def test_single_tier_summary_has_the_cost_split(grid_config_path: Path) -> None:
 
 def test_hub_vehicle_must_be_in_the_fleet(tmp_path: Path) -> None:
     bad = {**HUBS, "trunk_vehicle": "lorry"}
-    with pytest.raises(ConfigError, match="hubs.trunk_vehicle"):
+    with pytest.raises(ConfigError, match=r"hubs\.trunk_vehicle"):
         load_config(_region(tmp_path, bad))
