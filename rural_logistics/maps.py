@@ -440,8 +440,8 @@ def draw_plan(
         name = f"{name} (trunk)" if trunk else name
         km = pd.to_numeric(pd.Series([row.get("route_km")]), errors="coerce").iloc[0]
         label = f"{name} · {km:.1f} km" if pd.notna(km) else name
-        style = "--" if trunk else "-"
-        route_handles.append((Line2D([], [], color=color, linewidth=2.6, linestyle=style), label))
+        handle = Line2D([], [], color=color, linewidth=2.6, linestyle="--" if trunk else "-")
+        route_handles.append((handle, label))
 
     # Villages: dots by access band; unassigned as ×.
     villages = plan.villages
