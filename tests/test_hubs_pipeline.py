@@ -10,7 +10,7 @@ import shapely
 from conftest import UTM, grid_xy, write_grid_region
 
 from rural_logistics.config import load_config
-from rural_logistics.errors import ConfigError
+from rural_logistics.errors import ConfigError, InputDataError
 from rural_logistics.outputs import write_run
 from rural_logistics.pipeline import plan_region
 
@@ -96,3 +96,9 @@ def test_hub_vehicle_must_be_in_the_fleet(tmp_path: Path) -> None:
     bad = {**HUBS, "trunk_vehicle": "lorry"}
     with pytest.raises(ConfigError, match=r"hubs\.trunk_vehicle"):
         load_config(_region(tmp_path, bad))
+
+
+def test_unknown_hub_id_names_the_key(tmp_path: Path) -> None:
+    bad = {**HUBS, "candidates": [{"depot_id": "H9", "capacity_parcels_per_day": 100}]}
+    with pytest.raises(InputDataError, match=r"hubs\.candidates: depot_id 'H9'"):
+        plan_region(load_config(_region(tmp_path, bad)))
