@@ -8,10 +8,14 @@ final step.
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import json
 import math
 import os
+import re
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -42,6 +46,7 @@ def check_output_dir(out: Path, *, force: bool) -> None:
     OutputError
         If ``out`` is a file, or a non-empty folder and ``force`` is not set.
     """
+    recover_interrupted(out)
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: exists and is not a folder")
     if out.is_dir() and any(out.iterdir()) and not force:
@@ -123,7 +128,7 @@ def write_run(
     out = Path(out)
     check_output_dir(out, force=force)
     parent = out.resolve().parent
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-", dir=parent))
     try:
         names = ["plan.gpkg", "summary.json"]
         write_geopackage(plan, tmp / "plan.gpkg")
@@ -147,11 +152,23 @@ def write_run(
 
 
 def _swap_into_place(tmp: Path, out: Path) -> None:
-    """Rename ``tmp`` to ``out``; an existing ``out`` is moved aside first, then deleted."""
+    """Put the complete run ``tmp`` at ``out`` in one step.
+
+    Without a previous run this is one ``rename``. With one, Linux swaps the two folders
+    atomically (``renameat2`` with ``RENAME_EXCHANGE``), so ``out`` always holds either
+    the old or the new complete run, whenever the process is killed; the old run is then
+    deleted. Elsewhere the old run is first renamed aside (``.NAME.old-PID-…``), the new
+    one renamed in, and the old one deleted; :func:`recover_interrupted` puts an old run
+    back if a kill fell between the two renames.
+    """
     if not out.exists():
         os.replace(tmp, out)
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.resolve().parent))
+    if _exchange(tmp, out):
+        shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous run
+        return
+    parent = out.resolve().parent
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-{os.getpid()}-", dir=parent))
     old.rmdir()
     os.replace(out, old)
     try:
@@ -160,3 +177,65 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
         os.replace(old, out)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2`` ``RENAME_EXCHANGE``).
+
+    Returns ``False`` where the call or the file system does not support it.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover_interrupted(out: Path) -> list[Path]:
+    """Clean up after runs into ``out`` that were killed while writing.
+
+    A killed run leaves its hidden ``.NAME.partial-PID-…`` folder beside ``out`` (``out``
+    itself is untouched); it is deleted once that process is gone. A previous run moved
+    aside as ``.NAME.old-PID-…`` (only where folders cannot be swapped atomically) is
+    put back if ``out`` is missing, else deleted.
+
+    Returns
+    -------
+    list of Path
+        The leftovers removed or restored.
+    """
+    parent = out.resolve().parent
+    if not parent.is_dir():
+        return []
+    pattern = re.compile(rf"^\.{re.escape(out.name)}\.(partial|old)-(\d+)-")
+    handled = []
+    for entry in sorted(parent.iterdir()):
+        match = pattern.match(entry.name)
+        if match is None or _pid_alive(int(match.group(2))):
+            continue
+        if match.group(1) == "old" and not out.exists():
+            os.replace(entry, out)
+        else:
+            shutil.rmtree(entry, ignore_errors=True)
+        handled.append(entry)
+    return handled

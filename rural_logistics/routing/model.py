@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import os
+import sys
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.context import BaseContext
 from typing import Any
@@ -586,3 +590,40 @@ def process_context() -> BaseContext:
     re-import of the caller's script, quick start), else ``spawn``."""
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def worker_pool(n_workers: int) -> ProcessPoolExecutor:
+    """A pool of solver processes that end when this process ends.
+
+    A killed run (``kill -9``, an out-of-memory kill) must not leave orphaned solver
+    processes running: each worker asks the kernel to kill it when its parent dies
+    (Linux ``PR_SET_PDEATHSIG``), and elsewhere polls its parent id.
+    """
+    return ProcessPoolExecutor(
+        max_workers=n_workers,
+        mp_context=process_context(),
+        initializer=_die_with_parent,
+        initargs=(os.getpid(),),
+    )
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent_pid:  # the parent died before the line above
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            threading.Event().wait(1.0)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()

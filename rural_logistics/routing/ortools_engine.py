@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,9 +37,9 @@ from rural_logistics.routing.model import (
     RoutingProblem,
     Visits,
     make_scaling,
-    process_context,
     time_windows_units,
     travel_time_units,
+    worker_pool,
 )
 
 KG_SCALE = 10  # integer units per kilogram
@@ -129,8 +128,7 @@ def solve_ortools(
     ]
     if len(options) == 1:
         return run_ortools(problem, visits, options[0])
-    context = process_context()
-    with ProcessPoolExecutor(max_workers=len(options), mp_context=context) as pool:
+    with worker_pool(len(options)) as pool:
         futures = [pool.submit(run_ortools, problem, visits, o) for o in options]
         results = [f.result() for f in futures]
     return min(results, key=lambda r: (not r.feasible, r.objective))

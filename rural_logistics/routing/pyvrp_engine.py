@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
@@ -37,9 +36,9 @@ from rural_logistics.routing.model import (
     RoutingProblem,
     Visits,
     make_scaling,
-    process_context,
     time_windows_units,
     travel_time_units,
+    worker_pool,
 )
 
 KG_SCALE = 10  # integer units per kilogram
@@ -412,8 +411,7 @@ def solve_pyvrp(
     if default or workers <= 1:
         return run_pyvrp(problem, visits, PyVrpOptions(seed, deadline, iteration_limit, default))
     options = [PyVrpOptions(seed + w, deadline, iteration_limit) for w in range(workers)]
-    context = process_context()
-    with ProcessPoolExecutor(max_workers=len(options), mp_context=context) as pool:
+    with worker_pool(len(options)) as pool:
         futures = [pool.submit(run_pyvrp, problem, visits, o) for o in options]
         results = [f.result() for f in futures]
     return min(results, key=lambda r: (not r.feasible, r.objective))
