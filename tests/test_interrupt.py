@@ -87,10 +87,10 @@ def processes_mentioning(text: str) -> list[int]:
 
 @pytest.fixture
 def slow_grid(tmp_path: Path) -> Path:
-    """The grid with a 3 s routing time limit and two routing worker processes."""
+    """The grid with a 10 s routing time limit and two routing worker processes."""
     return write_grid_region(
         tmp_path / "grid",
-        extra_config={"solver": {"time_limit_s": 3, "seed": 1}, "routing": {"workers": 2}},
+        extra_config={"solver": {"time_limit_s": 10, "seed": 1}, "routing": {"workers": 2}},
     )
 
 
@@ -103,7 +103,10 @@ def test_sigint_midway_exits_130_cleanly_and_keeps_previous_run(
     wait_for_routing(proc)
     time.sleep(0.5)
     (os.killpg if group else os.kill)(proc.pid, signal.SIGINT)
+    sent = time.monotonic()
     stdout, stderr = proc.communicate(timeout=30)
+    # The workers are stopped, not waited for until their 10 s time limit.
+    assert time.monotonic() - sent < 7
     assert proc.returncode == 130, stderr
     assert "interrupted; nothing was written" in stderr
     assert "Traceback" not in stderr

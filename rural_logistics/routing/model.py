@@ -13,12 +13,13 @@ than 0.1 %. Every reported figure is recomputed from the routes in floating poin
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.context import BaseContext
@@ -592,19 +593,30 @@ def process_context() -> BaseContext:
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
-def worker_pool(n_workers: int) -> ProcessPoolExecutor:
-    """A pool of solver processes that end when this process ends.
+@contextlib.contextmanager
+def worker_pool(n_workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A pool of solver processes that end when this process ends or is interrupted.
 
     A killed run (``kill -9``, an out-of-memory kill) must not leave orphaned solver
     processes running: each worker asks the kernel to kill it when its parent dies
-    (Linux ``PR_SET_PDEATHSIG``), and elsewhere polls its parent id.
+    (Linux ``PR_SET_PDEATHSIG``), and elsewhere polls its parent id. On an exception in
+    the caller (Ctrl-C while waiting for the workers) the workers are killed at once
+    instead of being waited for until their time limit.
     """
-    return ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         max_workers=n_workers,
         mp_context=process_context(),
         initializer=_die_with_parent,
         initargs=(os.getpid(),),
     )
+    try:
+        yield pool
+    except BaseException:
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _die_with_parent(parent_pid: int) -> None:
