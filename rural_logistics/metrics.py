@@ -147,3 +147,58 @@ def summarize(
         "cost_per_parcel": round(cost / delivered, 4) if delivered > 0 else None,
         "unserved_villages": sorted(unserved_village_ids),
     }
+
+
+def run_status(
+    *,
+    placement_status: str,
+    placement_gap: float,
+    placement_bound: float,
+    time_limit_s: float,
+    n_unserved: int,
+    n_proven_unserved: int,
+) -> tuple[str, str]:
+    """The run's overall ``status`` and a one-sentence explanation.
+
+    - ``infeasible``: some open stations cannot be served by the fleet, proven from the
+      data (no vehicle reaches them within its limits, or the fleet's parcel capacity is
+      below the demand); ``diagnosis`` lists them and why;
+    - ``partial``: some stations are unserved although no such proof exists: the routing
+      search found no plan serving them within its time limit;
+    - ``time_limit``: a complete plan, but placement stopped at its time limit before
+      proving optimality (``placement.bound`` and ``placement.gap`` say how far from
+      optimal it can be);
+    - ``feasible``: a complete plan; ``placement.status`` says whether the stations are
+      proven optimal.
+
+    Routing is a heuristic search up to its time limit and proves no bound, so no run
+    claims ``optimal`` as a whole.
+
+    Returns
+    -------
+    status, detail
+    """
+    if placement_status == "optimal":
+        placed = "placement proven optimal"
+    elif placement_status == "feasible":
+        gap = f"{placement_gap:.2%}" if np.isfinite(placement_gap) else "unknown"
+        placed = (
+            f"placement stopped at its {time_limit_s:g} s time limit, gap {gap} "
+            f"(bound {placement_bound:.6g})"
+        )
+    else:
+        placed = f"placement {placement_status} (no optimality proof)"
+    routed = f"routing: best plan found by the {time_limit_s:g} s heuristic search (no bound)"
+    if n_proven_unserved:
+        return "infeasible", (
+            f"{n_proven_unserved} station(s) cannot be served by this fleet (see diagnosis); "
+            f"{placed}; {routed}"
+        )
+    if n_unserved:
+        return "partial", (
+            f"{n_unserved} station(s) unserved: no plan serving them was found within the "
+            f"time limit (see diagnosis); {placed}; {routed}"
+        )
+    if placement_status == "feasible":
+        return "time_limit", f"{placed}; {routed}"
+    return "feasible", f"{placed}; {routed}"

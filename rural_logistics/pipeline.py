@@ -24,11 +24,12 @@ from rural_logistics.demand import Demand, estimate_demand
 from rural_logistics.errors import InfeasibleError, InputDataError
 from rural_logistics.hubs import TierPlan, cost_split, route_two_echelon, trunk_lines
 from rural_logistics.io import RegionData, check_extent, read_region
-from rural_logistics.metrics import summarize
+from rural_logistics.metrics import run_status, summarize
 from rural_logistics.placement import PlacementResult
 from rural_logistics.placement.dispatch import METHOD_TEXT, site_rules, solve_placement
 from rural_logistics.plan import Plan
 from rural_logistics.routing import RoutingProblem, RoutingResult, expand_fleet, solve_vrp
+from rural_logistics.routing.diagnose import is_proven
 from rural_logistics.validation import check_request, offroad_problems
 
 #: A progress reporter: called with a stage name, returns a context manager around it.
@@ -557,12 +558,29 @@ def build_plan(
         depots = data.depots.iloc[[0, *tiers.hub_rows]].reset_index(drop=True)
         depots.insert(1, "role", ["dc", *(["hub"] * len(tiers.hub_rows))])
     warnings = list(prepared.warnings) + list(routing.notes)
+    reasons = routing.unserved_reasons or ("",) * len(routing.unserved)
+    diagnosis = [
+        {"station_id": str(station_ids[s - 1]), "unserved_parcels": int(p), "reason": why}
+        for (s, p), why in zip(routing.unserved, reasons, strict=True)
+    ]
     if routing.unserved:
         detail = [f"{station_ids[s - 1]} ({p} parcels)" for s, p in routing.unserved]
         warnings.append(
             f"{len(routing.unserved)} station(s) not fully served by the fleet: "
             f"{_id_list(np.array(detail))} (add vehicles or raise capacity)"
         )
+        warnings.extend(
+            f"unserved station {d['station_id']}: {d['reason']}"
+            for d in diagnosis[:12] if d["reason"]
+        )
+    status, status_detail = run_status(
+        placement_status=placement.status,
+        placement_gap=placement.gap,
+        placement_bound=placement.bound,
+        time_limit_s=config.solver.time_limit_s,
+        n_unserved=len(routing.unserved),
+        n_proven_unserved=sum(is_proven(why) for why in reasons),
+    )
     summary = summarize(
         region=config.region.name,
         scenario=config.scenario,
@@ -574,7 +592,9 @@ def build_plan(
     )
     summary.update(
         {
-            "status": "ok" if not routing.unserved else "partial",
+            "status": status,
+            "status_detail": status_detail,
+            "diagnosis": diagnosis,
             "crs": crs,
             "seed": config.solver.seed,
             "time_limit_s": config.solver.time_limit_s,
@@ -596,6 +616,7 @@ def build_plan(
                 "status": routing.status,
                 "engine": routing.engine,
                 "unserved_penalty": round(routing.unserved_penalty, 2),
+                "solve_seconds": round(routing.solve_seconds, 2),
                 "notes": list(routing.notes),
             },
             "cost": cost_split(

@@ -98,7 +98,7 @@ def _cards_html(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
             rows.append(f'<div class="fig"><span class="big">{_e(kpi.format(s.get(kpi.key)))}'
                         f"</span>{delta}<span class=\"what\">{_e(name)}</span></div>")
         status = str(s.get("status", "ok"))
-        flag = "" if status == "ok" else f' <span class="flag">{_e(status)}</span>'
+        flag = "" if status in ("ok", "feasible") else f' <span class="flag">{_e(status)}</span>'
         cards.append(
             f'<div class="card" style="--c:{SCENARIO_COLORS[i % len(SCENARIO_COLORS)]}">'
             f"<h3>{_e(label)}{flag}</h3>"

@@ -223,6 +223,9 @@ class RoutingResult:
         Engine that produced the routes.
     unserved_penalty
         Price of the unserved stations (currency units).
+    unserved_reasons
+        Why each station in ``unserved`` is unserved (same order; see
+        :mod:`rural_logistics.routing.diagnose`).
     """
 
     routes: tuple[Route, ...]
@@ -232,6 +235,7 @@ class RoutingResult:
     notes: tuple[str, ...] = field(default=())
     engine: str = ""
     unserved_penalty: float = 0.0
+    unserved_reasons: tuple[str, ...] = field(default=())
 
     def cost(self) -> float:
         """Total route cost (fixed + distance), currency units, excluding penalties."""

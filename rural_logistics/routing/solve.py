@@ -7,6 +7,7 @@ from typing import Literal
 
 import numpy as np
 
+from rural_logistics.routing.diagnose import diagnose_unserved
 from rural_logistics.routing.evaluate import evaluate
 from rural_logistics.routing.model import (
     ROUNDING_NOTE_REL,
@@ -153,6 +154,7 @@ def solve_vrp(
         return RoutingResult(
             (), all_unserved, "no_solution", 0.0, ("the fleet is empty",), engine,
             problem.unserved_penalty_per_parcel * sum(max(p, 1) for _, p in all_unserved),
+            diagnose_unserved(problem, all_unserved),
         )
     visits = build_visits(problem)
     notes = list(visits.notes) + list(make_scaling(problem).notes)
@@ -175,6 +177,7 @@ def solve_vrp(
         return RoutingResult(
             (), all_unserved, "no_solution", elapsed,
             (*notes, f"{raw.note}: no feasible solution found"), engine, penalty,
+            diagnose_unserved(problem, all_unserved),
         )
     routes = to_routes(problem, visits, raw)
     check = evaluate(problem, routes)
@@ -196,7 +199,8 @@ def solve_vrp(
     notes.extend(f"check failed: {v}" for v in check.violations)
     status = "solved" if not check.unserved else "partial"
     return RoutingResult(
-        tuple(routes), check.unserved, status, elapsed, tuple(notes), engine, check.penalty
+        tuple(routes), check.unserved, status, elapsed, tuple(notes), engine, check.penalty,
+        diagnose_unserved(problem, check.unserved),
     )
 
 
