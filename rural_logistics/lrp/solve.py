@@ -24,7 +24,6 @@ import itertools
 import math
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
@@ -39,7 +38,7 @@ from rural_logistics.lrp.estimate import radial_estimate, savings_estimate
 from rural_logistics.lrp.evaluate import evaluate_lrp
 from rural_logistics.lrp.model import LrpProblem, LrpRoute, LrpSolution
 from rural_logistics.placement.models import solve_fixed_charge
-from rural_logistics.routing.model import process_context
+from rural_logistics.routing.model import worker_pool
 
 #: Enumerate every depot subset up to this many candidates.
 ENUMERATE_MAX_DEPOTS = 12
@@ -128,7 +127,7 @@ def _confirm_many(
 ) -> list[tuple[list[LrpRoute], float, str]]:
     if workers <= 1 or len(keys) <= 1:
         return [_confirm(problem, k, time_limit_s, seed) for k in keys]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=process_context()) as pool:
+    with worker_pool(workers) as pool:
         futures = [pool.submit(_confirm, problem, k, time_limit_s, seed) for k in keys]
         return [f.result() for f in futures]
 
@@ -240,7 +239,7 @@ def solve_lrp(
         if len(variants) == 1:
             results = [_improve(problem, best, routes, remaining, seed, True)]
         else:
-            with ProcessPoolExecutor(max_workers=2, mp_context=process_context()) as ex:
+            with worker_pool(2) as ex:
                 futures = [
                     ex.submit(_improve, problem, best, routes, remaining, sd, first)
                     for first, sd in variants
