@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from ortools.linear_solver import pywraplp
+import ortools.linear_solver.pywraplp as pywraplp
+import scipy.sparse as sp
+from ortools.linear_solver.python import model_builder_helper as mbh
 
 from rural_logistics.placement.result import SiteRules
 
@@ -211,3 +213,91 @@ class Model:
             sites=chosen,
             values=values,
         )
+
+
+@dataclass
+class SparseOutcome:
+    """What :func:`solve_sparse` produced.
+
+    Attributes
+    ----------
+    infeasible
+        The solver proved the model infeasible.
+    optimal
+        The solver proved its solution optimal.
+    bound
+        Best proven bound (``-inf`` when unknown; minimisation).
+    values
+        Variable values (``None`` when there is no solution).
+    """
+
+    infeasible: bool
+    optimal: bool
+    bound: float
+    values: np.ndarray | None
+
+
+def solve_sparse(
+    *,
+    objective: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    matrix: sp.csr_matrix,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    integer: np.ndarray,
+    time_limit_s: float,
+    rel_gap: float = 1e-9,
+    solver: str = "highs",
+) -> SparseOutcome:
+    """Minimise ``objective @ x`` s.t. ``row_lower <= matrix @ x <= row_upper`` with HiGHS.
+
+    The model is handed over as one sparse matrix (OR-Tools model builder), which takes
+    a fraction of a second where adding 10^5 rows one by one takes seconds.
+
+    Parameters
+    ----------
+    objective, lower, upper
+        Per-variable cost and bounds.
+    matrix, row_lower, row_upper
+        Constraint rows.
+    integer
+        Indices of the integer variables.
+    time_limit_s
+        Wall-clock limit of the solve.
+    rel_gap
+        Relative MIP gap at which HiGHS stops.
+    solver
+        ``highs`` or ``scip``.
+    """
+    builder: Any = mbh.ModelBuilderHelper()  # its stubs mistype the numpy arguments
+    builder.fill_model_from_sparse_data(
+        np.asarray(lower, dtype=float),
+        np.asarray(upper, dtype=float),
+        np.asarray(objective, dtype=float),
+        np.asarray(row_lower, dtype=float),
+        np.asarray(row_upper, dtype=float),
+        sp.csr_matrix(matrix, dtype=float),
+    )
+    for k in np.asarray(integer, dtype=np.int64):
+        builder.set_var_integrality(int(k), True)
+    engine = mbh.ModelSolverHelper(solver)
+    engine.set_time_limit_in_seconds(max(0.05, float(time_limit_s)))
+    if solver == "highs":
+        engine.set_solver_specific_parameters(f"mip_rel_gap = {rel_gap:g}")
+    with _stdout_silenced():
+        engine.solve(builder)
+    status = engine.status()
+    if status == mbh.SolveStatus.INFEASIBLE:
+        return SparseOutcome(True, False, -np.inf, None)
+    has = status in (mbh.SolveStatus.OPTIMAL, mbh.SolveStatus.FEASIBLE)
+    try:
+        bound = float(engine.best_objective_bound())
+    except Exception:  # pragma: no cover - no bound reported
+        bound = -np.inf
+    if not np.isfinite(bound):
+        bound = -np.inf
+    if not has:
+        return SparseOutcome(False, False, bound, None)
+    values = np.asarray(engine.variable_values(), dtype=float)
+    return SparseOutcome(False, status == mbh.SolveStatus.OPTIMAL, bound, values)

@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 
 import numpy as np
+import scipy.sparse as sp
 
 from rural_logistics.errors import InfeasibleError
 from rural_logistics.placement import _mip
@@ -338,40 +339,22 @@ def solve_fixed_charge(
                     "capacity (single_source assignment)"
                 )
             ok = fits
-    m = _mip.Model(engine)
-    y = m.add_site_vars(n_sites, allowed=allowed, locked=rules.locked, obj=f)
-    x_vars = []
-    x_index = []
-    load_terms: list[list[tuple[object, float]]] = [[] for _ in range(n_sites)]
-    for i in clients:
-        row = []
-        for j in np.flatnonzero(ok[i]):
-            x = m.add_var(0.0, 1.0, float(c[i, j]), integer=single_source)
-            row.append((x, 1.0))
-            x_vars.append(x)
-            x_index.append((i, j))
-            m.add_row([(x, 1.0), (y[j], -1.0)], ub=0.0)
-            if cap is not None:
-                load_terms[j].append((x, float(demand[i])))
-        m.add_row(row, lb=1.0, ub=1.0)
-    if cap is not None:
-        for j in np.flatnonzero(allowed):
-            m.add_row([*load_terms[j], (y[j], -float(cap[j]))], ub=0.0)
-        # Aggregate capacity cut: open capacity covers the total demand.
-        m.add_row(
-            [(y[j], float(cap[j])) for j in np.flatnonzero(allowed)],
-            lb=float(demand[clients].sum()),
-        )
-    m.add_site_rules(y, rules)
-    out = m.solve(
+    out, pairs = _fixed_charge_mip(
+        c,
+        demand,
+        f,
+        cap=cap,
+        ok=ok,
+        clients=clients,
+        allowed=allowed,
+        rules=rules,
+        single_source=single_source,
         time_limit_s=max(0.05, time_limit_s - (time.perf_counter() - start)),
-        sites=y,
-        extra={"x": x_vars},
+        engine=engine,
     )
     if out.sites is None:
         raise _no_plan("fixed_charge", out, time_limit_s, capacitated=cap is not None)
     shares = out.values["x"]
-    pairs = np.array(x_index, dtype=np.int64).reshape(-1, 2)
     used = shares > 1e-9
     flows = np.column_stack([pairs[used], shares[used]]) if used.any() else np.zeros((0, 3))
     assignment = nearest_open(nearest_cost if nearest_cost is not None else c, out.sites)
@@ -390,4 +373,120 @@ def solve_fixed_charge(
         solve_seconds=time.perf_counter() - start,
         model="fixed_charge",
         flows=flows if not single_source else np.zeros((0, 3)),
+    )
+
+
+def _fixed_charge_mip(
+    c: np.ndarray,
+    demand: np.ndarray,
+    f: np.ndarray,
+    *,
+    cap: np.ndarray | None,
+    ok: np.ndarray,
+    clients: np.ndarray,
+    allowed: np.ndarray,
+    rules: SiteRules,
+    single_source: bool,
+    time_limit_s: float,
+    engine: str,
+) -> tuple[_mip.MipOutcome, np.ndarray]:
+    """Build the strong formulation as one sparse matrix and solve it.
+
+    Variables: ``y_j`` (sites), then ``x_k`` for each allowed (client, site) pair ``k``.
+    Rows: every client fully served; ``x_ij <= y_j``; capacity ``sum_i d_i x_ij <= s_j y_j``
+    and the aggregate ``sum_j s_j y_j >= total demand``; the side constraints.
+
+    Returns
+    -------
+    outcome, pairs
+        The outcome (``values["x"]`` = the shares) and the ``(k, 2)`` pair table.
+    """
+    n_sites = c.shape[1]
+    mask = np.zeros_like(ok)
+    mask[clients] = ok[clients]
+    pi, pj = np.nonzero(mask)
+    pairs = np.column_stack([pi, pj]).astype(np.int64)
+    n_x = len(pi)
+    x_col = n_sites + np.arange(n_x)
+    lower = np.zeros(n_sites + n_x)
+    lower[rules.locked] = 1.0
+    upper = np.ones(n_sites + n_x)
+    upper[:n_sites] = allowed.astype(float)
+    objective = np.concatenate([f, c[pi, pj]])
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    row_lb: list[np.ndarray] = []
+    row_ub: list[np.ndarray] = []
+    n_rows = 0
+
+    def add(r: np.ndarray, col: np.ndarray, v: np.ndarray) -> None:
+        rows.append(n_rows + np.asarray(r, dtype=np.int64))
+        cols.append(np.asarray(col, dtype=np.int64))
+        vals.append(np.asarray(v, dtype=float))
+
+    def bounds(lb: np.ndarray | float, ub: np.ndarray | float, count: int) -> None:
+        nonlocal n_rows
+        row_lb.append(np.broadcast_to(np.asarray(lb, dtype=float), (count,)).copy())
+        row_ub.append(np.broadcast_to(np.asarray(ub, dtype=float), (count,)).copy())
+        n_rows += count
+
+    # Every client with demand fully served (client rows in the order of ``clients``).
+    rank = np.full(c.shape[0], -1, dtype=np.int64)
+    rank[clients] = np.arange(len(clients))
+    add(rank[pi], x_col, np.ones(n_x))
+    bounds(1.0, 1.0, len(clients))
+    # x_ij <= y_j.
+    add(np.arange(n_x), x_col, np.ones(n_x))
+    add(np.arange(n_x), pj, -np.ones(n_x))
+    bounds(-np.inf, 0.0, n_x)
+    if cap is not None:
+        add(pj, x_col, demand[pi])
+        add(np.arange(n_sites), np.arange(n_sites), -cap)
+        bounds(-np.inf, 0.0, n_sites)
+        sites = np.flatnonzero(allowed)
+        add(np.zeros(len(sites)), sites, cap[sites])
+        bounds(float(demand[clients].sum()), np.inf, 1)
+    if rules.max_stations is not None:
+        add(np.zeros(n_sites), np.arange(n_sites), np.ones(n_sites))
+        bounds(-np.inf, float(rules.max_stations), 1)
+    if rules.max_opening_cost is not None:
+        cost = rules.opening_cost if rules.opening_cost is not None else np.zeros(n_sites)
+        add(np.zeros(n_sites), np.arange(n_sites), cost)
+        bounds(-np.inf, float(rules.max_opening_cost), 1)
+    if rules.groups is not None and rules.min_per_group > 0:
+        labels = np.asarray(rules.groups)
+        for g in np.unique(labels[labels >= 0]):
+            members = np.flatnonzero(labels == g)
+            add(np.zeros(len(members)), members, np.ones(len(members)))
+            bounds(float(rules.min_per_group), np.inf, 1)
+    matrix = sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(n_rows, n_sites + n_x),
+    )
+    integer = np.arange(n_sites + (n_x if single_source else 0))
+    sparse = _mip.solve_sparse(
+        objective=objective,
+        lower=lower,
+        upper=upper,
+        matrix=matrix,
+        row_lower=np.concatenate(row_lb),
+        row_upper=np.concatenate(row_ub),
+        integer=integer,
+        time_limit_s=time_limit_s,
+        solver=engine.lower(),
+    )
+    if sparse.values is None:
+        return _mip.MipOutcome(sparse.infeasible, False, sparse.bound, float("nan"), None), pairs
+    y = sparse.values[:n_sites]
+    return (
+        _mip.MipOutcome(
+            infeasible=False,
+            optimal=sparse.optimal,
+            bound=sparse.bound,
+            objective=float(objective @ sparse.values),
+            sites=np.flatnonzero(y > 0.5),
+            values={"x": np.clip(sparse.values[n_sites:], 0.0, 1.0)},
+        ),
+        pairs,
     )
