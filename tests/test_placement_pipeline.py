@@ -80,3 +80,22 @@ def test_fixed_charge_options_are_validated(tmp_path: Path) -> None:
     code, _, err = _solve(tmp_path, {"method": "p_median", "single_source": True})
     assert code == 2
     assert "single_source applies to method fixed_charge only" in err
+
+
+def test_fixed_charge_expensive_stations_open_one_in_the_centre(tmp_path: Path) -> None:
+    # 100 parcels/day per village; from V5 the road km are 1.0 (V2, V8), 1.1 (V4, V6) and
+    # 2.0 (corners): transport 100 × 12.2 = 1220 per day, plus one opening cost.
+    code, summary, err = _solve(
+        tmp_path,
+        {
+            "method": "fixed_charge",
+            "opening_cost_per_day": 1_000_000,
+            "transport_cost_per_parcel_km": 1.0,
+        },
+    )
+    assert code == 0, err
+    assert summary["stations_open"] == 1
+    assert summary["placement"]["objective_value"] == pytest.approx(1_001_220, abs=0.01)
+    assert summary["placement"]["status"] == "optimal"
+    stations = pyogrio.read_dataframe(tmp_path / "run" / "plan.gpkg", layer="stations")
+    assert stations["site_id"].tolist() == ["V5"]
