@@ -197,6 +197,69 @@ def test_each_vehicle_serves_from_its_own_depot(engine: str) -> None:
     assert result.distance_km() == pytest.approx(40.0)
 
 
+@engines
+def test_service_time_counts_against_the_shift(engine: str) -> None:
+    # 5 min at each station plus 5 min per stop for the van: the 40 km tour takes
+    # 40 + 3 × 10 = 70 min, over the 60 min shift. Best two routes: {1, 2} (34.14 km +
+    # 20 min) and {3} (20 km + 10 min), or their mirror image, 54.14 km in all.
+    problem = square(
+        [5, 5, 5],
+        (van(max_route_duration_min=60.0, service_time_min=5.0),) * 2,
+        service_time_min=np.array([0.0, 5.0, 5.0, 5.0]),
+    )
+    result = solve(problem, engine)
+    assert result.is_feasible()
+    assert result.distance_km() == pytest.approx(40 + DIAG, rel=1e-6)
+    assert sorted(r.duration_min for r in result.routes) == pytest.approx(
+        [30.0, 40.0 + DIAG], rel=1e-6
+    )
+    without = solve(replace(problem, service_time_min=None), engine)
+    assert len(without.routes) == 1  # 40 + 3 × 5 = 55 min fits one shift
+
+
+@engines
+def test_shift_start_and_end_bound_the_day(engine: str) -> None:
+    # Shift 100 → 135 min: the 40 km tour does not fit, {1, 2} + {3} does.
+    problem = square([5, 5, 5], (van(shift_start_min=100.0, shift_end_min=135.0),) * 2)
+    result = solve(problem, engine)
+    assert result.is_feasible()
+    assert len(result.routes) == 2
+    assert result.distance_km() == pytest.approx(40 + DIAG, rel=1e-6)
+    for r in result.routes:
+        assert r.start_min >= 100.0 - 1e-9
+        assert r.start_min + r.duration_min <= 135.0 + 1e-6
+
+
+@engines
+def test_multi_trip_day_stays_within_the_shift(engine: str) -> None:
+    # Two trips of 20 min each would need 40 min; the shift is 30: one station is left
+    # out and priced (both cost the same, so either may be).
+    problem = square(
+        [15, 0, 15], (van(capacity_parcels=20, max_trips=2, max_route_duration_min=30.0),)
+    )
+    result = solve(problem, engine)
+    assert result.status == "partial"
+    assert len(result.unserved) == 1 and result.unserved[0][1] == 15
+    (route,) = result.routes
+    assert route.distance_km == pytest.approx(20.0)
+    assert route.duration_min <= 30.0
+
+
+@engines
+def test_station_dearer_to_serve_than_its_penalty_is_left_out(engine: str) -> None:
+    # No fixed cost, 5 per unserved parcel. Serving all: 40 km. Leaving station 2
+    # (1 parcel, penalty 5) out: 0-1-3-0 = 34.14 km + 5 = 39.14, the optimum; leaving
+    # 1 or 3 out costs 50 in penalty.
+    problem = square(
+        [10, 1, 10], (van(fixed_cost_per_day=0.0),), unserved_penalty_per_parcel=5.0
+    )
+    result = solve(problem, engine)
+    assert result.status == "partial"
+    assert result.unserved == ((2, 1),)
+    assert result.unserved_penalty == pytest.approx(5.0)
+    assert result.distance_km() == pytest.approx(20 + DIAG, rel=1e-6)
+
+
 def random_problem(n: int = 25, seed: int = 3) -> RoutingProblem:
     rng = np.random.default_rng(seed)
     xy = rng.uniform(0, 50, size=(n + 1, 2))
@@ -330,3 +393,25 @@ def test_rounding_that_could_change_the_answer_is_noted() -> None:
     assert any("travel times rounded to 1/1 min" in n for n in notes)
     fine = solve(square([5, 5, 5], (van(),)), "pyvrp").notes
     assert not any("rounded" in n for n in fine)
+
+
+def test_evaluator_rejects_service_time_shift_and_multi_trip_overruns() -> None:
+    service = np.array([0.0, 5.0, 5.0, 5.0])
+    long_service = square(
+        [5, 5, 5], (van(max_route_duration_min=60.0),), service_time_min=service
+    )
+    check = evaluate(long_service, [route(0, (1, 2, 3), (5, 5, 5))])
+    assert check.feasible  # 40 km + 3 × 5 min = 55 min
+    assert check.metrics[0].duration_min == pytest.approx(55.0)
+    slow = replace(long_service, vehicles=(van(max_route_duration_min=60.0, service_time_min=5.0),))
+    check = evaluate(slow, [route(0, (1, 2, 3), (5, 5, 5))])
+    assert any("day of 70.00 min is longer than 60" in v for v in check.violations)
+    late = square([5, 5, 5], (van(shift_start_min=100.0, shift_end_min=135.0),))
+    check = evaluate(late, [route(0, (1, 2, 3), (5, 5, 5))])
+    assert any("returns at 140.00 min, after its shift ends (135)" in v for v in check.violations)
+    trips = square(
+        [15, 0, 15], (van(capacity_parcels=20, max_trips=2, max_route_duration_min=30.0),)
+    )
+    check = evaluate(trips, [route(0, (1, 3), (15, 15), trips=((1,), (3,)))])
+    assert any("day of 40.00 min is longer than 30" in v for v in check.violations)
+    assert evaluate(trips, [route(0, (1,), (15,))]).feasible

@@ -328,7 +328,9 @@ def run_pyvrp(problem: RoutingProblem, visits: Visits, options: PyVrpOptions) ->
     it finds a feasible plan or has used 70 % of the budget; a feasible plan is then
     improved for the rest of the budget, otherwise the rest searches with optional
     stations (prizes), so a short fleet leaves the least valuable stations out.
-    Prize-collecting from the start stalls on tight fleets.
+    Prize-collecting from the start stalls on tight fleets. The feasible plan is
+    improved with the prizes as well, so a station whose penalty is below the cost of
+    serving it is left out and priced.
     """
     data, members = build_data(problem, visits)
     result: pyvrp.Result | _Fallback
@@ -339,10 +341,11 @@ def run_pyvrp(problem: RoutingProblem, visits: Visits, options: PyVrpOptions) ->
         first_stop = MultipleCriteria([FirstFeasible(), _stop(options, 0.7)])
         first = _solve(required, first_stop, seed=options.seed, default=False)
         if first.best.is_feasible():
-            data = required
+            # Go on with the prizes from that plan: leaving a station out now pays
+            # wherever its penalty is below what serving it costs.
             result = _solve(
-                required, _stop(options, 1.0), seed=options.seed, default=False,
-                initial=first.best,
+                data, _stop(options, 1.0), seed=options.seed, default=False,
+                initial=trim_to_feasible(data, first.best),
             )
         else:
             # Keep what the required search built: its routes cut back until each one
