@@ -269,7 +269,8 @@ def trim_to_feasible(data: pyvrp.ProblemData, solution: pyvrp.Solution) -> pyvrp
     data
         The instance (optional clients).
     solution
-        Any solution of ``data``'s clients, feasible or not.
+        Any solution of ``data``'s clients, feasible or not; it may belong to another
+        instance with the same clients and vehicle types (the required-stations one).
 
     Returns
     -------
@@ -286,7 +287,10 @@ def trim_to_feasible(data: pyvrp.ProblemData, solution: pyvrp.Solution) -> pyvrp
             )
             for a in list(route.schedule())[1:-1]
         ]
-        candidate = route
+        # Rebuilt on ``data`` even when it fits: a route keeps the instance it was made
+        # for, and ``solution`` may come from another one (the required-stations
+        # search, whose clients carry no prize).
+        candidate = pyvrp.Route(data, acts, vehicle_type)
         while not candidate.is_feasible():
             # Drop the last client, then any reload left dangling at the end.
             last = max(i for i, a in enumerate(acts) if a.type == pyvrp.ActivityType.CLIENT)
