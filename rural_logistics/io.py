@@ -112,7 +112,15 @@ def read_layer(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             gdf = gpd.read_file(path, engine="pyogrio")
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+    except (
+        pyogrio.errors.DataSourceError,
+        pyogrio.errors.DataLayerError,
+        pyogrio.errors.FeatureError,
+        pyogrio.errors.FieldError,
+        pyogrio.errors.GeometryError,
+        pyogrio.errors.CRSError,
+        shapely.errors.ShapelyError,  # e.g. a line with one point
+    ) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputDataError(f"{path}: cannot read as {suffix[1:]} ({first})") from None
     except UnicodeDecodeError:

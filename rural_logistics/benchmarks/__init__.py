@@ -22,4 +22,5 @@ BENCHMARKS: dict[str, str] = {
     "cvrp": "rural_logistics.benchmarks.cvrp",
     "vrptw": "rural_logistics.benchmarks.vrptw",
     "lrp": "rural_logistics.benchmarks.lrp",
+    "solve-overhead": "rural_logistics.benchmarks.overhead",
 }

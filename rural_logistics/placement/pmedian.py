@@ -145,6 +145,8 @@ def local_search(
     current = np.array(open_sites, dtype=np.int64)
     p = len(current)
     n = c.shape[0]
+    if n == 0:  # no client with weight: every choice is as good
+        return [int(s) for s in current]
     is_locked = np.isin(current, locked)
     big_second = float(c.max()) * 4 + 1
     while time.perf_counter() < deadline:
