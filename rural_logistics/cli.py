@@ -68,6 +68,14 @@ class ConsoleProgress:
             self.stream.flush()
 
 
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped (``\\r``, ``\\x00``),
+    so that every problem stays on one line whatever a file name or value contains."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 def _add_common_solve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("config", type=Path, help="region config YAML file")
     parser.add_argument(
@@ -216,7 +224,7 @@ def _cmd_solve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with progress("writing outputs"):
         files = write_run(plan, args.out, config=config, force=args.force, map_png=not args.no_map)
     for warning in plan.warnings:
-        err.write(f"warning: {warning}\n")
+        err.write(f"warning: {one_line(warning)}\n")
     s = plan.summary
     out.write(
         f"{s['stations_open']} stations, {s['villages']} villages, "
@@ -240,7 +248,7 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with ConsoleProgress(err)("checking the config, every data file and the road network"):
         report = validate_inputs(args.config, scenario=args.scenario, stations=args.stations)
     for warning in report.warnings:
-        err.write(f"warning: {warning}\n")
+        err.write(f"warning: {one_line(warning)}\n")
     if not report.ok or report.prepared is None:
         raise InputDataError(report.problems or (f"{args.config}: cannot be checked",))
     data = report.prepared.data
@@ -335,7 +343,7 @@ def main(
         return _COMMANDS[args.command](args, out, err)
     except RuralLogisticsError as exc:
         for problem in exc.problems:
-            err.write(f"error: {problem}\n")
+            err.write(f"error: {one_line(problem)}\n")
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         err.write("\ninterrupted; nothing was written\n")

@@ -248,6 +248,9 @@ def cases() -> dict[str, dict[str, Any]]:
         # --- files that cannot be read ------------------------------------------------
         "missing_file": {"config": {"data": {"villages": "nowhere.csv"}},
                          "expected": ["nowhere.csv: file not found"]},
+        "control_character_in_path": {
+            "config": {"data": {"villages": "vil\rlages.csv"}},
+            "expected": ["vil\\rlages.csv: file not found"]},
         "wrong_format_gpkg": {"config": {"data": {"roads": "roads.gpkg"}},
                               "files": {"roads.gpkg": "this is not a GeoPackage\n"},
                               "expected": ["roads.gpkg: cannot read as gpkg"]},
