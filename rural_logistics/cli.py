@@ -13,9 +13,10 @@ import importlib
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from rural_logistics import __version__
 from rural_logistics.errors import RuralLogisticsError
@@ -74,6 +75,22 @@ def one_line(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+def _one_line_warnings(err: TextIO) -> Callable[..., None]:
+    """A ``warnings.showwarning`` that prints a library's warning as one short line.
+
+    Solver libraries warn in paragraphs (e.g. PyVRP when a penalty reaches its maximum on
+    an instance the fleet cannot serve); the plan's own warnings already say what it means
+    for the planner, so only the warning's first sentence is shown.
+    """
+
+    def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        text = " ".join(str(message).split())
+        first = text.split(". ")[0].rstrip(".")
+        err.write(f"warning: {category.__name__}: {one_line(first)}\n")
+
+    return show
 
 
 def _add_common_solve_options(parser: argparse.ArgumentParser) -> None:
@@ -237,6 +254,7 @@ def _cmd_solve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"placement {s['placement']['status']} (gap {s['placement']['gap']:.2%}), "
         f"routing {s['routing']['status']}, {s['solve_seconds']:.1f} s\n"
     )
+    out.write(f"status {s['status']}: {s.get('status_detail', '')}\n")
     out.write("wrote " + ", ".join(str(f) for f in files) + "\n")
     return EXIT_OK
 
@@ -340,7 +358,9 @@ def main(
     except SystemExit as exc:  # argparse already printed usage and the error
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USER_ERROR
     try:
-        return _COMMANDS[args.command](args, out, err)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warnings(err)
+            return _COMMANDS[args.command](args, out, err)
     except RuralLogisticsError as exc:
         for problem in exc.problems:
             err.write(f"error: {one_line(problem)}\n")

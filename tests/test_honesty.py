@@ -161,3 +161,17 @@ def test_same_config_and_seed_give_identical_summary(tmp_path: Path) -> None:
     lines_b = [ln for ln in b.splitlines() if '"solve_seconds"' not in ln]
     assert lines_a == lines_b
     assert math.isfinite(first["solve_seconds"])
+
+
+def test_cli_prints_the_status_and_library_warnings_on_one_line(tmp_path: Path) -> None:
+    # workers 1: the engine runs in this process, so its Python warnings reach ``err``.
+    config = write_grid_region(tmp_path / "grid", extra_config={
+        "fleet": {"vehicles": [{"name": "van", "capacity_parcels": 150, "count": 1}]},
+        "routing": {"workers": 1}})
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["solve", str(config), "--out", str(tmp_path / "run"), "-q", "--no-map",
+                 "--time-limit", "1"], stdout=out, stderr=err)
+    assert code == 0
+    assert "status infeasible: " in out.getvalue()
+    lines = err.getvalue().splitlines()
+    assert lines and all(line.startswith("warning: ") for line in lines), lines
