@@ -127,6 +127,8 @@ def test_sigkill_midway_keeps_previous_run_and_leaves_no_solver_behind(
     assert proc.returncode == -signal.SIGKILL
     assert_previous_intact(out_dir)
     # The routing worker processes die with their parent (no orphaned solver).
+    if not Path("/proc").is_dir():
+        return  # no process table to inspect (not Linux)
     deadline = time.monotonic() + 5
     while processes_mentioning(str(out_dir)) and time.monotonic() < deadline:
         time.sleep(0.1)
