@@ -15,13 +15,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from rural_logistics.benchmarks.common import BenchmarkTable, gap_pct, select_instances
 from rural_logistics.benchmarks.pmed import read_optima
-from rural_logistics.errors import InputDataError
+from rural_logistics.errors import InfeasibleError, InputDataError
+
+if TYPE_CHECKING:
+    from rural_logistics.placement import PlacementResult
 
 COLUMNS = (
     "instance",
@@ -140,25 +143,28 @@ def run(args: argparse.Namespace, *, on_row: Callable[[dict[str, Any]], None]) -
                         )
                     capacity[unknown] = given
             start = time.perf_counter()
-            result = solve_fixed_charge(
-                inst.assign_cost,
-                inst.demand,
-                inst.fixed_cost,
-                capacity=capacity,
-                time_limit_s=args.time_limit,
-                engine=args.engine,
-            )
+            try:
+                result: PlacementResult | None = solve_fixed_charge(
+                    inst.assign_cost,
+                    inst.demand,
+                    inst.fixed_cost,
+                    capacity=capacity,
+                    time_limit_s=args.time_limit,
+                    engine=args.engine,
+                )
+            except InfeasibleError:  # no plan within the time limit: a row, not a stop
+                result = None
             seconds = time.perf_counter() - start
             row = {
                 "instance": name if variant == "capacitated" else f"{name}:ufl",
                 "n": len(inst.demand),
-                "p": len(result.open_sites),
-                "objective": round(result.objective, 4),
+                "p": len(result.open_sites) if result else None,
+                "objective": round(result.objective, 4) if result else None,
                 "reference": reference,
-                "gap_pct": gap_pct(result.objective, reference),
-                "bound": round(result.bound, 4),
+                "gap_pct": gap_pct(result.objective, reference) if result else None,
+                "bound": round(result.bound, 4) if result else None,
                 "seconds": round(seconds, 3),
-                "status": result.status,
+                "status": result.status if result else "no solution",
             }
             rows.append(row)
             on_row(row)
