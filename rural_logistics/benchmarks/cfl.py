@@ -20,24 +20,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rural_logistics.benchmarks.common import BenchmarkTable, gap_pct, select_instances
-from rural_logistics.benchmarks.pmed import read_optima
+from rural_logistics.benchmarks.pmed import COLUMNS, read_optima
 from rural_logistics.errors import InfeasibleError, InputDataError
 
 if TYPE_CHECKING:
     from rural_logistics.placement import PlacementResult
-
-COLUMNS = (
-    "instance",
-    "n",
-    "p",
-    "objective",
-    "reference",
-    "gap_pct",
-    "bound",
-    "seconds",
-    "status",
-)
-
 
 @dataclass(frozen=True)
 class CflInstance:

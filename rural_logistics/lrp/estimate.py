@@ -89,12 +89,17 @@ def assign_capacitated(
     return out
 
 
-def radial_estimate(problem: LrpProblem, open_depots: Sequence[int]) -> float:
-    """Opening + minimum route fixed cost + radial travel term (``inf`` if it does not fit)."""
+def _fitting_assignment(problem: LrpProblem, open_depots: Sequence[int]) -> np.ndarray | None:
+    """The capacitated assignment to ``open_depots``, or ``None`` if their capacity is short."""
     cap = np.asarray(problem.depot_capacity, dtype=float)
     if cap[list(open_depots)].sum() + 1e-9 < problem.total_demand:
-        return math.inf
-    assign = assign_capacitated(problem, open_depots, strict=False)
+        return None
+    return assign_capacitated(problem, open_depots, strict=False)
+
+
+def radial_estimate(problem: LrpProblem, open_depots: Sequence[int]) -> float:
+    """Opening + minimum route fixed cost + radial travel term (``inf`` if it does not fit)."""
+    assign = _fitting_assignment(problem, open_depots)
     if assign is None:
         return math.inf
     m = problem.n_depots
@@ -167,10 +172,7 @@ def routes_cost(problem: LrpProblem, depot: int, routes: list[list[int]]) -> flo
 
 def savings_estimate(problem: LrpProblem, open_depots: Sequence[int]) -> float:
     """Opening cost plus Clarke–Wright routes of the capacitated assignment."""
-    cap = np.asarray(problem.depot_capacity, dtype=float)
-    if cap[list(open_depots)].sum() + 1e-9 < problem.total_demand:
-        return math.inf
-    assign = assign_capacitated(problem, open_depots, strict=False)
+    assign = _fitting_assignment(problem, open_depots)
     if assign is None:
         return math.inf
     total = float(np.asarray(problem.opening_cost)[list(open_depots)].sum())
