@@ -227,6 +227,22 @@ def repair_depot_capacity(
     assign = assign_customers(problem, routes, depots, time_limit_s=time_limit_s, seed=seed)
     if assign is None:
         return [], "depot capacity could not be repaired"
+    out = reroute_assignment(problem, routes, depots, assign, time_limit_s=time_limit_s,
+                             seed=seed)
+    return out, "depot capacity repaired by reassigning customers and one CVRP per depot"
+
+
+def reroute_assignment(
+    problem: LrpProblem,
+    routes: Sequence[LrpRoute],
+    depots: Sequence[int],
+    assign: np.ndarray,
+    *,
+    time_limit_s: float,
+    seed: int,
+) -> list[LrpRoute]:
+    """One CVRP per depot on the customers ``assign`` gives it, started from ``routes``
+    (customers that moved start on routes of their own); time shared by size."""
     out: list[LrpRoute] = []
     total = max(1, problem.n_customers)
     for d in depots:
@@ -246,7 +262,7 @@ def repair_depot_capacity(
             problem, [d], time_limit_s=time_limit_s * len(mine) / total, seed=seed,
             customers=mine, initial=start,
         )
-    return out, "depot capacity repaired by reassigning customers and one CVRP per depot"
+    return out
 
 
 def assign_customers(
@@ -256,12 +272,14 @@ def assign_customers(
     *,
     time_limit_s: float,
     seed: int,
+    weight: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """Customers to depots within capacities, moving as little travel as possible.
 
     A generalized assignment (CP-SAT): the cost of putting customer ``i`` on depot ``j``
     is ``cost(j, i) − cost(current depot, i)`` (its current depot from ``routes``), so
     customers stay where the multi-depot solve put them unless a depot is over capacity.
+    ``weight`` (``(n, m)``, e.g. the radial cost) replaces that cost when given.
 
     Returns
     -------
@@ -281,6 +299,8 @@ def assign_customers(
         for c in r.customers:
             current[c] = r.depot
     delta = cost[np.ix_(dep, nodes)].T - cost[current, nodes][:, None]
+    if weight is not None:
+        delta = np.asarray(weight, dtype=float)[:, dep]
     scale = max(problem.cost_scale, 100)
     model = cp_model.CpModel()
     x = [[model.new_bool_var(f"y{i}_{j}") for j in range(len(depots))] for i in range(n)]

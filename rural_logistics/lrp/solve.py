@@ -23,13 +23,16 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
 
 import numpy as np
 
 from rural_logistics.errors import InfeasibleError
 from rural_logistics.lrp.engine import (
     assign_customers,
+    reoptimize_per_depot,
     repair_depot_capacity,
     solve_capacitated,
     solve_mdvrp,
@@ -48,7 +51,14 @@ SAVINGS_POOL = 40
 CONFIRM_SHARE = 0.08
 #: Sets confirmed from the savings ranking, and neighbours confirmed afterwards.
 CONFIRM_FIRST = 4
-CONFIRM_NEIGHBOURS = 3
+CONFIRM_NEIGHBOURS = 2
+#: Confirmed sets within this fraction of the best are raced with equal effort ...
+RACE_WITHIN = 0.03
+#: ... for this share of the time left.
+RACE_SHARE = 0.3
+#: Share of the time limit for the sequential plan inside the search (the benchmark's
+#: default budget of the sequential baseline).
+SEQUENTIAL_SHARE = 1 / 3
 
 Key = tuple[int, ...]
 
@@ -107,28 +117,60 @@ def candidate_sets(problem: LrpProblem) -> dict[Key, float]:
     return {k: v for k, v in found.items() if math.isfinite(v)}
 
 
-def _confirm(
-    problem: LrpProblem, key: Key, time_limit_s: float, seed: int,
-    initial: Sequence[LrpRoute] | None = None,
-) -> tuple[list[LrpRoute], float, str]:
-    """PyVRP routes from the open set ``key`` made depot-feasible: (routes, cost, note)."""
-    routes = solve_mdvrp(problem, key, time_limit_s=time_limit_s, seed=seed, initial=initial)
+def _route_assigned(
+    problem: LrpProblem, key: Key, assignment: np.ndarray, time_limit_s: float, seed: int
+) -> list[LrpRoute]:
+    """One CVRP per open depot on the customers ``assignment`` gives it (time by size)."""
+    routes: list[LrpRoute] = []
+    total = max(1, problem.n_customers)
+    for d in key:
+        mine = [int(i) for i in np.flatnonzero(assignment == d)]
+        share = time_limit_s * len(mine) / total
+        routes += solve_mdvrp(problem, [d], time_limit_s=share, seed=seed, customers=mine)
+    return routes
+
+
+Confirmed = tuple[Key, list[LrpRoute], float, str]
+
+
+def _confirm(problem: LrpProblem, key: Key, time_limit_s: float, seed: int) -> Confirmed:
+    """PyVRP multi-depot routes from the open set ``key`` made depot-feasible (the
+    repair, when needed, takes up to about 60 % more time)."""
+    routes = solve_mdvrp(problem, key, time_limit_s=0.6 * time_limit_s, seed=seed)
     fixed, note = repair_depot_capacity(
-        problem, routes, key, time_limit_s=time_limit_s, seed=seed
+        problem, routes, key, time_limit_s=0.4 * time_limit_s, seed=seed
     )
     if not fixed:
-        return [], math.inf, note
+        return key, [], math.inf, note
     check = evaluate_lrp(problem, key, fixed)
-    return fixed, (check.cost if check.feasible else math.inf), note
+    return key, fixed, (check.cost if check.feasible else math.inf), note
 
 
-def _confirm_many(
-    problem: LrpProblem, keys: Sequence[Key], time_limit_s: float, seed: int, workers: int
-) -> list[tuple[list[LrpRoute], float, str]]:
-    if workers <= 1 or len(keys) <= 1:
-        return [_confirm(problem, k, time_limit_s, seed) for k in keys]
-    with worker_pool(workers) as pool:
-        futures = [pool.submit(_confirm, problem, k, time_limit_s, seed) for k in keys]
+def _sequential_plan(problem: LrpProblem, time_limit_s: float, seed: int) -> Confirmed:
+    """Fixed-charge placement ignoring routes (half the time at most), then one CVRP per
+    open depot on its assigned customers with the rest of the time (no routes and an
+    infinite cost when the placement finds no plan)."""
+    start = time.perf_counter()
+    try:
+        key, assignment, status = _place(
+            problem, _radial_cost(problem), time_limit_s=max(2.0, 0.5 * time_limit_s),
+            seed=seed,
+        )
+    except InfeasibleError as exc:
+        return (), [], math.inf, str(exc)
+    left = max(0.2, time_limit_s - (time.perf_counter() - start))
+    routes = _route_assigned(problem, key, assignment, left, seed)
+    check = evaluate_lrp(problem, key, routes)
+    cost = check.cost if check.feasible else math.inf
+    return key, routes, cost, f"fixed-charge placement: {status}"
+
+
+def _run_all(jobs: Sequence[Callable[[], Any]], workers: int) -> list[Any]:
+    """Call every job, in a pool of ``workers`` processes when there are several."""
+    if workers <= 1 or len(jobs) <= 1:
+        return [job() for job in jobs]
+    with worker_pool(min(workers, len(jobs))) as pool:
+        futures = [pool.submit(job) for job in jobs]
         return [f.result() for f in futures]
 
 
@@ -152,10 +194,17 @@ def _solution(
     )
 
 
+Improve = tuple[list[LrpRoute], float, list[str]]
+
+
 def solve_lrp(
     problem: LrpProblem, *, time_limit_s: float, seed: int = 0, workers: int = 1
 ) -> LrpSolution:
     """Open depots and build routes minimising opening + route fixed + travel cost.
+
+    The sequential plan (fixed-charge placement, one CVRP per depot) is one of the
+    confirmed candidates and the final phase only keeps improvements, so the answer is
+    never worse than that plan as routed inside the search.
 
     Parameters
     ----------
@@ -193,25 +242,29 @@ def solve_lrp(
         return savings[key]
 
     ranked = [k for k in sorted(pool, key=saving_of) if math.isfinite(saving_of(k))]
-    try:  # the fixed-charge placement's set is a cheap, differently-biased candidate
-        cfl_key, _, _ = _place(
-            problem, _radial_cost(problem), time_limit_s=max(1.0, 0.05 * time_limit_s)
-        )
-        if cfl_key not in ranked[: CONFIRM_FIRST - 1]:
-            ranked.insert(CONFIRM_FIRST - 1, cfl_key)
-    except InfeasibleError:
-        pass
-    if not ranked:
-        raise InfeasibleError("lrp: no depot set can hold the demand")
     confirm_s = max(0.2, CONFIRM_SHARE * time_limit_s)
+    jobs: list[Callable[[], Confirmed]] = [
+        partial(_confirm, problem, k, confirm_s, seed) for k in ranked[:CONFIRM_FIRST]
+    ]
+    # The sequential plan is a candidate too: the answer is never worse than it.
+    jobs.insert(0, partial(
+        _sequential_plan, problem, SEQUENTIAL_SHARE * time_limit_s, seed
+    ))
     confirmed: dict[Key, tuple[list[LrpRoute], float, str]] = {}
-    first = ranked[:CONFIRM_FIRST]
-    for key, res in zip(first, _confirm_many(problem, first, confirm_s, seed, workers),
-                        strict=True):
-        confirmed[key] = res
+
+    def record(batch: Sequence[Callable[[], Confirmed]]) -> None:
+        for key, routes, cost, note in _run_all(batch, workers):
+            if not routes:
+                continue
+            if key not in confirmed or cost < confirmed[key][1]:
+                confirmed[key] = (routes, cost, note)
+
+    record(jobs)
+    if not confirmed:
+        raise InfeasibleError("lrp: no feasible plan found for any depot set")
     best = min(confirmed, key=lambda k: confirmed[k][1])
     tried = 0
-    while tried < CONFIRM_NEIGHBOURS and deadline - time.perf_counter() > 3 * confirm_s:
+    while tried < CONFIRM_NEIGHBOURS and deadline - time.perf_counter() > 0.5 * time_limit_s:
         ratio = confirmed[best][1] / saving_of(best)
         promising = sorted(
             (k for k in _neighbours(best, problem.n_depots) if k not in confirmed),
@@ -220,31 +273,44 @@ def solve_lrp(
         promising = [k for k in promising if saving_of(k) * ratio < confirmed[best][1]]
         if not promising:
             break
-        batch = promising[: max(1, workers)]
-        for key, res in zip(batch, _confirm_many(problem, batch, confirm_s, seed, workers),
-                            strict=True):
-            confirmed[key] = res
+        batch = [partial(_confirm, problem, k, confirm_s, seed)
+                 for k in promising[: max(1, workers)]]
+        record(batch)
         tried += len(batch)
         best = min(confirmed, key=lambda k: confirmed[k][1])
-    routes, cost, note = confirmed[best]
-    if not math.isfinite(cost):
-        raise InfeasibleError(f"lrp: no feasible plan found ({note})")
+    if not math.isfinite(confirmed[best][1]):
+        raise InfeasibleError(f"lrp: no feasible plan found ({confirmed[best][2]})")
     notes = [
         f"{len(radial)} depot sets priced by the radial estimate, {len(savings)} by savings, "
         f"{len(confirmed)} confirmed by PyVRP",
     ]
+    # Short confirming solves can mis-rank close sets: the best few within RACE_WITHIN
+    # of the best get equal further effort before one set is chosen.
+    contenders = [
+        k for k in sorted(confirmed, key=lambda k: confirmed[k][1])[: max(1, workers)]
+        if confirmed[k][1] <= (1.0 + RACE_WITHIN) * confirmed[best][1]
+    ]
+    remaining = deadline - time.perf_counter() - 0.05
+    if len(contenders) > 1 and remaining > 2.0:
+        race = [
+            partial(_improve, problem, k, confirmed[k][0], RACE_SHARE * remaining, seed,
+                    "assignment")
+            for k in contenders
+        ]
+        for key, res in zip(contenders, _run_all(race, workers), strict=True):
+            if res[1] < confirmed[key][1]:
+                confirmed[key] = (res[0], res[1], confirmed[key][2])
+        best = min(contenders, key=lambda k: confirmed[k][1])
+        notes.append(f"{len(contenders)} close sets raced with equal effort")
+    routes, cost, _ = confirmed[best]
+    first_mode = "routes" if best in contenders and len(contenders) > 1 else "assignment"
     remaining = deadline - time.perf_counter() - 0.05
     if remaining > 0.5:
-        variants = [(True, seed), (False, seed + 1)][: max(1, workers)]
-        if len(variants) == 1:
-            results = [_improve(problem, best, routes, remaining, seed, True)]
-        else:
-            with worker_pool(2) as ex:
-                futures = [
-                    ex.submit(_improve, problem, best, routes, remaining, sd, first)
-                    for first, sd in variants
-                ]
-                results = [f.result() for f in futures]
+        variants = [
+            partial(_improve, problem, best, routes, remaining, seed, first_mode),
+            partial(_improve, problem, best, routes, remaining, seed + 1, "prices"),
+        ]
+        results = _run_all(variants[: max(1, workers)], workers)
         better = min(results, key=lambda r: r[1])
         if better[1] < cost:
             routes, cost = better[0], better[1]
@@ -258,51 +324,60 @@ def _improve(
     routes: list[LrpRoute],
     time_limit_s: float,
     seed: int,
-    assignment_first: bool,
-) -> tuple[list[LrpRoute], float, list[str]]:
+    mode: str,
+) -> Improve:
     """Spend ``time_limit_s`` improving the routes of the open set ``key``.
 
-    ``assignment_first``: first route a capacitated assignment (one CVRP per depot) and
-    keep it if cheaper; then a warm-started multi-depot solve and the depot-capacity
-    repair. Otherwise: warm-started multi-depot solves with Lagrangian depot prices
-    (:func:`solve_capacitated`). Returns (routes, cost, notes); the input routes when
-    nothing was better.
+    ``mode`` ``"assignment"``: the capacitated assignment of least radial cost routed by
+    one CVRP per depot, kept if cheaper; then (also ``"routes"``) the depot-by-depot
+    CVRPs warm-started from the best routes so far; then, until the time is up,
+    warm-started multi-depot solves (which move customers between depots) with the
+    depot-capacity repair. ``"prices"``: warm-started multi-depot solves with Lagrangian
+    depot prices (:func:`solve_capacitated`). Only improvements are kept: returns (routes,
+    cost, notes), the input routes when nothing was better.
     """
     deadline = time.perf_counter() + time_limit_s
     cost = evaluate_lrp(problem, key, routes).cost
     notes: list[str] = []
-    if assignment_first:
-        assign = assign_customers(problem, [], key, time_limit_s=0.1 * time_limit_s, seed=seed)
-        if assign is not None:
-            first: list[LrpRoute] = []
-            share = 0.35 * time_limit_s / max(1, problem.n_customers)
-            for d in key:
-                mine = [int(i) for i in np.flatnonzero(assign == d)]
-                first += solve_mdvrp(
-                    problem, [d], time_limit_s=share * len(mine), seed=seed, customers=mine
-                )
-            check = evaluate_lrp(problem, key, first)
-            if check.feasible and check.cost < cost:
-                routes, cost = first, check.cost
-                notes.append("assignment-first routes were cheaper")
-    left = max(0.1, deadline - time.perf_counter())
-    if assignment_first:
-        final_routes = solve_mdvrp(
-            problem, key, time_limit_s=0.6 * left, seed=seed, initial=routes
-        )
-        left = max(0.1, deadline - time.perf_counter())
-        fixed, note = repair_depot_capacity(
-            problem, final_routes, key, time_limit_s=left, seed=seed
-        )
-    else:
+
+    def keep(candidate: list[LrpRoute], note: str) -> None:
+        nonlocal routes, cost
+        if not candidate:
+            return
+        check = evaluate_lrp(problem, key, candidate)
+        if check.feasible and check.cost < cost - 1e-9:
+            routes, cost = candidate, check.cost
+            if note and note not in notes:
+                notes.append(note)
+
+    if mode == "prices":
         fixed, note = solve_capacitated(
-            problem, key, time_limit_s=left, seed=seed, initial=routes
+            problem, key, time_limit_s=time_limit_s, seed=seed, initial=routes
         )
-    if fixed:
-        check = evaluate_lrp(problem, key, fixed)
-        if check.feasible and check.cost < cost:
-            routes, cost = fixed, check.cost
-            notes.append(note)
+        keep(fixed, note or "multi-depot solve with depot prices")
+        return routes, cost, notes
+    assign = None
+    if mode == "assignment":
+        assign = assign_customers(
+            problem, [], key, time_limit_s=0.05 * time_limit_s, seed=seed,
+            weight=_radial_cost(problem),
+        )
+    if assign is not None:
+        keep(_route_assigned(problem, key, assign, 0.25 * time_limit_s, seed),
+             "assignment-first routes were cheaper")
+    left = deadline - time.perf_counter()
+    keep(reoptimize_per_depot(problem, routes, time_limit_s=0.35 * left, seed=seed),
+         "per-depot CVRPs improved the routes")
+    k = 0
+    while (left := deadline - time.perf_counter()) > 0.3:
+        k += 1
+        found = solve_mdvrp(problem, key, time_limit_s=0.7 * left, seed=seed + k,
+                            initial=routes)
+        fixed, note = repair_depot_capacity(
+            problem, found, key, time_limit_s=max(0.1, deadline - time.perf_counter()),
+            seed=seed,
+        )
+        keep(fixed, note or "multi-depot solve moved customers between depots")
     return routes, cost, notes
 
 
@@ -322,7 +397,8 @@ def _place(
     """Capacitated fixed-charge placement: (open depots, assignment, how it was found).
 
     Single-source MIP first; when it finds no plan in time, the split-demand model
-    chooses the depots and a generalized assignment (CP-SAT) assigns the customers.
+    chooses the depots and a generalized assignment (CP-SAT) of least ``assign_cost``
+    assigns the customers.
     """
     demand = np.asarray(problem.demand, dtype=float)
     cap = np.asarray(problem.depot_capacity, dtype=float)
@@ -340,7 +416,9 @@ def _place(
             time_limit_s=time_limit_s,
         )
     key = tuple(int(j) for j in placed.open_sites)
-    assignment = assign_customers(problem, [], key, time_limit_s=time_limit_s, seed=seed)
+    assignment = assign_customers(
+        problem, [], key, time_limit_s=time_limit_s, seed=seed, weight=assign_cost
+    )
     if assignment is None:
         raise InfeasibleError("lrp sequential: the placed depots cannot hold the demand")
     return key, assignment, f"split-demand MIP {placed.status} + assignment"
@@ -361,15 +439,7 @@ def solve_sequential(
     LrpSolution
     """
     start = time.perf_counter()
-    n = problem.n_customers
-    key, assignment, status = _place(
-        problem, _radial_cost(problem), time_limit_s=max(2.0, 0.5 * time_limit_s), seed=seed
-    )
-    left = max(0.2, time_limit_s - (time.perf_counter() - start))
-    routes: list[LrpRoute] = []
-    for d in key:
-        mine = [int(i) for i in np.flatnonzero(assignment == d)]
-        share = left * len(mine) / max(1, n)
-        routes += solve_mdvrp(problem, [d], time_limit_s=share, seed=seed, customers=mine)
-    notes = [f"fixed-charge placement: {status}"]
-    return _solution(problem, key, routes, method="sequential", start=start, notes=notes)
+    key, routes, _, note = _sequential_plan(problem, time_limit_s, seed)
+    if not routes:
+        raise InfeasibleError(f"lrp sequential: no plan ({note})")
+    return _solution(problem, key, routes, method="sequential", start=start, notes=[note])
