@@ -210,3 +210,38 @@ def test_benchmark_run_on_tiny_files(tmp_path: Path) -> None:
         assert row["feasible"] and row["objective"] == 1442 and row["gap_pct"] == 0
     assert rows == table.rows
     assert any("percentage points" in line for line in table.summary)
+
+
+def test_never_worse_than_sequential_when_estimates_mislead(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Four depots, five customers: the sequential plan (depots 0 and 2) is the optimum
+    # here. The route estimates are turned upside down so the confirming solves look at
+    # the four worst sets; the answer must still be the optimum, never worse than the
+    # sequential plan.
+    from rural_logistics.lrp import solve as solve_mod
+
+    depots = np.array([[8, 2], [1, 2], [4, 8], [4, 0]], dtype=float)
+    customers = np.array([[3, 6], [8, 7], [9, 1], [8, 0], [5, 2]], dtype=float)
+    problem = LrpProblem(
+        cost=np.ceil(100 * _euclid(np.vstack([depots, customers]))),
+        demand=np.array([1, 2, 1, 1, 3]),
+        depot_capacity=np.array([6.0, 6.0, 8.0, 8.0]),
+        opening_cost=np.array([300.0, 300.0, 400.0, 400.0]),
+        vehicle_capacity=6,
+        route_fixed_cost=100.0,
+    )
+    optimum = brute_force(problem)
+    assert optimum == 2992
+    seq = solve_sequential(problem, time_limit_s=0.3, seed=0)
+    assert seq.open_depots == (0, 2) and seq.cost == pytest.approx(optimum)
+    real = solve_mod.savings_estimate
+    monkeypatch.setattr(solve_mod, "savings_estimate", lambda p, k: 1e9 - real(p, k))
+    monkeypatch.setattr(solve_mod, "CONFIRM_NEIGHBOURS", 0)
+    ranked = sorted(solve_mod.candidate_sets(problem),
+                    key=lambda k: solve_mod.savings_estimate(problem, k))
+    assert (0, 2) not in ranked[: solve_mod.CONFIRM_FIRST]
+    joint = solve_lrp(problem, time_limit_s=0.9, seed=0, workers=1)
+    check = evaluate_lrp(problem, joint.open_depots, joint.routes)
+    assert check.feasible and check.cost == pytest.approx(optimum)
+    assert joint.open_depots == (0, 2)
