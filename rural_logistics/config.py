@@ -100,7 +100,9 @@ class DemandSettings(_Model):
 class PlacementSettings(_Model):
     """Where stations go: the model and its side constraints."""
 
-    method: Literal["p_median", "max_coverage", "set_cover", "fixed_charge"] = "p_median"
+    method: Literal[
+        "p_median", "max_coverage", "set_cover", "fixed_charge", "location_routing"
+    ] = "p_median"
     stations: int = Field(default=20, ge=1)
     radius_km: PositiveFloat = 3.0
     objective: Literal["time", "distance"] = "time"
@@ -124,10 +126,17 @@ class PlacementSettings(_Model):
             raise ValueError(
                 "fixed_charge needs opening_cost_per_day or transport_cost_per_parcel_km > 0"
             )
-        if self.single_source and self.method != "fixed_charge":
-            raise ValueError("single_source applies to method fixed_charge only")
-        if self.capacity_parcels_per_day is not None and self.method != "fixed_charge":
-            raise ValueError("capacity_parcels_per_day applies to method fixed_charge only")
+        charged = ("fixed_charge", "location_routing")
+        if self.method == "location_routing" and self.opening_cost_per_day == 0:
+            raise ValueError(
+                "location_routing needs opening_cost_per_day > 0 (the daily cost of a station)"
+            )
+        if self.single_source and self.method not in charged:
+            raise ValueError("single_source applies to methods fixed_charge, location_routing")
+        if self.capacity_parcels_per_day is not None and self.method not in charged:
+            raise ValueError(
+                "capacity_parcels_per_day applies to methods fixed_charge, location_routing"
+            )
         if self.max_opening_cost is not None and self.opening_cost_per_day == 0:
             raise ValueError("max_opening_cost needs opening_cost_per_day > 0")
         return self
@@ -242,6 +251,22 @@ class RegionConfig(_Model):
                         f"hubs.{key}: {value!r} is not a fleet.vehicles name "
                         f"({', '.join(names)})"
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _location_routing_inputs(self) -> RegionConfig:
+        if self.placement.method != "location_routing":
+            return self
+        if self.hubs is not None:
+            raise ValueError(
+                "placement.method: location_routing plans one tier (DC → stations); remove "
+                "the hubs section or use another placement method with hubs"
+            )
+        if all(v.cost_per_km == 0 and v.fixed_cost_per_day == 0 for v in self.fleet.vehicles):
+            raise ValueError(
+                "placement.method: location_routing needs a fleet.vehicles type with "
+                "cost_per_km or fixed_cost_per_day > 0 (routes are what it prices)"
+            )
         return self
 
     @model_validator(mode="after")

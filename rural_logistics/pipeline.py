@@ -24,9 +24,25 @@ from rural_logistics.demand import Demand, estimate_demand
 from rural_logistics.errors import InfeasibleError, InputDataError
 from rural_logistics.hubs import TierPlan, cost_split, route_two_echelon, trunk_lines
 from rural_logistics.io import RegionData, check_extent, read_region
+from rural_logistics.lrp.stations import (
+    StationLrpProblem,
+    StationLrpResult,
+    StationPlan,
+    engine_router,
+    solve_station_lrp,
+    station_plan_placement,
+    subset_problem,
+)
 from rural_logistics.metrics import run_status, summarize
 from rural_logistics.placement import PlacementResult
-from rural_logistics.placement.dispatch import METHOD_TEXT, site_rules, solve_placement
+from rural_logistics.placement.dispatch import (
+    METHOD_TEXT,
+    access_costs,
+    fixed_charge_costs,
+    site_rules,
+    solve_placement,
+)
+from rural_logistics.placement.result import SiteRules
 from rural_logistics.plan import Plan
 from rural_logistics.routing import RoutingProblem, RoutingResult, expand_fleet, solve_vrp
 from rural_logistics.routing.diagnose import is_proven
@@ -213,16 +229,9 @@ def prepare_region(config: RegionConfig, *, progress: Progress = _silent) -> Pre
     )
 
 
-def place_stations(
+def _weights_and_rules(
     config: RegionConfig, prepared: PreparedRegion
-) -> PlacementResult:
-    """Choose stations with the configured placement model (``placement.method``).
-
-    Returns
-    -------
-    PlacementResult
-        Site indices refer to ``prepared.data.sites``.
-    """
+) -> tuple[np.ndarray, SiteRules]:
     settings = config.placement
     sites = prepared.data.sites
     weights = (
@@ -237,6 +246,22 @@ def place_stations(
         site_existing=sites["existing"].to_numpy(dtype=bool),
         site_ok=prepared.site_ok,
     )
+    return weights, rules
+
+
+def place_stations(
+    config: RegionConfig, prepared: PreparedRegion
+) -> PlacementResult:
+    """Choose stations with the configured placement model (``placement.method``).
+
+    Returns
+    -------
+    PlacementResult
+        Site indices refer to ``prepared.data.sites`` (``location_routing``: the
+        fixed-charge optimum its search starts from).
+    """
+    settings = config.placement
+    weights, rules = _weights_and_rules(config, prepared)
     return solve_placement(
         settings,
         time_min=prepared.access.time_min,
@@ -247,6 +272,84 @@ def place_stations(
         village_ids=[str(v) for v in prepared.data.villages["village_id"].to_numpy()],
         time_limit_s=config.solver.time_limit_s,
     )
+
+
+def locate_and_route(
+    config: RegionConfig, prepared: PreparedRegion, start: PlacementResult
+) -> tuple[StationLrpResult, list[str]]:
+    """``placement.method: location_routing``: stations and routes chosen together.
+
+    ``start`` is the fixed-charge optimum (:func:`place_stations`); the search
+    (:func:`rural_logistics.lrp.stations.solve_station_lrp`) routes it, looks for a
+    cheaper set of stations with its routes, and keeps the cheaper plan.
+
+    Returns
+    -------
+    StationLrpResult, list[str]
+        Both plans (routing nodes: depots, then open stations), and the depot ids.
+    """
+    settings = config.placement
+    weights, rules = _weights_and_rules(config, prepared)
+    village_ids = [str(v) for v in prepared.data.villages["village_id"].to_numpy()]
+    time_min, distance_km = prepared.access.time_min, prepared.access.distance_km
+    reachable, allowed, cost = access_costs(
+        settings, time_min=time_min, distance_km=distance_km, weights=weights, rules=rules,
+        village_ids=village_ids,
+    )
+    parcels = prepared.demand.parcels_per_day
+    assign, capacity = fixed_charge_costs(
+        settings, distance_km=distance_km, parcels_per_day=parcels, allowed=allowed
+    )
+    n_sites = len(prepared.data.sites)
+    template, depot_ids = routing_template(config, prepared, np.arange(n_sites))
+    base = time_min if settings.objective == "time" else distance_km
+    problem = StationLrpProblem(
+        assign_cost=assign,
+        parcels_per_day=parcels,
+        produce_kg_per_day=prepared.demand.produce_kg_per_day,
+        opening_cost=np.full(n_sites, settings.opening_cost_per_day),
+        routing=template,
+        capacity=capacity,
+        single_source=settings.single_source,
+        rules=rules,
+        nearest_cost=cost,
+        fallback_cost=np.where(reachable, base, np.inf),
+    )
+    router = engine_router(
+        template,
+        engine=config.routing.engine,
+        seed=config.solver.seed,
+        workers=config.routing.workers,
+    )
+    result = solve_station_lrp(
+        problem, start=start, route=router, time_limit_s=config.solver.time_limit_s
+    )
+    return result, depot_ids
+
+
+def _lrp_summary(result: StationLrpResult) -> dict[str, object]:
+    """``summary.json`` section ``location_routing``: both plans' cost split."""
+
+    def part(plan: StationPlan) -> dict[str, object]:
+        return {
+            **plan.cost.as_dict(),
+            "stations_open": len(plan.placement.open_sites),
+            "routes": len(plan.routing.routes),
+            "route_km": round(plan.routing.distance_km(), 2),
+        }
+
+    seq = result.sequential.cost.total
+    return {
+        "chosen": result.chosen,
+        "sequential": part(result.sequential),
+        "joint": part(result.joint),
+        "saved_per_day": round(result.saved_per_day, 2),
+        "saved_share": round(result.saved_per_day / seq, 4) if seq > 0 else 0.0,
+        "sets_estimated": result.sets_estimated,
+        "sets_confirmed": result.sets_confirmed,
+        "notes": list(result.notes),
+        "solve_seconds": round(result.seconds, 2),
+    }
 
 
 def _depot_nodes(config: RegionConfig, prepared: PreparedRegion) -> tuple[list[str], np.ndarray]:
@@ -268,6 +371,74 @@ def _depot_nodes(config: RegionConfig, prepared: PreparedRegion) -> tuple[list[s
             wanted.append(vt.depot)
     nodes = _nearest_nodes(prepared, [ids.index(d) for d in wanted])
     return wanted, np.array(nodes, dtype=np.int64)
+
+
+def routing_template(
+    config: RegionConfig, prepared: PreparedRegion, sites: np.ndarray
+) -> tuple[RoutingProblem, list[str]]:
+    """The routing problem from the fleet's depots to ``sites`` (rows of the sites layer),
+    with no parcels yet: node ``k`` is depot ``k``, node ``n_depots + j`` is ``sites[j]``.
+
+    Sites not connected to the depots by road get a prohibitive distance (they are
+    never opened: placement excludes them).
+
+    Returns
+    -------
+    RoutingProblem, list[str]
+        The problem and the depot ids of its depot nodes.
+
+    Raises
+    ------
+    InputDataError
+        A depot used by the fleet without a road to the depot of the region.
+    """
+    sites = np.asarray(sites, dtype=np.int64)
+    depot_ids, depot_nodes = _depot_nodes(config, prepared)
+    n_dep = len(depot_nodes)
+    depot_xy = prepared.network.node_xy[depot_nodes]
+    depot_xy[0] = prepared.depot.xy[0]
+    stops = net.SnappedPoints(
+        node=np.concatenate([depot_nodes, prepared.sites.node[sites]]),
+        offroad_m=np.zeros(len(sites) + n_dep),
+        xy=np.vstack([depot_xy, prepared.sites.xy[sites]]),
+    )
+    travel = net.travel_matrices(
+        prepared.network,
+        stops,
+        stops,
+        offroad_speed_kph=config.network.offroad_speed_kph,
+        include_offroad=False,
+    )
+    usable = np.concatenate([np.ones(n_dep, dtype=bool), prepared.site_ok[sites]])
+    if not np.isfinite(travel.distance_km[np.ix_(usable, usable)]).all():
+        raise InputDataError(
+            f"{config.data.depots}: a depot used by the fleet is not connected by road to "
+            "the open stations"
+        )
+    far = ~np.isfinite(travel.distance_km) | ~np.isfinite(travel.time_min)
+    distance_km = np.where(far, 1e6, travel.distance_km)
+    time_min = np.where(far, 1e6, travel.time_min)
+    settings = config.routing
+    hours = None
+    if settings.station_hours_min is not None:
+        hours = np.tile(np.array(settings.station_hours_min, dtype=float), (len(stops.node), 1))
+    zeros = np.zeros(len(stops.node))
+    problem = RoutingProblem(
+        distance_km=distance_km,
+        time_min=time_min,
+        parcels_per_day=zeros,
+        vehicles=expand_fleet(
+            config.fleet.vehicles, depot_of={d: k for k, d in enumerate(depot_ids)}
+        ),
+        unserved_penalty_per_parcel=settings.unserved_penalty_per_parcel,
+        produce_kg_per_day=zeros,
+        n_depots=n_dep,
+        parcel_kg=settings.parcel_kg,
+        pickup_produce=settings.pickup_produce,
+        time_window_min=hours,
+        xy=stops.xy,
+    )
+    return problem, depot_ids
 
 
 def route_vehicles(
@@ -292,47 +463,9 @@ def route_vehicles(
     for v, s in enumerate(placement.assignment):
         loads[position[int(s)]] += prepared.demand.parcels_per_day[v]
         produce[position[int(s)]] += prepared.demand.produce_kg_per_day[v]
-    depot_ids, depot_nodes = _depot_nodes(config, prepared)
-    n_dep = len(depot_nodes)
-    depot_xy = prepared.network.node_xy[depot_nodes]
-    depot_xy[0] = prepared.depot.xy[0]
-    stops = net.SnappedPoints(
-        node=np.concatenate([depot_nodes, prepared.sites.node[open_sites]]),
-        offroad_m=np.zeros(len(open_sites) + n_dep),
-        xy=np.vstack([depot_xy, prepared.sites.xy[open_sites]]),
-    )
-    travel = net.travel_matrices(
-        prepared.network,
-        stops,
-        stops,
-        offroad_speed_kph=config.network.offroad_speed_kph,
-        include_offroad=False,
-    )
-    if not np.isfinite(travel.distance_km).all():
-        raise InputDataError(
-            f"{config.data.depots}: a depot used by the fleet is not connected by road to "
-            "the open stations"
-        )
+    template, depot_ids = routing_template(config, prepared, open_sites)
+    problem = subset_problem(template, np.arange(len(open_sites)), loads, produce)
     settings = config.routing
-    hours = None
-    if settings.station_hours_min is not None:
-        hours = np.tile(np.array(settings.station_hours_min, dtype=float), (len(stops.node), 1))
-    zeros = np.zeros(n_dep)
-    problem = RoutingProblem(
-        distance_km=travel.distance_km,
-        time_min=travel.time_min,
-        parcels_per_day=np.concatenate([zeros, loads]),
-        vehicles=expand_fleet(
-            config.fleet.vehicles, depot_of={d: k for k, d in enumerate(depot_ids)}
-        ),
-        unserved_penalty_per_parcel=settings.unserved_penalty_per_parcel,
-        produce_kg_per_day=np.concatenate([zeros, produce]),
-        n_depots=n_dep,
-        parcel_kg=settings.parcel_kg,
-        pickup_produce=settings.pickup_produce,
-        time_window_min=hours,
-        xy=stops.xy,
-    )
     result = solve_vrp(
         problem,
         engine=settings.engine,
@@ -340,7 +473,7 @@ def route_vehicles(
         seed=config.solver.seed,
         workers=settings.workers,
     )
-    return _station_numbering(result, n_dep, depot_ids, prepared), loads
+    return _station_numbering(result, len(depot_ids), depot_ids, prepared), loads
 
 
 def _station_numbering(
@@ -435,6 +568,7 @@ def build_plan(
     *,
     solve_seconds: float,
     tiers: TierPlan | None = None,
+    location_routing: StationLrpResult | None = None,
 ) -> Plan:
     """Assemble the plan layers and summary from solver results (``tiers``: the
     two-echelon stage's hubs and trunk routes, when the config has ``hubs``)."""
@@ -628,6 +762,8 @@ def build_plan(
             "solve_seconds": round(solve_seconds, 2),
         }
     )
+    if location_routing is not None:
+        summary["location_routing"] = _lrp_summary(location_routing)
     if tiers is not None:
         summary["two_echelon"] = {
             "hubs_open": list(tiers.hub_ids),
@@ -682,11 +818,24 @@ def plan_region(config: RegionConfig, *, progress: Progress = _silent) -> Plan:
     with progress(f"{what} ({METHOD_TEXT[method]})"):
         placement = place_stations(config, prepared)
     tiers = None
+    lrp = None
     if config.hubs is not None:
         with progress(f"opening hubs, routing both tiers (up to {config.solver.time_limit_s:g} s)"):
             routing, loads, tiers = route_two_echelon(
                 config, prepared, placement, nearest_nodes=_nearest_nodes
             )
+    elif method == "location_routing":
+        limit = config.solver.time_limit_s
+        with progress(
+            f"location-routing: routing the fixed-charge stations, searching station sets, "
+            f"routing the best (about {3 * limit:g} s)"
+        ):
+            lrp, depot_ids = locate_and_route(config, prepared, placement)
+        best = lrp.best
+        if lrp.chosen == "joint":
+            placement = station_plan_placement(best, bound=placement.bound)
+        routing = _station_numbering(best.routing, len(depot_ids), depot_ids, prepared)
+        loads = best.loads
     else:
         with progress(f"routing vehicles (up to {config.solver.time_limit_s:g} s)"):
             routing, loads = route_vehicles(config, prepared, placement)
@@ -699,4 +848,5 @@ def plan_region(config: RegionConfig, *, progress: Progress = _silent) -> Plan:
             loads,
             solve_seconds=time.perf_counter() - start,
             tiers=tiers,
+            location_routing=lrp,
         )

@@ -79,7 +79,7 @@ def test_unknown_excluded_site_is_named(tmp_path: Path) -> None:
 def test_fixed_charge_options_are_validated(tmp_path: Path) -> None:
     code, _, err = _solve(tmp_path, {"method": "p_median", "single_source": True})
     assert code == 2
-    assert "single_source applies to method fixed_charge only" in err
+    assert "single_source applies to methods fixed_charge, location_routing" in err
 
 
 def test_fixed_charge_expensive_stations_open_one_in_the_centre(tmp_path: Path) -> None:

@@ -4,6 +4,9 @@
 checker, ``estimate`` the fast route-cost estimates that price depot sets, ``engine`` the
 PyVRP multi-depot solve with depot-capacity repair (the only module importing a solver),
 and ``solve`` the location-routing search and the sequential (place, then route) baseline.
+``stations`` (with ``station_moves``) is the single-tier planner of
+``placement.method: location_routing``: village stations chosen together with the van
+routes that serve them; ``two_echelon`` opens township hubs and routes both tiers.
 """
 
 from rural_logistics.lrp.evaluate import LrpEvaluation, evaluate_lrp

@@ -27,6 +27,7 @@ METHOD_TEXT = {
     "max_coverage": "maximal coverage",
     "set_cover": "set cover",
     "fixed_charge": "capacitated fixed charge",
+    "location_routing": "fixed charge, the start of location-routing",
 }
 
 
@@ -83,6 +84,64 @@ def site_rules(
     )
 
 
+def access_costs(
+    settings: PlacementSettings,
+    *,
+    time_min: np.ndarray,
+    distance_km: np.ndarray,
+    weights: np.ndarray,
+    rules: SiteRules,
+    village_ids: Sequence[str],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which village may use which site, and the nearest-station cost.
+
+    Returns
+    -------
+    reachable, allowed, cost
+        ``(n_villages, n_sites)``: reachable and not excluded; also within
+        ``max_access_km``; travel time or distance (``placement.objective``) where
+        allowed, ``inf`` elsewhere.
+
+    Raises
+    ------
+    InfeasibleError
+        A village with weight has no usable site within ``max_access_km``.
+    """
+    n_sites = distance_km.shape[1]
+    base = time_min if settings.objective == "time" else distance_km
+    ok = np.ones(n_sites, dtype=bool)
+    ok[rules.excluded] = False
+    reachable = np.isfinite(distance_km) & ok[None, :]
+    if settings.max_access_km is not None:
+        allowed = reachable & (distance_km <= settings.max_access_km)
+        lost = np.flatnonzero((weights > 0) & ~allowed.any(axis=1))
+        if len(lost):
+            raise InfeasibleError(
+                f"placement.max_access_km = {settings.max_access_km:g}: no usable candidate "
+                f"site within it of village(s) {ids_text([village_ids[int(i)] for i in lost])}"
+            )
+    else:
+        allowed = reachable
+    return reachable, allowed, np.where(allowed, base, np.inf)
+
+
+def fixed_charge_costs(
+    settings: PlacementSettings,
+    *,
+    distance_km: np.ndarray,
+    parcels_per_day: np.ndarray,
+    allowed: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Village → site transport cost (``inf`` where not allowed) and site capacities."""
+    cap = settings.capacity_parcels_per_day
+    assign = np.where(
+        allowed,
+        parcels_per_day[:, None] * distance_km * settings.transport_cost_per_parcel_km,
+        np.inf,
+    )
+    return assign, None if cap is None else np.full(distance_km.shape[1], float(cap))
+
+
 def solve_placement(
     settings: PlacementSettings,
     *,
@@ -126,21 +185,15 @@ def solve_placement(
             f"placement.stations = {settings.stations} is more than the {usable} usable "
             "candidate sites (reachable and not in placement.exclude_sites)"
         )
+    reachable, allowed, cost = access_costs(
+        settings,
+        time_min=time_min,
+        distance_km=distance_km,
+        weights=weights,
+        rules=rules,
+        village_ids=village_ids,
+    )
     base = time_min if settings.objective == "time" else distance_km
-    ok = np.ones(n_sites, dtype=bool)
-    ok[rules.excluded] = False
-    reachable = np.isfinite(distance_km) & ok[None, :]
-    if settings.max_access_km is not None:
-        allowed = reachable & (distance_km <= settings.max_access_km)
-        lost = np.flatnonzero((weights > 0) & ~allowed.any(axis=1))
-        if len(lost):
-            raise InfeasibleError(
-                f"placement.max_access_km = {settings.max_access_km:g}: no usable candidate "
-                f"site within it of village(s) {ids_text([village_ids[int(i)] for i in lost])}"
-            )
-    else:
-        allowed = reachable
-    cost = np.where(allowed, base, np.inf)
     covers = allowed & (distance_km <= settings.radius_km)
     names = [str(v) for v in village_ids]
     if settings.method == "p_median":
@@ -166,18 +219,15 @@ def solve_placement(
         result = solve_set_cover(
             cost, covers, weights, rules=rules, time_limit_s=time_limit_s, client_names=names
         )
-    else:
-        cap = settings.capacity_parcels_per_day
-        assign = np.where(
-            allowed,
-            parcels_per_day[:, None] * distance_km * settings.transport_cost_per_parcel_km,
-            np.inf,
+    else:  # fixed_charge, and location_routing's start
+        assign, capacity = fixed_charge_costs(
+            settings, distance_km=distance_km, parcels_per_day=parcels_per_day, allowed=allowed
         )
         result = solve_fixed_charge(
             assign,
             parcels_per_day,
             np.full(n_sites, settings.opening_cost_per_day),
-            capacity=None if cap is None else np.full(n_sites, cap),
+            capacity=capacity,
             single_source=settings.single_source,
             rules=rules,
             nearest_cost=cost,
