@@ -21,6 +21,7 @@ from ortools.sat.python import cp_model
 from pyvrp.stop import MaxRuntime, MultipleCriteria, NoImprovement
 
 from rural_logistics.lrp.estimate import assign_capacitated
+from rural_logistics.lrp.evaluate import evaluate_lrp
 from rural_logistics.lrp.model import LrpProblem, LrpRoute
 
 _BIG = 10**9
@@ -265,6 +266,108 @@ def reroute_assignment(
     return out
 
 
+def insertion_weight(
+    problem: LrpProblem, routes: Sequence[LrpRoute], depots: Sequence[int]
+) -> np.ndarray:
+    """``(n, m)`` what each customer costs on each open depot's routes.
+
+    On its own depot: the travel its removal would save; on another open depot: its
+    cheapest insertion between two consecutive stops of that depot's routes (vehicle
+    capacity ignored); other depots: a large value. The assignment cost of
+    :func:`exchange_customers`.
+    """
+    m, n = problem.n_depots, problem.n_customers
+    cost = np.asarray(problem.cost, dtype=float)
+    out = np.full((n, m), 1e9)
+    current = np.full(n, -1)
+    tails: list[int] = []
+    heads: list[int] = []
+    owner: list[int] = []
+    for r in routes:
+        nodes = [r.depot, *(m + c for c in r.customers), r.depot]
+        for k, c in enumerate(r.customers, start=1):
+            a, i, b = nodes[k - 1], nodes[k], nodes[k + 1]
+            out[c, r.depot] = cost[a, i] + cost[i, b] - cost[a, b]
+            current[c] = r.depot
+        tails += nodes[:-1]
+        heads += nodes[1:]
+        owner += [r.depot] * (len(nodes) - 1)
+    t, h, o = np.asarray(tails), np.asarray(heads), np.asarray(owner)
+    cust = m + np.arange(n)
+    extra = cost[np.ix_(t, cust)].T + cost[np.ix_(cust, h)] - cost[t, h][None, :]
+    for d in depots:
+        cols = np.flatnonzero(o == d)
+        if len(cols):
+            mask = current != d
+            out[mask, d] = extra[:, cols].min(axis=1)[mask]
+    return out
+
+
+def exchange_customers(
+    problem: LrpProblem,
+    routes: Sequence[LrpRoute],
+    depots: Sequence[int],
+    *,
+    time_limit_s: float,
+    seed: int,
+    move_limits: Sequence[int] = (2, 3, 4),
+) -> tuple[list[LrpRoute], str]:
+    """Move a few customers between open depots at a time, within depot capacities.
+
+    Each step solves a generalized assignment (CP-SAT) priced by
+    :func:`insertion_weight` in which at most ``k`` customers (cycling through
+    ``move_limits``) change depot — a few moves at a time, so the insertion prices stay
+    close to the truth and moves can be chains or swaps that a full depot needs — then
+    re-routes the depots that changed (one CVRP each, warm-started) and keeps the result
+    if it is cheaper. A rejected set of moves is forbidden afterwards. Stops at the time
+    limit or when no limit proposes a move.
+
+    Returns
+    -------
+    routes, note
+        The best routes found (the input when nothing was cheaper) and what was done.
+    """
+    deadline = time.perf_counter() + time_limit_s
+    depots = list(depots)
+    best = [r for r in routes if r.customers]
+    best_cost = evaluate_lrp(problem, depots, best).cost
+    rejected: list[list[tuple[int, int]]] = []
+    accepted = idle = step = 0
+    while time.perf_counter() < deadline - 0.2 and idle < len(move_limits):
+        limit = move_limits[step % len(move_limits)]
+        step += 1
+        current = np.full(problem.n_customers, -1)
+        for r in best:
+            current[list(r.customers)] = r.depot
+        left = deadline - time.perf_counter()
+        assign = assign_customers(
+            problem, best, depots, time_limit_s=min(2.0, 0.3 * left), seed=seed,
+            weight=insertion_weight(problem, best, depots), max_moves=limit,
+            forbidden=rejected,
+        )
+        if assign is None or np.array_equal(assign, current):
+            idle += 1
+            continue
+        idle = 0
+        moved = [(int(i), int(assign[i])) for i in np.flatnonzero(assign != current)]
+        changed = {int(current[i]) for i, _ in moved} | {j for _, j in moved}
+        keep = [r for r in best if r.depot not in changed]
+        share = max(0.1, min(1.5, 0.5 * (deadline - time.perf_counter())))
+        trial = keep + reroute_assignment(
+            problem, [r for r in best if r.depot in changed], sorted(changed), assign,
+            time_limit_s=share * problem.n_customers
+            / max(1, int(np.isin(assign, list(changed)).sum())),
+            seed=seed + step,
+        )
+        check = evaluate_lrp(problem, depots, trial)
+        if check.feasible and check.cost < best_cost - 1e-9:
+            best, best_cost = trial, check.cost
+            accepted += 1
+        else:
+            rejected.append(moved)
+    return best, f"{accepted} customer exchanges between depots kept" if accepted else ""
+
+
 def assign_customers(
     problem: LrpProblem,
     routes: Sequence[LrpRoute],
@@ -273,6 +376,8 @@ def assign_customers(
     time_limit_s: float,
     seed: int,
     weight: np.ndarray | None = None,
+    max_moves: int | None = None,
+    forbidden: Sequence[Sequence[tuple[int, int]]] = (),
 ) -> np.ndarray | None:
     """Customers to depots within capacities, moving as little travel as possible.
 
@@ -280,6 +385,8 @@ def assign_customers(
     is ``cost(j, i) − cost(current depot, i)`` (its current depot from ``routes``), so
     customers stay where the multi-depot solve put them unless a depot is over capacity.
     ``weight`` (``(n, m)``, e.g. the radial cost) replaces that cost when given.
+    ``max_moves``: at most this many customers leave their current depot;
+    ``forbidden``: sets of (customer, depot) moves that may not all be made again.
 
     Returns
     -------
@@ -308,6 +415,14 @@ def assign_customers(
         model.add_exactly_one(row)
     for j, d in enumerate(depots):
         model.add(sum(int(demand[i]) * x[i][j] for i in range(n)) <= int(cap[d]))
+    col = {d: j for j, d in enumerate(depots)}
+    if max_moves is not None:
+        model.add(
+            sum(x[i][j] for i in range(n) for j, d in enumerate(depots) if d != current[i])
+            <= max_moves
+        )
+    for moves in forbidden:
+        model.add(sum(x[i][col[d]] for i, d in moves) <= len(moves) - 1)
     model.minimize(
         sum(
             round(max(0.0, float(delta[i, j])) * scale) * x[i][j]
@@ -316,12 +431,14 @@ def assign_customers(
         )
     )
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.5, min(10.0, time_limit_s / 2))
+    solver.parameters.max_time_in_seconds = (
+        max(0.5, min(10.0, time_limit_s / 2)) if max_moves is None else max(0.1, time_limit_s)
+    )
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = seed
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return assign_capacitated(problem, depots)
+        return None if max_moves is not None else assign_capacitated(problem, depots)
     out = np.empty(n, dtype=int)
     for i in range(n):
         for j, d in enumerate(depots):

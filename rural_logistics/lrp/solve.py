@@ -32,6 +32,7 @@ import numpy as np
 from rural_logistics.errors import InfeasibleError
 from rural_logistics.lrp.engine import (
     assign_customers,
+    exchange_customers,
     reoptimize_per_depot,
     repair_depot_capacity,
     solve_capacitated,
@@ -330,7 +331,8 @@ def _improve(
 
     ``mode`` ``"assignment"``: the capacitated assignment of least radial cost routed by
     one CVRP per depot, kept if cheaper; then (also ``"routes"``) the depot-by-depot
-    CVRPs warm-started from the best routes so far; then, until the time is up,
+    CVRPs warm-started from the best routes so far; then customers exchanged between
+    open depots a few at a time (:func:`exchange_customers`); then, until the time is up,
     warm-started multi-depot solves (which move customers between depots) with the
     depot-capacity repair. ``"prices"``: warm-started multi-depot solves with Lagrangian
     depot prices (:func:`solve_capacitated`). Only improvements are kept: returns (routes,
@@ -366,8 +368,11 @@ def _improve(
         keep(_route_assigned(problem, key, assign, 0.25 * time_limit_s, seed),
              "assignment-first routes were cheaper")
     left = deadline - time.perf_counter()
-    keep(reoptimize_per_depot(problem, routes, time_limit_s=0.35 * left, seed=seed),
+    keep(reoptimize_per_depot(problem, routes, time_limit_s=0.2 * left, seed=seed),
          "per-depot CVRPs improved the routes")
+    if len(key) > 1:
+        left = deadline - time.perf_counter()
+        keep(*exchange_customers(problem, routes, key, time_limit_s=0.7 * left, seed=seed))
     k = 0
     while (left := deadline - time.perf_counter()) > 0.3:
         k += 1
