@@ -15,15 +15,15 @@ import itertools
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import shapely
 
 from rural_logistics import network as net
 from rural_logistics.config import RegionConfig
-from rural_logistics.errors import InfeasibleError, InputDataError
+from rural_logistics.errors import InputDataError
 from rural_logistics.lrp.two_echelon import (
     TierFleet,
     TwoEchelonProblem,
@@ -32,6 +32,7 @@ from rural_logistics.lrp.two_echelon import (
 )
 from rural_logistics.placement import PlacementResult
 from rural_logistics.routing import Route, RoutingResult, expand_fleet
+from rural_logistics.routing.diagnose import NOT_PROVEN
 
 if TYPE_CHECKING:
     from rural_logistics.pipeline import PreparedRegion
@@ -88,7 +89,9 @@ def route_two_echelon(
     InputDataError
         A hub id missing from the depots file, or a hub without road connection.
     InfeasibleError
-        Hubs too small for the parcels, or more routes than the fleet has vehicles.
+        Hubs (and the DC) too small for the parcels. Stations the fleet cannot serve
+        (a round trip longer than the last-mile shift, more routes than a type's
+        ``count``) are not an error: they are unserved, priced and diagnosed.
     """
     start = time.perf_counter()
     hubs = config.hubs
@@ -150,8 +153,15 @@ def route_two_echelon(
         hub_capacity_parcels=np.array([c.capacity_parcels_per_day for c in hubs.candidates]),
         hub_opening_cost=np.array([c.opening_cost_per_day for c in hubs.candidates]),
         trunk=TierFleet(trunk_t.capacity_parcels, trunk_t.fixed_cost_per_day, trunk_t.cost_per_km),
-        last_mile=TierFleet(lm_t.capacity_parcels, lm_t.fixed_cost_per_day, lm_t.cost_per_km),
+        last_mile=TierFleet(
+            lm_t.capacity_parcels, lm_t.fixed_cost_per_day, lm_t.cost_per_km,
+            max_route_duration_min=lm_t.max_route_duration_min,
+            speed_factor=lm_t.speed_factor,
+            service_time_min=lm_t.service_time_min,
+        ),
         dc_serves_stations=hubs.dc_serves_stations,
+        time_min=travel.time_min[np.ix_(index, index)],
+        unserved_penalty_per_parcel=config.routing.unserved_penalty_per_parcel,
     )
     sol = solve_two_echelon(
         problem, time_limit_s=config.solver.time_limit_s, seed=config.solver.seed
@@ -159,19 +169,45 @@ def route_two_echelon(
     fleet = expand_fleet(config.fleet.vehicles)
     lm_vehicles = [k for k, v in enumerate(fleet) if v.type_name == lm_t.name]
     trunk_vehicles = [k for k, v in enumerate(fleet) if v.type_name == trunk_t.name]
-    for name, need, have in (
-        (lm_t.name, len(sol.last_mile_routes), len(lm_vehicles)),
-        (trunk_t.name, len(sol.trunk_routes), len(trunk_vehicles)),
-    ):
-        if need > have:
-            raise InfeasibleError(
-                f"fleet.vehicles: {name}: the two-echelon plan needs {need} routes of this "
-                f"type but count is {have} (raise count or capacity_parcels)"
+    total = float(np.sum(chunk_parcels))
+    lost: dict[int, str] = {}  # chunk → why it is unserved
+    for c in sol.unserved:
+        lost[c] = (
+            f"no vehicle can serve it: {lm_t.name}: every round trip from the open hubs"
+            f"{' and the DC' if hubs.dc_serves_stations else ''} takes more than its "
+            f"{lm_t.max_route_duration_min:g} min shift"
+        )
+    kept, dropped = _within_count(list(sol.last_mile_routes), len(lm_vehicles), chunk_parcels)
+    for r in dropped:
+        for c in r.customers:
+            lost[c] = _count_reason(lm_t, len(sol.last_mile_routes), len(lm_vehicles), total)
+    trunk_kept, trunk_dropped = _within_count(
+        [list(r) for r in sol.trunk_routes], len(trunk_vehicles), None
+    )
+    if trunk_dropped:
+        supply = np.zeros(h)
+        for r2 in trunk_kept:
+            for stop in r2:
+                supply[stop.hub] += stop.parcels
+        why = _count_reason(trunk_t, len(sol.trunk_routes), len(trunk_vehicles), total)
+        for j in range(h):
+            mine = sorted(
+                (r for r in kept if r.depot == 1 + j),
+                key=lambda r: -sum(chunk_parcels[c] for c in r.customers),
             )
+            carried = 0.0
+            for r in mine:
+                load = sum(chunk_parcels[c] for c in r.customers)
+                if carried + load <= supply[j] + 1e-9:
+                    carried += load
+                    continue
+                kept.remove(r)
+                for c in r.customers:
+                    lost[c] = f"trunk {why}"
     notes = list(sol.notes)
     row_of = [0, *rows]  # depot of the last-mile problem → depots-file row
     routes = []
-    for r, k in zip(sol.last_mile_routes, lm_vehicles, strict=False):
+    for r, k in zip(kept, lm_vehicles, strict=False):
         path = [r.depot, *(1 + h + chunk_station[c] for c in r.customers), r.depot]
         km = float(sum(travel.distance_km[a, b] for a, b in itertools.pairwise(path)))
         minutes = float(sum(travel.time_min[a, b] for a, b in itertools.pairwise(path)))
@@ -179,8 +215,7 @@ def route_two_echelon(
         if minutes > lm_t.max_route_duration_min:
             notes.append(
                 f"a {lm_t.name} route takes {minutes:.0f} min, over its "
-                f"max_route_duration_min {lm_t.max_route_duration_min:g} (the two-echelon "
-                "solver prices capacity and cost, not shift length)"
+                f"max_route_duration_min {lm_t.max_route_duration_min:g}"
             )
         routes.append(
             Route(
@@ -194,7 +229,7 @@ def route_two_echelon(
             )
         )
     trunk_rows = []
-    for n, (r2, k) in enumerate(zip(sol.trunk_routes, trunk_vehicles, strict=False)):
+    for n, (r2, k) in enumerate(zip(trunk_kept, trunk_vehicles, strict=False)):
         path = [0, *(1 + s.hub for s in r2), 0]
         km = float(sum(travel.distance_km[a, b] for a, b in itertools.pairwise(path)))
         minutes = float(sum(travel.time_min[a, b] for a, b in itertools.pairwise(path)))
@@ -218,14 +253,28 @@ def route_two_echelon(
     for route in routes:
         if route.depot != 0:
             served[ids[route.depot]].update(s - 1 for s in route.stops)
+    by_station: dict[int, list[Any]] = {}
+    for c, why in sorted(lost.items()):
+        entry = by_station.setdefault(chunk_station[c] + 1, [0, why])
+        entry[0] += chunk_parcels[c]
+    unserved = tuple((stop, int(p)) for stop, (p, _) in by_station.items())
     result = RoutingResult(
         routes=tuple(routes),
-        unserved=(),
-        status="solved",
+        unserved=unserved,
+        status="partial" if unserved else "solved",
         solve_seconds=time.perf_counter() - start,
         notes=tuple(notes),
         engine="two-echelon (PyVRP)",
+        unserved_penalty=config.routing.unserved_penalty_per_parcel
+        * sum(max(p, 1) for _, p in unserved),
+        unserved_reasons=tuple(str(why) for _, why in by_station.values()),
     )
+    if lost:  # kilometres of the routes kept
+        sol = replace(
+            sol,
+            last_mile_km=float(sum(r.distance_km for r in routes)),
+            trunk_km=float(sum(cast(float, row["route_km"]) for row in trunk_rows)),
+        )
     tiers = TierPlan(
         hub_rows=tuple(rows[j] for j in sol.open_hubs),
         hub_ids=hub_ids,
@@ -234,6 +283,40 @@ def route_two_echelon(
         solution=sol,
     )
     return result, loads, tiers
+
+
+def _within_count(
+    routes: list[Any], count: int, parcels: list[int] | None
+) -> tuple[list[Any], list[Any]]:
+    """Keep the ``count`` routes carrying the most parcels (all if they fit): kept, dropped."""
+    if len(routes) <= count:
+        return routes, []
+
+    def load(r: Any) -> float:
+        if parcels is None:
+            return float(sum(stop.parcels for stop in r))
+        return float(sum(parcels[c] for c in r.customers))
+
+    order = sorted(range(len(routes)), key=lambda k: (-load(routes[k]), k))
+    keep = set(order[:count])
+    return (
+        [r for k, r in enumerate(routes) if k in keep],
+        [r for k, r in enumerate(routes) if k not in keep],
+    )
+
+
+def _count_reason(vt: Any, need: int, have: int, total: float) -> str:
+    """Why stations are left when a tier needs more routes than the type's ``count``."""
+    carry = vt.capacity_parcels * have
+    if carry < total:
+        return (
+            f"fleet capacity: the {have} {vt.name} vehicles carry at most {carry:,} "
+            f"parcels/day for {total:,.0f} parcels/day"
+        )
+    return (
+        f"{NOT_PROVEN}: the two-echelon plan found needs {need} {vt.name} routes but count "
+        f"is {have}; no plan with fewer routes was searched (raise count or capacity_parcels)"
+    )
 
 
 def trunk_lines(prepared: PreparedRegion, tiers: TierPlan) -> list[shapely.LineString]:

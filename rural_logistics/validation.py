@@ -156,6 +156,8 @@ def check_request(config: RegionConfig, prepared: PreparedRegion) -> RequestChec
                 f"{where}: capacity_kg = {vt.capacity_kg:g} is less than one parcel "
                 f"(routing.parcel_kg = {parcel_kg:g}); expected capacity_kg >= parcel_kg"
             )
+    if config.hubs is not None:
+        problems.extend(_hub_problems(config, prepared))
     parcels = prepared.demand.parcels_per_day
     produce = prepared.demand.produce_kg_per_day
     total_parcels = float(parcels.sum())
@@ -193,6 +195,30 @@ def check_request(config: RegionConfig, prepared: PreparedRegion) -> RequestChec
             "some stations will be unserved (add vehicles or raise capacity)"
         )
     return RequestCheck(problems=tuple(problems), warnings=tuple(warnings))
+
+
+def _hub_problems(config: RegionConfig, prepared: PreparedRegion) -> list[str]:
+    """``hubs.candidates`` depot ids against the depots file (one line per id)."""
+    assert config.hubs is not None
+    ids = [str(d) for d in prepared.data.depots["depot_id"]]
+    name = config.data.depots.name
+    problems = []
+    seen: set[str] = set()
+    for k, cand in enumerate(config.hubs.candidates):
+        where = f"hubs.candidates.{k}.depot_id"
+        if cand.depot_id not in ids:
+            problems.append(
+                f"{where}: {cand.depot_id!r} is not in {name} (known: {_ids(ids)})"
+            )
+        elif cand.depot_id == ids[0]:
+            problems.append(
+                f"{where}: {cand.depot_id!r} is the distribution centre (the first row of "
+                f"{name}); a hub must be another depot"
+            )
+        elif cand.depot_id in seen:
+            problems.append(f"{where}: {cand.depot_id!r} is listed twice")
+        seen.add(cand.depot_id)
+    return problems
 
 
 @dataclass(frozen=True)

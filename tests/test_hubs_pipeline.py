@@ -10,7 +10,7 @@ import shapely
 from conftest import UTM, grid_xy, write_grid_region
 
 from rural_logistics.config import load_config
-from rural_logistics.errors import ConfigError, InputDataError
+from rural_logistics.errors import ConfigError, InfeasibleError
 from rural_logistics.outputs import write_run
 from rural_logistics.pipeline import plan_region
 
@@ -26,6 +26,11 @@ FLEET = {
 
 def _region(tmp_path: Path, hubs: dict) -> Path:
     path = write_grid_region(tmp_path / "grid", extra_config={"fleet": FLEET, "hubs": hubs})
+    _region_depots(path)
+    return path
+
+
+def _region_depots(path: Path) -> None:
     # DC at the south-west corner, hub candidate H1 at the centre, H2 at the north-east.
     gpd.GeoDataFrame(
         {"id": ["DC1", "H1", "H2"], "name": ["Depot", "Centre hub", "Corner hub"]},
@@ -33,7 +38,6 @@ def _region(tmp_path: Path, hubs: dict) -> Path:
                   shapely.Point(grid_xy(2, 2))],
         crs=UTM,
     ).to_file(path.parent / "depots.geojson", driver="GeoJSON", engine="pyogrio")
-    return path
 
 
 HUBS = {
@@ -100,5 +104,46 @@ def test_hub_vehicle_must_be_in_the_fleet(tmp_path: Path) -> None:
 
 def test_unknown_hub_id_names_the_key(tmp_path: Path) -> None:
     bad = {**HUBS, "candidates": [{"depot_id": "H9", "capacity_parcels_per_day": 100}]}
-    with pytest.raises(InputDataError, match=r"hubs\.candidates: depot_id 'H9'"):
+    with pytest.raises(
+        InfeasibleError, match=r"hubs\.candidates\.0\.depot_id: 'H9' is not in depots"
+    ):
         plan_region(load_config(_region(tmp_path, bad)))
+
+
+def test_too_few_last_mile_vehicles_are_diagnosed_not_an_error(tmp_path: Path) -> None:
+    # 900 parcels/day; one tricycle carries 600: one last-mile route is kept, the
+    # stations of the other are unserved, priced and listed with the reason.
+    fleet = {"vehicles": [FLEET["vehicles"][0], {**FLEET["vehicles"][1], "count": 1}]}
+    path = write_grid_region(
+        tmp_path / "grid", extra_config={"fleet": fleet, "hubs": HUBS}
+    )
+    _region_depots(path)
+    plan = plan_region(load_config(path))
+    summary = plan.summary
+    assert summary["two_echelon"]["last_mile_routes"] == 1
+    assert summary["status"] == "infeasible"
+    diagnosis = summary["diagnosis"]
+    assert diagnosis and all(
+        d["reason"].startswith("fleet capacity: the 1 tricycle vehicles carry at most 600")
+        for d in diagnosis
+    )
+    unserved = sum(d["unserved_parcels"] for d in diagnosis)
+    served = plan.routes[plan.routes["tier"] == "last_mile"]["load_parcels"].sum()
+    assert served + unserved == 900 and served <= 600
+    assert summary["routing"]["unserved_penalty"] == pytest.approx(1000 * unserved)
+
+
+def test_last_mile_shift_is_enforced(tmp_path: Path) -> None:
+    # A 1-minute tricycle shift: no station can be reached and back in it (the nearest
+    # stop alone takes the 5 min service), so every station is unserved and diagnosed.
+    fleet = {"vehicles": [FLEET["vehicles"][0],
+                          {**FLEET["vehicles"][1], "max_route_duration_min": 1}]}
+    path = write_grid_region(
+        tmp_path / "grid", extra_config={"fleet": fleet, "hubs": HUBS}
+    )
+    _region_depots(path)
+    plan = plan_region(load_config(path))
+    diagnosis = plan.summary["diagnosis"]
+    assert len(diagnosis) == len(plan.stations) >= 1
+    assert all(d["reason"].startswith("no vehicle can serve it: tricycle") for d in diagnosis)
+    assert len(plan.routes) == 0  # nothing to carry: no last-mile and no trunk route

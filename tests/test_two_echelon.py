@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from rural_logistics.lrp import evaluate_lrp
-from rural_logistics.lrp.two_echelon import TierFleet, TwoEchelonProblem, solve_two_echelon
+from rural_logistics.lrp.two_echelon import (
+    TierFleet,
+    TwoEchelonProblem,
+    route_minutes,
+    solve_two_echelon,
+)
 
 
 def _toy(*, trunk: TierFleet) -> TwoEchelonProblem:
@@ -51,3 +56,42 @@ def test_without_trunk_cost_the_cheaper_hub_to_open_wins() -> None:
     free = TierFleet(capacity_parcels=100, fixed_cost=0.0, cost_per_km=0.0)
     sol = solve_two_echelon(_toy(trunk=free), time_limit_s=1.0, seed=0)
     assert sol.open_hubs == (1,)  # same last mile, lower opening cost: only trunk km differ
+
+
+def test_last_mile_shift_splits_routes_and_leaves_the_unreachable_station() -> None:
+    # One hub N at (19, 0) (the DC does not serve stations), stations A (20, 1),
+    # B (22, 1), C (22, -1), D (20, -1) with 10 parcels each and E (19, 12) with 5; a
+    # 100-parcel vehicle at 60 km/h (minutes = km), 10 min per stop, a 30 min shift.
+    # One route through A-D would take 8.83 + 40 min: the best split is two routes of two
+    # neighbours (A B | C D or A D | B C: 13.15 km together, 26.6 and 24.8 min at most).
+    # E's round trip alone takes 24 + 10 = 34 min: unserved, priced at 7 per parcel.
+    xy = np.array(
+        [[0, 0], [19, 0], [20, 1], [22, 1], [22, -1], [20, -1], [19, 12]], dtype=float
+    )
+    dist = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    problem = TwoEchelonProblem(
+        distance_km=dist,
+        parcels_per_day=np.array([10, 10, 10, 10, 5]),
+        hub_capacity_parcels=np.array([100.0]),
+        hub_opening_cost=np.array([30.0]),
+        trunk=TierFleet(capacity_parcels=100, fixed_cost=20.0, cost_per_km=1.0),
+        last_mile=TierFleet(
+            capacity_parcels=100, fixed_cost=10.0, cost_per_km=2.0,
+            max_route_duration_min=30.0, service_time_min=10.0,
+        ),
+        dc_serves_stations=False,
+        time_min=dist.copy(),
+        unserved_penalty_per_parcel=7.0,
+    )
+    sol = solve_two_echelon(problem, time_limit_s=0.5, seed=0)
+    assert sol.open_hubs == (0,) and sol.unserved == (4,)
+    assert sol.unserved_penalty == pytest.approx(35.0)
+    routes = sol.last_mile_routes
+    assert len(routes) == 2 and sorted(len(r.customers) for r in routes) == [2, 2]
+    for r in routes:
+        assert route_minutes(problem, r.depot, r.customers) <= 30.0
+    pair_km = 2 * np.sqrt(2) + 2 * np.sqrt(10) + 4  # both pairings of neighbours
+    assert sol.last_mile_km == pytest.approx(pair_km)
+    # Trunk: 40 parcels to N, one truck, 38 km; opening 30.
+    assert sol.trunk_km == pytest.approx(38.0)
+    assert sol.total_cost == pytest.approx(30 + 2 * 10 + 2 * pair_km + 20 + 38 + 35)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +23,7 @@ import numpy as np
 from rural_logistics.errors import InfeasibleError
 from rural_logistics.lrp.engine import depot_loads, solve_capacitated, solve_mdvrp
 from rural_logistics.lrp.estimate import assign_capacitated, routes_cost, savings_routes
-from rural_logistics.lrp.evaluate import evaluate_lrp
+from rural_logistics.lrp.evaluate import evaluate_lrp, route_travel
 from rural_logistics.lrp.model import LrpProblem, LrpRoute
 
 #: Enumerate every hub subset up to this many candidates (else a greedy add/drop).
@@ -43,11 +44,21 @@ class TierFleet:
         Cost per route used.
     cost_per_km
         Running cost.
+    max_route_duration_min
+        Shift length: driving (at ``speed_factor``) plus service, depot to depot
+        (``inf``: not limited). Enforced on the last mile by splitting longer routes.
+    speed_factor
+        Multiplies road speeds.
+    service_time_min
+        Minutes at each stop.
     """
 
     capacity_parcels: int
     fixed_cost: float
     cost_per_km: float
+    max_route_duration_min: float = math.inf
+    speed_factor: float = 1.0
+    service_time_min: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,11 @@ class TwoEchelonProblem:
         The two fleets.
     dc_serves_stations
         Last-mile vehicles may also start at the DC.
+    time_min
+        ``(1 + h + s, 1 + h + s)`` travel times at speed factor 1, for the last-mile
+        shift (``None``: shifts not checked).
+    unserved_penalty_per_parcel
+        Price of a parcel no last-mile vehicle can deliver within its shift.
     """
 
     distance_km: np.ndarray
@@ -78,6 +94,8 @@ class TwoEchelonProblem:
     trunk: TierFleet
     last_mile: TierFleet
     dc_serves_stations: bool = True
+    time_min: np.ndarray | None = None
+    unserved_penalty_per_parcel: float = 0.0
 
     @property
     def n_hubs(self) -> int:
@@ -124,6 +142,11 @@ class TwoEchelonSolution:
         Cost split (both tiers' route fixed costs; both tiers' running costs).
     trunk_km, last_mile_km
         Kilometres driven per tier.
+    unserved
+        Stations (indices into ``parcels_per_day``) that no last-mile vehicle can serve
+        within its shift from any open hub or the DC.
+    unserved_penalty
+        Their parcels times the penalty per parcel.
     """
 
     open_hubs: tuple[int, ...]
@@ -135,11 +158,16 @@ class TwoEchelonSolution:
     trunk_km: float
     last_mile_km: float
     notes: tuple[str, ...] = ()
+    unserved: tuple[int, ...] = ()
+    unserved_penalty: float = 0.0
 
     @property
     def total_cost(self) -> float:
-        """Opening + fixed vehicle + travel cost."""
-        return self.opening_cost + self.fixed_vehicle_cost + self.travel_cost
+        """Opening + fixed vehicle + travel cost (+ unserved penalty)."""
+        return (
+            self.opening_cost + self.fixed_vehicle_cost + self.travel_cost
+            + self.unserved_penalty
+        )
 
 
 def _route_km(dist: np.ndarray, nodes: list[int]) -> float:
@@ -287,9 +315,13 @@ def solve_two_echelon(
     if left > 0.3:
         key = tuple(sorted(({0} if problem.dc_serves_stations else set())
                            | {1 + j for j in best.open_hubs}))
+        cost = np.asarray(lm.cost, dtype=float)
+        start_routes = list(best.last_mile_routes) + [  # unserved ones: from the nearest
+            LrpRoute(min(key, key=lambda d: cost[d, lm.n_depots + c]), (c,))
+            for c in best.unserved
+        ]
         again = _price_exactly(
-            problem, lm, key, time_limit_s=left, seed=seed + 1,
-            initial=list(best.last_mile_routes),
+            problem, lm, key, time_limit_s=left, seed=seed + 1, initial=start_routes,
         )
         if again is not None and again.total_cost < best.total_cost - 1e-9:
             best = again
@@ -297,6 +329,83 @@ def solve_two_echelon(
         f"{len(sets)} hub sets priced by the estimate, {len(ranked)} confirmed by routing",
     )
     return TwoEchelonSolution(**{**best.__dict__, "notes": notes})
+
+
+def route_minutes(problem: TwoEchelonProblem, depot: int, customers: Sequence[int]) -> float:
+    """Last-mile route duration: driving at the vehicle's speed plus service at each stop."""
+    if problem.time_min is None:
+        return 0.0
+    t = np.asarray(problem.time_min, dtype=float)
+    base = 1 + problem.n_hubs
+    path = [depot, *(base + c for c in customers), depot]
+    lm = problem.last_mile
+    return _route_km(t, path) / lm.speed_factor + lm.service_time_min * len(customers)
+
+
+def enforce_shift(
+    problem: TwoEchelonProblem, lm: LrpProblem, key: Sequence[int], routes: Sequence[LrpRoute]
+) -> tuple[list[LrpRoute], list[int]]:
+    """Split last-mile routes longer than the shift; stations no open depot can reach in
+    a shift are returned as unserved.
+
+    A route over the shift is cut into consecutive pieces, each within the shift, at the
+    least fixed + travel cost (dynamic programming over the cut points). A station whose
+    own round trip from its depot is too long moves to the open depot (hub or DC) with the
+    shortest round trip that fits the shift and has room, as a route of its own; if none,
+    it is unserved.
+
+    Returns
+    -------
+    routes, unserved
+        Routes within the shift, and unserved customers (0-based).
+    """
+    limit = problem.last_mile.max_route_duration_min
+    if problem.time_min is None or not math.isfinite(limit):
+        return list(routes), []
+    out: list[LrpRoute] = []
+    stranded: list[int] = []
+    m = lm.n_depots
+    cost = np.asarray(lm.cost, dtype=float)
+    for r in routes:
+        if route_minutes(problem, r.depot, r.customers) <= limit + 1e-9:
+            out.append(r)
+            continue
+        seq = [c for c in r.customers if route_minutes(problem, r.depot, [c]) <= limit + 1e-9]
+        stranded += [c for c in r.customers if c not in seq]
+        n = len(seq)
+        best = [0.0] + [math.inf] * n
+        cut = [0] * (n + 1)
+        for b in range(1, n + 1):
+            for a in range(b - 1, -1, -1):
+                piece = seq[a:b]
+                if route_minutes(problem, r.depot, piece) > limit + 1e-9:
+                    break
+                nodes = [r.depot, *(m + c for c in piece), r.depot]
+                price = lm.route_fixed_cost + _route_km(cost, nodes)
+                if best[a] + price < best[b]:
+                    best[b], cut[b] = best[a] + price, a
+        b = n
+        pieces = []
+        while b > 0:
+            pieces.append(LrpRoute(r.depot, tuple(seq[cut[b]:b])))
+            b = cut[b]
+        out += pieces[::-1]
+    unserved: list[int] = []
+    if stranded:
+        room = np.asarray(lm.depot_capacity, dtype=float) - depot_loads(lm, out)
+        demand = np.asarray(lm.demand, dtype=float)
+        for c in stranded:
+            fits = [
+                (route_minutes(problem, d, [c]), d) for d in key
+                if route_minutes(problem, d, [c]) <= limit + 1e-9 and room[d] + 1e-9 >= demand[c]
+            ]
+            if fits:
+                d = min(fits)[1]
+                room[d] -= demand[c]
+                out.append(LrpRoute(d, (c,)))
+            else:
+                unserved.append(c)
+    return out, sorted(unserved)
 
 
 def _price_exactly(
@@ -315,6 +424,7 @@ def _price_exactly(
     check = evaluate_lrp(lm, key, routes)
     if not routes or not check.feasible:
         return None
+    routes, unserved = enforce_shift(problem, lm, key, routes)
     loads = depot_loads(lm, routes)[1:]
     trunk, t_fixed, t_travel, t_km = solve_trunk(
         problem, loads, time_limit_s=max(0.05, 0.2 * time_limit_s), seed=seed
@@ -324,13 +434,16 @@ def _price_exactly(
     lm_km = sum(
         _route_km(dist, [r.depot, *(1 + h + c for c in r.customers), r.depot]) for r in routes
     )
+    lost = float(np.asarray(problem.parcels_per_day, dtype=float)[unserved].sum())
     return TwoEchelonSolution(
         open_hubs=tuple(d - 1 for d in key if d > 0),
         last_mile_routes=tuple(sorted(routes, key=lambda r: (r.depot, r.customers))),
         trunk_routes=tuple(trunk),
         opening_cost=check.opening_cost,
-        fixed_vehicle_cost=check.route_fixed_cost + t_fixed,
-        travel_cost=check.travel_cost + t_travel,
+        fixed_vehicle_cost=lm.route_fixed_cost * len(routes) + t_fixed,
+        travel_cost=sum(route_travel(lm, r) for r in routes) + t_travel,
         trunk_km=t_km,
         last_mile_km=lm_km,
+        unserved=tuple(unserved),
+        unserved_penalty=problem.unserved_penalty_per_parcel * lost,
     )

@@ -431,6 +431,36 @@ def cases() -> dict[str, dict[str, Any]]:
             "files": {"villages.csv": csv_text(rows_with(8, lon=lonlat(2, 40)[0],
                                                          lat=lonlat(2, 40)[1]))},
             "expected": ["villages.csv: village V9: 38.0 km from the nearest road"]},
+        # --- two-echelon hubs ----------------------------------------------------------
+        "hub_depot_unknown": {
+            "config": merged(d, {"hubs": {
+                "candidates": [{"depot_id": "H9", "capacity_parcels_per_day": 500}],
+                "trunk_vehicle": "van", "last_mile_vehicle": "van"}}),
+            "files": {"depots.geojson": collection(
+                [*depot_features(), feature({"id": "H1", "name": "Hub"},
+                                            {"type": "Point", "coordinates": lonlat(1, 1)})])},
+            "expected": ["hubs.candidates.0.depot_id: 'H9' is not in depots.geojson "
+                         "(known: DC1, H1)"]},
+        "hub_is_the_dc": {
+            "config": {"hubs": {
+                "candidates": [{"depot_id": "DC1", "capacity_parcels_per_day": 500}],
+                "trunk_vehicle": "van", "last_mile_vehicle": "van"}},
+            "expected": ["hubs.candidates.0.depot_id: 'DC1' is the distribution centre"]},
+        "hub_vehicle_unknown": {
+            "config": {"hubs": {
+                "candidates": [{"depot_id": "DC1", "capacity_parcels_per_day": 500}],
+                "trunk_vehicle": "lorry", "last_mile_vehicle": "van"}},
+            "expected": ["hubs.trunk_vehicle: 'lorry' is not a fleet.vehicles name (van)"]},
+        "location_routing_without_opening_cost": {
+            "config": {"placement": {"method": "location_routing"}},
+            "expected": ["placement: Value error, location_routing needs "
+                         "opening_cost_per_day > 0"]},
+        "location_routing_free_fleet": {
+            "config": merged(van(cost_per_km=0),
+                             {"placement": {"method": "location_routing",
+                                            "opening_cost_per_day": 10}}),
+            "expected": ["location_routing needs a fleet.vehicles type with cost_per_km or "
+                         "fixed_cost_per_day > 0"]},
         # --- several problems at once: all are reported -------------------------------
         "many_problems_at_once": {
             "config": merged(v, {"placment": {}, "solver": {"time_limit_s": 0},
