@@ -393,7 +393,7 @@ def solve_fixed_charge(
         allowed=allowed,
         rules=rules,
         single_source=single_source,
-        time_limit_s=remaining,
+        deadline=start + time_limit_s,
         engine=engine,
     )
     if out.sites is None:
@@ -464,7 +464,7 @@ def _fixed_charge_mip(
     allowed: np.ndarray,
     rules: SiteRules,
     single_source: bool,
-    time_limit_s: float,
+    deadline: float,
     engine: str,
 ) -> tuple[_mip.MipOutcome, np.ndarray]:
     """Build the strong formulation as one sparse matrix and solve it.
@@ -550,7 +550,7 @@ def _fixed_charge_mip(
         row_lower=np.concatenate(row_lb),
         row_upper=np.concatenate(row_ub),
         integer=integer,
-        time_limit_s=time_limit_s,
+        time_limit_s=max(0.05, deadline - time.perf_counter()),
         solver=engine.lower(),
     )
     if sparse.values is None:

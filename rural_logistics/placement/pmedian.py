@@ -189,10 +189,14 @@ def _solve_truncated(
     rules: SiteRules,
     allowed: np.ndarray,
     hint: np.ndarray | None,
-    time_limit_s: float,
+    deadline: float,
     engine: str,
 ) -> _mip.MipOutcome:
-    """Solve the radius formulation truncated at ``thresholds`` (a relaxation)."""
+    """Solve the radius formulation truncated at ``thresholds`` (a relaxation).
+
+    The solver gets what is left until ``deadline`` (``time.perf_counter()``) once the
+    model is built.
+    """
     m = _mip.Model(engine)
     n_sites = cost.shape[1]
     y = m.add_site_vars(n_sites, allowed=allowed, locked=rules.locked)
@@ -230,7 +234,7 @@ def _solve_truncated(
     m.set_offset(constant)
     if hint is not None:
         m.hint_sites(y, hint)
-    return m.solve(time_limit_s=time_limit_s, sites=y)
+    return m.solve(time_limit_s=max(0.05, deadline - time.perf_counter()), sites=y)
 
 
 def solve_p_median(
@@ -395,7 +399,7 @@ def solve_p_median(
                 rules=mip_rules,
                 allowed=allowed_mip,
                 hint=best_open,
-                time_limit_s=remaining,
+                deadline=deadline,
                 engine=engine,
             )
             if out.infeasible:
