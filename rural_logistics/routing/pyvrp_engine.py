@@ -16,19 +16,16 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import numpy as np
 import pyvrp
 from pyvrp import search
-from pyvrp.stop import (
-    FirstFeasible,
-    MaxIterations,
-    MaxRuntime,
-    MultipleCriteria,
-    StoppingCriterion,
-)
+from pyvrp.exceptions import PenaltyBoundWarning
+from pyvrp.RingBuffer import RingBuffer
+from pyvrp.stop import MaxIterations, MaxRuntime
 
 from rural_logistics.routing.model import (
     HORIZON,
@@ -40,6 +37,7 @@ from rural_logistics.routing.model import (
     travel_time_units,
     worker_pool,
 )
+from rural_logistics.routing.route_pool import RoutePool, drop_repeats, reload_at, solve_route_cover
 
 KG_SCALE = 10  # integer units per kilogram
 
@@ -58,12 +56,15 @@ class PyVrpOptions:
         Stop after this many iterations instead (deterministic).
     default
         Use PyVRP's default parameters (the benchmark's reference line).
+    recombination
+        Route-pool recombination settings (``None``: plain search).
     """
 
     seed: int
     deadline: float
     iteration_limit: int | None = None
     default: bool = False
+    recombination: Recombination | None = None
 
 
 def build_data(
@@ -231,31 +232,376 @@ def _penalty_setup(
     return params, (load, tw, dist_pen)
 
 
+@dataclass(frozen=True)
+class Recombination:
+    """Route-pool recombination inside a PyVRP search (see :mod:`.route_pool`).
+
+    The routes of the good solutions the search visits are pooled; at ``checkpoints``
+    (shares of the budget) a set-covering MIP picks the cheapest combination of pooled
+    routes, and a better plan becomes the search's current and best solution.
+
+    Attributes
+    ----------
+    checkpoints
+        Shares of the budget (seconds or iterations) at which to recombine.
+    time_share
+        Time limit of one MIP, as a share of the budget's seconds.
+    node_limit
+        Node limit of one MIP (deterministic limit of the iteration stop rule).
+    slack
+        Starting pool filter: routes of solutions within this share of the best cost.
+        Doubled after a MIP solved to optimality (up to ``max_slack``), halved after
+        one stopped by its limit.
+    max_slack
+        Largest filter; solutions worse than that never enter the pool.
+    max_entries
+        Largest MIP: routes (best scores first) until their client counts add up to
+        this.
+    restart_per_client
+        A run that has not improved its best for this many iterations per client starts
+        again from a random solution (the best overall is kept), so the pool holds
+        routes of several basins; ``None``: never. Scaled by the clients, it fires on
+        small instances that converge early, not on large ones still improving.
+    restart_until
+        No restart after this share of the budget.
+    neighbours
+        Granular neighbourhood: moves tried with this many nearest clients (PyVRP's
+        default is 50) when no client has a time window; ``None``: PyVRP's default.
+    """
+
+    checkpoints: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+    time_share: float = 0.02
+    node_limit: int = 500
+    slack: float = 0.01
+    max_slack: float = 0.04
+    max_entries: int = 8_000
+    restart_per_client: int | None = 20
+    restart_until: float = 0.85
+    neighbours: int | None = 20
+
+
+#: Default recombination of the ``pyvrp`` engine (``None`` = plain PyVRP search).
+RECOMBINATION: Recombination | None = Recombination()
+
+
+@dataclass(frozen=True)
+class _Span:
+    """Budget of one search: seconds, or iterations (deterministic)."""
+
+    seconds: float | None = None
+    iterations: int | None = None
+
+    def used(self, start: float, iterations: int) -> float:
+        """Share of the budget used."""
+        if self.iterations is not None:
+            return iterations / max(1, self.iterations)
+        return (time.perf_counter() - start) / max(1e-9, self.seconds or 0.0)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """The best solution of a search and its effort."""
+
+    best: pyvrp.Solution
+    num_iterations: int
+    data: pyvrp.ProblemData
+    penalty_capped: int = 0
+
+    def cost(self) -> float:
+        """Objective of the best solution (penalties not counted)."""
+        evaluator = pyvrp.CostEvaluator([0.0] * self.data.num_load_dimensions, 0.0, 0.0)
+        return float(evaluator.penalised_cost(self.best))
+
+
 def _solve(
     data: pyvrp.ProblemData,
-    stop: StoppingCriterion,
+    span: _Span,
     *,
     seed: int,
     default: bool,
     initial: pyvrp.Solution | None = None,
-) -> pyvrp.Result:
-    """``pyvrp.solve`` (same steps) with the penalties of :func:`_penalty_setup`."""
+    first_feasible: bool = False,
+    recombination: Recombination | None = None,
+) -> _Outcome:
+    """PyVRP's iterated local search with the penalties of :func:`_penalty_setup`.
+
+    The loop is PyVRP 0.14's ``IteratedLocalSearch.run`` (late-acceptance hill
+    climbing, exhaustive search on a new best, restart after long stagnation), with
+    route-pool recombination at the checkpoints when ``recombination`` is given.
+    ``first_feasible`` stops at the first feasible solution. PyVRP's warnings that a
+    penalty reached its cap are counted, not printed.
+    """
     if default:
-        return pyvrp.solve(data, stop, seed=seed, collect_stats=False, display=False)
+        stop = MaxIterations(span.iterations) if span.iterations is not None else MaxRuntime(
+            span.seconds or 0.0
+        )
+        res = pyvrp.solve(data, stop, seed=seed, collect_stats=False, display=False)
+        return _Outcome(res.best, res.num_iterations, data)
     penalty, start_penalties = _penalty_setup(data)
     params = pyvrp.SolveParams(penalty=penalty)
     rng = pyvrp.RandomNumberGenerator(seed=seed)
-    neighbours = search.compute_neighbours(data, params.neighbourhood)
+    neighbourhood = params.neighbourhood
+    if recombination is not None and recombination.neighbours is not None and not _has_windows(
+        data
+    ):
+        neighbourhood = search.NeighbourhoodParams(
+            weight_wait_time=neighbourhood.weight_wait_time,
+            num_neighbours=recombination.neighbours,
+            symmetric_proximity=neighbourhood.symmetric_proximity,
+        )
+    neighbours = search.compute_neighbours(data, neighbourhood)
     ls = search.LocalSearch(data, rng, neighbours, search.PerturbationManager(params.perturbation))
     for op in params.operators:
         if op.supports(data):
             ls.add_operator(op(data))
     pm = pyvrp.PenaltyManager(start_penalties, params.penalty)
-    if initial is None:
-        random = pyvrp.Solution.make_random(data, rng)
-        initial = ls(random, pm.max_cost_evaluator(), exhaustive=True)
-    algo = pyvrp.IteratedLocalSearch(data, pm, ls, initial, params.ils)
-    return algo.run(stop, False, False, params.display_interval)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PenaltyBoundWarning)
+        if initial is None:
+            random = pyvrp.Solution.make_random(data, rng)
+            initial = ls(random, pm.max_cost_evaluator(), exhaustive=True)
+        best, iterations = _iterated_local_search(
+            data, pm, ls, initial, span, params.ils, rng=rng,
+            first_feasible=first_feasible, recombination=recombination,
+        )
+    capped = sum(issubclass(w.category, PenaltyBoundWarning) for w in caught)
+    for w in caught:
+        if not issubclass(w.category, PenaltyBoundWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return _Outcome(best, iterations, data, capped)
+
+
+def _has_windows(data: pyvrp.ProblemData) -> bool:
+    """Whether any client has a time window narrower than the horizon."""
+    late = max((vt.tw_late for vt in data.vehicle_types()), default=HORIZON)
+    return any(c.tw_early > 0 or c.tw_late < late for c in data.clients())
+
+
+def _iterated_local_search(
+    data: pyvrp.ProblemData,
+    pm: pyvrp.PenaltyManager,
+    ls: search.LocalSearch,
+    initial: pyvrp.Solution,
+    span: _Span,
+    params: pyvrp.IteratedLocalSearchParams,
+    *,
+    rng: pyvrp.RandomNumberGenerator,
+    first_feasible: bool,
+    recombination: Recombination | None,
+) -> tuple[pyvrp.Solution, int]:
+    """The search loop; returns the best solution and the iterations run.
+
+    With ``recombination``: a run that has not improved its own best for
+    ``restart_per_client`` iterations per client starts again from a random solution
+    (the best overall is kept), and at the checkpoints the pooled routes of all runs
+    are recombined; a better plan becomes the current run's solution.
+    """
+    start = time.perf_counter()
+    history: RingBuffer[pyvrp.Solution] = RingBuffer(params.history_length)
+    best = run_best = curr = run_init = initial
+    iters = iters_no_improvement = 0
+    pool = _PoolState(data, span, recombination) if recombination is not None else None
+    stagnation = math.inf
+    restart_until = 0.0
+    if recombination is not None and recombination.restart_per_client is not None:
+        stagnation = recombination.restart_per_client * max(1, data.num_clients)
+        restart_until = recombination.restart_until
+    cost_eval = pm.cost_evaluator()
+    while True:
+        used = span.used(start, iters)
+        if used >= 1.0 or (first_feasible and best.is_feasible()):
+            break
+        if pool is not None and pool.due(used):
+            found = pool.recombine(best, ls, pm, start)
+            if found is not None and cost_eval.cost(found) < cost_eval.cost(best):
+                best = run_best = curr = found
+                iters_no_improvement = 0
+        if iters_no_improvement >= stagnation and used <= restart_until:
+            random = pyvrp.Solution.make_random(data, rng)
+            run_best = curr = run_init = ls(random, pm.max_cost_evaluator(), exhaustive=True)
+            history.clear()
+            iters_no_improvement = 0
+        iters += 1
+        if iters_no_improvement == params.num_iters_no_improvement:
+            history.clear()
+            curr = run_best
+            iters_no_improvement = 0
+        cost_eval = pm.cost_evaluator()
+        cand = ls(curr, cost_eval, exhaustive=False)
+        pm.register(cand)
+        iters_no_improvement += 1
+        if cost_eval.cost(cand) < cost_eval.cost(run_best):
+            run_best = cand
+            iters_no_improvement = 0
+            if params.exhaustive_on_best:
+                cand = ls(cand, cost_eval, exhaustive=True)
+                if cand.is_feasible():
+                    run_best = cand
+            if cost_eval.cost(run_best) < cost_eval.cost(best):
+                best = run_best
+        cand_cost = cost_eval.penalised_cost(cand)
+        curr_cost = cost_eval.penalised_cost(curr)
+        late_cost = cost_eval.penalised_cost(run_init)
+        if (late := history.peek()) is not None:
+            late_cost = cost_eval.penalised_cost(late)
+        if cand_cost < late_cost or cand_cost < curr_cost:
+            curr = cand
+            curr_cost = cand_cost
+        if curr_cost < late_cost or late is None:
+            history.append(curr)
+        else:
+            history.skip()
+        if pool is not None:
+            pool.collect(cand, cand_cost, cost_eval.penalised_cost(best))
+    return best, iters
+
+
+class _PoolState:
+    """The route pool of one search and its recombination schedule."""
+
+    def __init__(
+        self, data: pyvrp.ProblemData, span: _Span, recombination: Recombination
+    ) -> None:
+        self.data = data
+        self.span = span
+        self.settings = recombination
+        self.pool = RoutePool()
+        self.slack = recombination.slack
+        self.pending = sorted(recombination.checkpoints)
+        clients = data.clients()
+        self.required = [c.required for c in clients]
+        self.prizes = [float(c.prize) for c in clients]
+        self.fleet = [vt.num_available for vt in data.vehicle_types()]
+        self.zero = pyvrp.CostEvaluator([0.0] * data.num_load_dimensions, 0.0, 0.0)
+        self.seen: dict[tuple[int, ...], tuple[int, frozenset[int]] | None] = {}
+
+    def due(self, used: float) -> bool:
+        """Whether a checkpoint has been reached (each one fires once)."""
+        if self.pending and used >= self.pending[0]:
+            while self.pending and used >= self.pending[0]:
+                self.pending.pop(0)
+            return True
+        return False
+
+    def collect(self, solution: pyvrp.Solution, score: float, best_score: float) -> None:
+        """Pool the feasible routes of a solution scoring close enough to the best.
+
+        A local search step changes few routes: a route seen before (same vehicle type,
+        distance, duration, client count and loads) only has its score updated, so
+        reading the visits (slow on long routes) is done once per new route. A different
+        route with all of these equal is taken for the one seen (rare; it is then
+        missing from the pool, which costs only a recombination chance).
+        """
+        if score > (1.0 + self.settings.max_slack) * best_score:
+            return
+        for route in solution.routes():
+            mark = (
+                route.vehicle_type(),
+                route.distance(),
+                route.duration(),
+                route.num_clients(),
+                *route.delivery(),
+                *route.pickup(),
+            )
+            if mark in self.seen:
+                key = self.seen[mark]
+                if key is not None:
+                    self.pool.rescore(key, score)
+                continue
+            self.seen[mark] = (
+                self.pool.add(
+                    route.vehicle_type(), _visits(route), cost=_route_cost(route), score=score
+                )
+                if route.is_feasible()
+                else None
+            )
+
+    def route_cost(self, vehicle_type: int, visits: tuple[int, ...]) -> float | None:
+        """Cost of a visit sequence on a vehicle type, ``None`` if infeasible."""
+        route = pyvrp.Route(self.data, _activities(visits), vehicle_type)
+        return _route_cost(route) if route.is_feasible() else None
+
+    def recombine(
+        self,
+        best: pyvrp.Solution,
+        ls: search.LocalSearch,
+        pm: pyvrp.PenaltyManager,
+        start: float,
+    ) -> pyvrp.Solution | None:
+        """The cheapest plan made of pooled routes, improved by local search; ``None``
+        when the MIP finds nothing at least as good as ``best``."""
+        reference: float
+        if best.is_feasible():
+            reference = float(self.zero.penalised_cost(best))
+            self.collect(best, reference, reference)
+            bound: float | None = reference - sum(self.prizes)
+        else:
+            reference = self.pool.best_score()
+            bound = None
+        if not math.isfinite(reference):
+            return None
+        routes = self.pool.select(
+            (1.0 + self.slack) * reference, max_entries=self.settings.max_entries
+        )
+        if self.span.iterations is not None:
+            limit_s: float = 60.0
+            nodes: int | None = self.settings.node_limit
+        else:
+            left = (self.span.seconds or 0.0) - (time.perf_counter() - start)
+            limit_s = min(self.settings.time_share * (self.span.seconds or 0.0), 0.5 * left)
+            nodes = None
+        cover = solve_route_cover(
+            routes,
+            n_clients=self.data.num_clients,
+            required=self.required,
+            prizes=self.prizes,
+            fleet=self.fleet,
+            upper_bound=bound,
+            time_limit_s=limit_s,
+            node_limit=nodes,
+        )
+        # A MIP that finished may look at a larger pool next time; one stopped by its
+        # limit at a smaller one.
+        if cover.proven:
+            self.slack = min(self.settings.max_slack, 2.0 * self.slack)
+        else:
+            self.slack = max(self.settings.slack / 4.0, self.slack / 2.0)
+        if cover.chosen is None:
+            return None
+        kept = drop_repeats([routes[j] for j in cover.chosen], route_cost=self.route_cost)
+        if kept is None:
+            return None
+        plan = pyvrp.Solution(
+            self.data,
+            [pyvrp.Route(self.data, _activities(r.visits), r.vehicle_type) for r in kept],
+        )
+        improved = ls(plan, pm.cost_evaluator(), exhaustive=True)
+        feasible = [s for s in (plan, improved) if s.is_feasible()]
+        if not feasible:
+            return None
+        return min(feasible, key=self.zero.penalised_cost)
+
+
+def _visits(route: pyvrp.Route) -> tuple[int, ...]:
+    """A route's clients in order, a reload as :func:`reload_at` its depot."""
+    return tuple(
+        reload_at(int(a.idx)) if a.is_depot() else int(a.idx)
+        for a in list(route.schedule())[1:-1]
+    )
+
+
+def _activities(visits: tuple[int, ...]) -> list[pyvrp.Activity]:
+    """PyVRP activities of a visit sequence (negative entries: reloads)."""
+    return [
+        pyvrp.Activity(pyvrp.ActivityType.DEPOT, -1 - v)
+        if v < 0
+        else pyvrp.Activity(pyvrp.ActivityType.CLIENT, v)
+        for v in visits
+    ]
+
+
+def _route_cost(route: pyvrp.Route) -> float:
+    return float(route.fixed_vehicle_cost() + route.distance_cost() + route.duration_cost())
 
 
 def trim_to_feasible(data: pyvrp.ProblemData, solution: pyvrp.Solution) -> pyvrp.Solution:
@@ -305,24 +651,11 @@ def trim_to_feasible(data: pyvrp.ProblemData, solution: pyvrp.Solution) -> pyvrp
     return pyvrp.Solution(data, routes)
 
 
-@dataclass(frozen=True)
-class _Fallback:
-    """A result-like wrapper around a given solution (same fields as used below)."""
-
-    best: pyvrp.Solution
-    num_iterations: int
-    data: pyvrp.ProblemData
-
-    def cost(self) -> float:
-        evaluator = pyvrp.CostEvaluator([0.0] * self.data.num_load_dimensions, 0.0, 0.0)
-        return float(evaluator.penalised_cost(self.best))
-
-
-def _stop(options: PyVrpOptions, share: float) -> StoppingCriterion:
+def _span(options: PyVrpOptions, share: float) -> _Span:
     """``share`` of the remaining iterations or time."""
     if options.iteration_limit is not None:
-        return MaxIterations(max(1, round(options.iteration_limit * share)))
-    return MaxRuntime(max(0.01, (options.deadline - time.time()) * share))
+        return _Span(iterations=max(1, round(options.iteration_limit * share)))
+    return _Span(seconds=max(0.01, (options.deadline - time.time()) * share))
 
 
 def run_pyvrp(problem: RoutingProblem, visits: Visits, options: PyVrpOptions) -> RawSolution:
@@ -337,19 +670,24 @@ def run_pyvrp(problem: RoutingProblem, visits: Visits, options: PyVrpOptions) ->
     serving it is left out and priced.
     """
     data, members = build_data(problem, visits)
-    result: pyvrp.Result | _Fallback
+    seed, mix = options.seed, options.recombination
+    result: _Outcome
     if options.default or not problem.optional:
-        result = _solve(data, _stop(options, 1.0), seed=options.seed, default=options.default)
+        result = _solve(
+            data, _span(options, 1.0), default=options.default, seed=seed, recombination=mix
+        )
     else:
         required, _ = build_data(replace(problem, optional=False), visits)
-        first_stop = MultipleCriteria([FirstFeasible(), _stop(options, 0.7)])
-        first = _solve(required, first_stop, seed=options.seed, default=False)
+        first = _solve(
+            required, _span(options, 0.7), default=False, first_feasible=True, seed=seed,
+            recombination=mix,
+        )
         if first.best.is_feasible():
             # Go on with the prizes from that plan: leaving a station out now pays
             # wherever its penalty is below what serving it costs.
             result = _solve(
-                data, _stop(options, 1.0), seed=options.seed, default=False,
-                initial=trim_to_feasible(data, first.best),
+                data, _span(options, 1.0), default=False,
+                initial=trim_to_feasible(data, first.best), seed=seed, recombination=mix,
             )
         else:
             # Keep what the required search built: its routes cut back until each one
@@ -357,10 +695,12 @@ def run_pyvrp(problem: RoutingProblem, visits: Visits, options: PyVrpOptions) ->
             # from a feasible plan (and a short budget still returns one).
             start = trim_to_feasible(data, first.best)
             result = _solve(
-                data, _stop(options, 1.0), seed=options.seed, default=False, initial=start
+                data, _span(options, 1.0), default=False, initial=start, seed=seed,
+                recombination=mix,
             )
             if not result.best.is_feasible():
-                result = _Fallback(start, result.num_iterations, data)
+                result = replace(result, best=start)
+        result = replace(result, penalty_capped=result.penalty_capped + first.penalty_capped)
     best = result.best
     routes = []
     for route in best.routes():
@@ -375,11 +715,15 @@ def run_pyvrp(problem: RoutingProblem, visits: Visits, options: PyVrpOptions) ->
                 trips[-1].append(int(act.idx))
         routes.append((k, tuple(tuple(tr) for tr in trips if tr)))
     routes.sort()
+    note = f"PyVRP (seed {options.seed}, {result.num_iterations} iterations"
+    if result.penalty_capped and not best.is_feasible():
+        # PyVRP's PenaltyBoundWarning, as a note: only telling when no plan was found.
+        note += f", a penalty at its cap {result.penalty_capped} time(s)"
     return RawSolution(
         tuple(routes),
-        float(result.cost()),
+        float(result.cost()) if best.is_feasible() else math.inf,
         bool(best.is_feasible()),
-        f"PyVRP (seed {options.seed}, {result.num_iterations} iterations)",
+        note + ")",
     )
 
 
@@ -392,6 +736,7 @@ def solve_pyvrp(
     workers: int = 1,
     iteration_limit: int | None = None,
     default: bool = False,
+    recombination: Recombination | None = RECOMBINATION,
 ) -> RawSolution:
     """Solve with PyVRP.
 
@@ -409,15 +754,26 @@ def solve_pyvrp(
         Deterministic stop rule instead of the time limit.
     default
         PyVRP's default solve, one run (the benchmark's reference line).
+    recombination
+        Route-pool recombination inside each search (``None``: PyVRP's plain search).
 
     Returns
     -------
     RawSolution
     """
     deadline = time.time() + time_limit_s
+    if default:
+        recombination = None
     if default or workers <= 1:
-        return run_pyvrp(problem, visits, PyVrpOptions(seed, deadline, iteration_limit, default))
-    options = [PyVrpOptions(seed + w, deadline, iteration_limit) for w in range(workers)]
+        return run_pyvrp(
+            problem,
+            visits,
+            PyVrpOptions(seed, deadline, iteration_limit, default, recombination),
+        )
+    options = [
+        PyVrpOptions(seed + w, deadline, iteration_limit, recombination=recombination)
+        for w in range(workers)
+    ]
     with worker_pool(len(options)) as pool:
         futures = [pool.submit(run_pyvrp, problem, visits, o) for o in options]
         results = [f.result() for f in futures]

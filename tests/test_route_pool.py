@@ -1,0 +1,191 @@
+"""Route-pool recombination: set covering over hand-made pools with known optima."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import numpy as np
+import pyvrp
+
+from rural_logistics.routing.pyvrp_engine import Recombination, _solve, _Span
+from rural_logistics.routing.route_pool import (
+    PoolRoute,
+    RoutePool,
+    drop_repeats,
+    reload_at,
+    solve_route_cover,
+)
+
+# Four clients; the cheapest cover is {0, 1} + {2, 3} = 20 (one route: 25; {0} + {1, 2, 3}: 21).
+POOL = [
+    PoolRoute(0, (0, 1, 2, 3), 25.0),
+    PoolRoute(0, (0,), 6.0),
+    PoolRoute(0, (1, 2, 3), 15.0),
+    PoolRoute(0, (0, 1), 10.0),
+    PoolRoute(0, (2, 3), 10.0),
+    PoolRoute(0, (1,), 5.0),
+    PoolRoute(0, (2,), 5.0),
+    PoolRoute(0, (3,), 5.0),
+]
+
+
+def cover(**kwargs: object):  # type: ignore[no-untyped-def]
+    options: dict = {
+        "n_clients": 4,
+        "required": [True] * 4,
+        "prizes": [0.0] * 4,
+        "fleet": [10],
+        "time_limit_s": 5.0,
+    }
+    options.update(kwargs)
+    return solve_route_cover(POOL, **options)
+
+
+def test_cover_picks_the_cheapest_combination() -> None:
+    result = cover()
+    assert result.proven
+    assert result.chosen == (3, 4)
+    assert result.objective == 20.0
+
+
+def test_fleet_limit_forces_one_route() -> None:
+    result = cover(fleet=[1])
+    assert result.chosen == (0,)
+    assert result.objective == 25.0
+
+
+def test_optional_client_is_left_out_when_its_prize_is_below_its_cost() -> None:
+    # Client 3 optional with prize 4: serving it costs at least 5 more ({2} vs {2, 3}
+    # costs the same 5 vs 10), so {0, 1} + {2} = 15 plus the prize forgone.
+    result = cover(required=[True, True, True, False], prizes=[0.0, 0.0, 0.0, 4.0])
+    assert result.chosen == (3, 6)
+    assert result.objective == 15.0
+    # With prize 6 it pays: {0, 1} + {2, 3} = 20 - 6.
+    result = cover(required=[True, True, True, False], prizes=[0.0, 0.0, 0.0, 6.0])
+    assert result.chosen == (3, 4)
+    assert result.objective == 14.0
+
+
+def test_nothing_below_the_bound_is_proven() -> None:
+    result = cover(upper_bound=19.0)
+    assert result.chosen is None
+    assert result.proven
+
+
+def test_client_in_no_route_has_no_cover() -> None:
+    result = solve_route_cover(
+        [POOL[1], POOL[3]], n_clients=4, required=[True] * 4, prizes=[0.0] * 4, fleet=[10]
+    )
+    assert result.chosen is None
+
+
+def test_pool_keeps_cheapest_order_and_best_score() -> None:
+    pool = RoutePool()
+    pool.add(0, (1, 2), cost=12.0, score=100.0)
+    pool.add(0, (2, 1), cost=10.0, score=120.0)
+    pool.add(1, (2, 1), cost=11.0, score=90.0)  # another vehicle type: another route
+    assert len(pool) == 2
+    assert pool.best_score() == 90.0
+    assert pool.select(100.0) == [PoolRoute(1, (2, 1), 11.0), PoolRoute(0, (2, 1), 10.0)]
+    assert pool.select(100.0, max_entries=3) == [PoolRoute(1, (2, 1), 11.0)]
+    assert pool.select(95.0) == [PoolRoute(1, (2, 1), 11.0)]
+
+
+# Clients on a line at x = 1, 2, 3 (client i at x = i + 1), depot at 0; a route's cost
+# is its length out and back, routes longer than 6 are infeasible.
+def line_cost(vehicle_type: int, visits: tuple[int, ...]) -> float | None:
+    xs = [0] + [v + 1 if v >= 0 else 0 for v in visits] + [0]
+    length = float(sum(abs(a - b) for a, b in itertools.pairwise(xs)))
+    return length if length <= 6 else None
+
+
+def test_repeated_client_is_removed_where_that_saves_most() -> None:
+    # Client 1 (x = 2) on two routes: out of (0, 1) it saves 2 (4 → 2), out of (1,) all 4.
+    routes = [PoolRoute(0, (0, 1), 4.0), PoolRoute(0, (1,), 4.0), PoolRoute(0, (2,), 6.0)]
+    kept = drop_repeats(routes, route_cost=line_cost)
+    assert kept == [PoolRoute(0, (0, 1), 4.0), PoolRoute(0, (2,), 6.0)]
+
+
+def test_removal_that_makes_a_route_infeasible_is_not_taken() -> None:
+    # Client 1 on (0, 1) and (1, 2). Leaving it out of the first would save more, but
+    # (0,) alone is infeasible (say client 0 is only reachable through client 1).
+    costs = {(0,): None, (2,): 4.0}
+    kept = drop_repeats(
+        [PoolRoute(0, (0, 1), 5.0), PoolRoute(0, (1, 2), 5.0)],
+        route_cost=lambda vt, visits: costs[visits],
+    )
+    assert kept == [PoolRoute(0, (0, 1), 5.0), PoolRoute(0, (2,), 4.0)]
+    # No feasible removal at all: no plan.
+    costs[(2,)] = None
+    assert (
+        drop_repeats(
+            [PoolRoute(0, (0, 1), 5.0), PoolRoute(0, (1, 2), 5.0)],
+            route_cost=lambda vt, visits: costs[visits],
+        )
+        is None
+    )
+
+
+def test_reload_left_dangling_by_a_removal_goes_too() -> None:
+    # Two trips (0) and (1) with a reload at depot 0 between them (length 2 + 4 = 6);
+    # client 0 also on (0, 2). Out of the two-trip route the reload goes with it (saves
+    # 2); out of (0, 2) nothing (6 → 6).
+    routes = [PoolRoute(0, (0, reload_at(0), 1), 6.0), PoolRoute(0, (0, 2), 6.0)]
+    kept = drop_repeats(routes, route_cost=line_cost)
+    assert kept == [PoolRoute(0, (1,), 4.0), PoolRoute(0, (0, 2), 6.0)]
+
+
+def _ring(n: int, capacity: int) -> pyvrp.ProblemData:
+    """Depot at the centre, ``n`` clients (demand 1) on a circle of radius 100."""
+    angles = 2 * np.pi * np.arange(n) / n
+    xy = np.vstack([[0.0, 0.0], np.c_[100 * np.cos(angles), 100 * np.sin(angles)]])
+    dist = np.rint(np.hypot(*(xy[:, None] - xy[None, :]).transpose(2, 0, 1))).astype(int)
+    return pyvrp.ProblemData(
+        [pyvrp.Location(float(x), float(y)) for x, y in xy],
+        [pyvrp.Client(location=i, delivery=[1]) for i in range(1, n + 1)],
+        [pyvrp.Depot(location=0)],
+        [pyvrp.VehicleType(num_available=n, capacity=[capacity])],
+        [dist],
+        [dist],
+    )
+
+
+def test_search_with_recombination_finds_the_ring_optimum() -> None:
+    # 8 clients on a ring, 4 per vehicle: two half-rings, 2 × (100 + 3 × 77 + 100) = 862.
+    data = _ring(8, 4)
+    outcome = _solve(
+        data, _Span(iterations=200), seed=1, default=False, recombination=Recombination()
+    )
+    assert outcome.best.is_feasible()
+    assert outcome.cost() == 862
+
+
+def test_same_seed_same_routes_with_recombination() -> None:
+    data = _ring(12, 4)
+
+    def routes() -> list[list[int]]:
+        best = _solve(
+            data, _Span(iterations=150), seed=3, default=False, recombination=Recombination()
+        ).best
+        return sorted([int(a.idx) for a in r.schedule() if a.is_client()] for r in best.routes())
+
+    assert routes() == routes()
+
+
+def test_penalty_cap_warning_is_counted_not_printed() -> None:
+    # One client that no vehicle can carry: penalties climb to their cap.
+    data = pyvrp.ProblemData(
+        [pyvrp.Location(0, 0), pyvrp.Location(3, 4)],
+        [pyvrp.Client(location=1, delivery=[10])],
+        [pyvrp.Depot(location=0)],
+        [pyvrp.VehicleType(num_available=1, capacity=[5])],
+        [np.array([[0, 5], [5, 0]])],
+        [np.array([[0, 5], [5, 0]])],
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        outcome = _solve(data, _Span(iterations=6_000), seed=0, default=False)
+    assert not outcome.best.is_feasible()
+    assert outcome.penalty_capped > 0
+    assert caught == []
