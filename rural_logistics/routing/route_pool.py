@@ -227,7 +227,7 @@ def solve_route_cover(
         return CoverResult(None, math.inf, True)
     objective.SetMinimization()
     solver.SetTimeLimit(max(10, round(1000 * time_limit_s)))
-    specific = "output_flag = false\n"
+    specific = "output_flag = false\nmip_rel_gap = 0\nmip_abs_gap = 0.999\n"
     if node_limit is not None:
         specific += f"mip_max_nodes = {node_limit}\n"
     solver.SetSolverSpecificParametersAsString(specific)
