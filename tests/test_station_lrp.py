@@ -24,6 +24,7 @@ from rural_logistics.lrp.stations import (
     solve_station_lrp,
 )
 from rural_logistics.placement.models import solve_fixed_charge
+from rural_logistics.placement.result import SiteRules
 from rural_logistics.routing.model import RoutingProblem, VehicleSpec
 
 PARCELS = np.array([5.0, 5.0])
@@ -130,6 +131,26 @@ def test_never_worse_than_the_sequential_plan() -> None:
     assert result.best.placement.open_sites.tolist() == [2]
     assert result.best.cost.total == pytest.approx(30.0 + 50.0 + 18.0)
     assert result.saved_per_day == 0.0
+
+
+def test_side_constraints_hold_in_the_joint_search() -> None:
+    # M kept open (an existing station): among the sets containing M, {M} itself is the
+    # cheapest (130; {S1, M} and {S2, M} 146, all three 132), so nothing changes.
+    problem = _problem()
+    problem = StationLrpProblem(
+        **{**problem.__dict__, "rules": SiteRules(locked=np.array([2]))}
+    )
+    start = solve_fixed_charge(
+        problem.assign_cost, PARCELS, OPENING, rules=problem.rules, time_limit_s=5
+    )
+    result = solve_station_lrp(
+        problem, start=start, route=engine_router(problem.routing, seed=0, workers=1),
+        time_limit_s=0.2,
+    )
+    totals = _enumerate()
+    assert min(v for k, v in totals.items() if 2 in k) == pytest.approx(totals[(2,)])
+    assert 2 in result.best.placement.open_sites.tolist()
+    assert result.best.cost.total == pytest.approx(totals[(2,)])
 
 
 def _solve(tmp_path: Path, placement: dict) -> tuple[int, dict, str]:
