@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rural_logistics.placement.result import SiteRules
-from rural_logistics.routing.model import RoutingProblem, RoutingResult, VehicleSpec
+from rural_logistics.routing.model import Route, RoutingProblem, RoutingResult, VehicleSpec
 
 #: Closed sites tried as swap partners of each open site (nearest by road).
 SWAP_NEIGHBOURS = 10
@@ -106,8 +106,11 @@ class SetSearch:
         self.route_km: dict[int, float] = {}
         self.route_min: dict[int, float] = {}
         self.route_vehicle: dict[int, VehicleSpec] = {}
-        self.spare: list[VehicleSpec] = []
+        self.route_index: dict[int, int] = {}
+        self.spare: list[int] = []  # indices of unused vehicles
         self.priced = 0
+        #: Moves may not overfill trips or overrun shifts (else they are priced).
+        self.hard = True
         #: Sites opened or closed in this descent: not moved again (no undoing a move
         #: for the route reordering it would price, which the engine does anyway).
         self.touched: set[int] = set()
@@ -121,18 +124,20 @@ class SetSearch:
         vehicles = self.template.vehicles
         self.trips = []
         self.route_km, self.route_min, self.route_vehicle = {}, {}, {}
+        self.route_index = {}
         used = set()
         for r_id, route in enumerate(routing.routes):
             spec = vehicles[route.vehicle]
             used.add(route.vehicle)
             self.route_vehicle[r_id] = spec
+            self.route_index[r_id] = route.vehicle
             self.route_km[r_id] = float(route.distance_km)
             self.route_min[r_id] = float(route.duration_min)
             loads = iter(route.loads)
             for trip in route.trip_stops:
                 stops = [d + int(open_sites[s - d]) for s in trip]
                 self.trips.append(_Trip(r_id, spec, stops, [float(next(loads)) for _ in trip]))
-        self.spare = [v for k, v in enumerate(vehicles) if k not in used]
+        self.spare = [k for k in range(len(vehicles)) if k not in used]
 
     def _edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(from node, to node, trip index) of every leg of every trip."""
@@ -239,7 +244,8 @@ class SetSearch:
             best = np.full(self.n_sites, math.inf)
             trip = np.full(self.n_sites, -1)
             minutes = np.zeros(self.n_sites)
-        for v in {s.type_name: s for s in self.spare}.values():
+        vehicles = self.template.vehicles
+        for v in {vehicles[k].type_name: vehicles[k] for k in self.spare}.values():
             out = v.fixed_cost_per_day + v.cost_per_km * (
                 self.dist[v.depot, nodes] + self.dist[nodes, v.depot]
             )
@@ -348,6 +354,16 @@ class SetSearch:
         load_now[list(key)] = loads0
         trip_load0 = np.bincount(vt, weights=share * load_now[vs], minlength=n_trips)
         penalty0 = self._penalties(trip_load0, self.route_min)
+        # Hard limits: a move may not overfill a trip or overrun a shift that was within
+        # them (each stop may round its parcels up by one), so the edited routes stay a
+        # feasible plan whenever the start was.
+        cap = np.array([t.vehicle.capacity_parcels for t in self.trips], dtype=float)
+        stops = np.array([len(t.stops) for t in self.trips], dtype=float)
+        full0 = trip_load0 + stops > cap + 1e-9
+        late0 = {
+            r: m > self.route_vehicle[r].max_route_duration_min + 1e-9
+            for r, m in self.route_min.items()
+        }
         closed = np.flatnonzero(self.allowed & ~np.isin(np.arange(self.n_sites), key))
         candidates: list[tuple[int, int, bool]] = []
         for j in key:
@@ -403,6 +419,17 @@ class SetSearch:
                 trip_load += np.bincount(
                     vt, weights=share * (vs == removed) * load_new[added], minlength=n_trips
                 )
+            if self.hard:
+                extra_stop = np.zeros(n_trips)
+                if added >= 0 and not in_place and int(ins_trip[added]) >= 0:
+                    extra_stop[int(ins_trip[added])] = 1.0
+                if np.any((trip_load + stops + extra_stop > cap + 1e-9) & ~full0):
+                    continue
+                if any(
+                    m > self.route_vehicle[r].max_route_duration_min + 1e-9 and not late0[r]
+                    for r, m in minutes.items()
+                ):
+                    continue
             penalty = self._penalties(trip_load, minutes)
             gain = (base_place + penalty0) - (place + route_delta + penalty)
             if gain > 1e-6 and (best is None or gain > best[0] + 1e-9):
@@ -460,21 +487,25 @@ class SetSearch:
                 self.trips = [t for t in self.trips if t.stops]
                 live = {t.route for t in self.trips}
                 for r in [r for r in self.route_vehicle if r not in live]:
-                    self.spare.append(self.route_vehicle.pop(r))
+                    self.route_vehicle.pop(r)
+                    self.spare.append(self.route_index.pop(r))
                     del self.route_km[r], self.route_min[r]
             if target is not None:
                 trip, at = target
                 trip.stops.insert(at, d + added)
                 trip.parcels.insert(at, 0.0)
             elif added >= 0 and self.spare:
-                v = min(
+                fleet = self.template.vehicles
+                k = min(
                     self.spare,
-                    key=lambda s: s.fixed_cost_per_day
-                    + s.cost_per_km * (self.dist[s.depot, d + added] * 2),
+                    key=lambda i: fleet[i].fixed_cost_per_day
+                    + fleet[i].cost_per_km * (self.dist[fleet[i].depot, d + added] * 2),
                 )
-                self.spare.remove(v)
+                v = fleet[k]
+                self.spare.remove(k)
                 r = max(self.route_km, default=-1) + 1
                 self.route_vehicle[r] = v
+                self.route_index[r] = k
                 self.route_km[r] = float(
                     self.dist[v.depot, d + added] + self.dist[d + added, v.depot]
                 )
@@ -500,3 +531,58 @@ class SetSearch:
                     visits[node] = visits.get(node, 0) + 1
             for trip in self.trips:
                 trip.parcels = [load_of.get(n, 0.0) / visits[n] for n in trip.stops]
+
+    def edited_routes(
+        self, open_sites: np.ndarray, parcels: np.ndarray, produce: np.ndarray
+    ) -> list[Route]:
+        """The current routes as routing-engine routes of the open set.
+
+        Nodes in subset numbering (depots, then open site ``k`` as ``n_depots + k``);
+        each station's whole parcels (rounded up) and produce are split evenly over its
+        visits. The caller checks them with the independent evaluator: the moves priced
+        overfilled trips and overrun shifts but did not forbid them.
+        """
+        d = self.n_dep
+        position = {d + int(j): d + k for k, j in enumerate(open_sites)}
+        need = {
+            d + int(j): math.ceil(float(p) - 1e-9)
+            for j, p in zip(open_sites, parcels, strict=True)
+        }
+        pick = 1.0 if self.template.pickup_produce else 0.0
+        up = {d + int(j): pick * float(u) for j, u in zip(open_sites, produce, strict=True)}
+        visits: dict[int, int] = {}
+        for trip in self.trips:
+            for node in trip.stops:
+                visits[node] = visits.get(node, 0) + 1
+        seen: dict[int, int] = {}
+        by_route: dict[int, list[tuple[list[int], list[int], list[float]]]] = {}
+        for trip in self.trips:
+            stops, loads, ups = [], [], []
+            for node in trip.stops:
+                if node not in position:
+                    continue
+                n, k = visits[node], seen.get(node, 0)
+                seen[node] = k + 1
+                base, extra = divmod(need[node], n)
+                stops.append(position[node])
+                loads.append(base + (1 if k < extra else 0))
+                ups.append(up[node] / n)
+            if stops:
+                by_route.setdefault(trip.route, []).append((stops, loads, ups))
+        routes = []
+        for r, trips in by_route.items():
+            flat = tuple(s for t in trips for s in t[0])
+            routes.append(
+                Route(
+                    vehicle=self.route_index[r],
+                    stops=flat,
+                    loads=tuple(x for t in trips for x in t[1]),
+                    distance_km=0.0,
+                    duration_min=0.0,
+                    cost=0.0,
+                    trips=tuple(tuple(t[0]) for t in trips) if len(trips) > 1 else (),
+                    pickups_kg=tuple(x for t in trips for x in t[2]),
+                    depot=self.route_vehicle[r].depot,
+                )
+            )
+        return routes

@@ -42,6 +42,7 @@ from rural_logistics.errors import InfeasibleError
 from rural_logistics.lrp.station_moves import SetSearch
 from rural_logistics.placement.models import solve_fixed_charge
 from rural_logistics.placement.result import PlacementResult, SiteRules, nearest_open
+from rural_logistics.routing.evaluate import evaluate
 from rural_logistics.routing.model import RoutingProblem, RoutingResult
 from rural_logistics.routing.solve import solve_vrp
 
@@ -266,13 +267,10 @@ def _exact_placement(problem: StationLrpProblem, key: Key, time_limit_s: float) 
     return result
 
 
-def _plan(
-    problem: StationLrpProblem,
-    placement: PlacementResult,
-    route: Router,
-    time_limit_s: float,
-) -> StationPlan:
-    """Route an open set and price it."""
+def _loads(
+    problem: StationLrpProblem, placement: PlacementResult
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Open sites, parcels and produce per open site (villages by ``assignment``)."""
     open_sites = np.asarray(placement.open_sites, dtype=np.int64)
     pos = {int(j): k for k, j in enumerate(open_sites)}
     served = np.flatnonzero(np.asarray(placement.assignment) >= 0)
@@ -281,7 +279,14 @@ def _plan(
     up = np.asarray(problem.produce_kg_per_day, dtype=float)[served]
     loads = np.bincount(cols, weights=parcels, minlength=len(open_sites))
     produce = np.bincount(cols, weights=up, minlength=len(open_sites))
-    result = route(open_sites, loads, produce, time_limit_s)
+    return open_sites, loads, produce
+
+
+def _priced(
+    problem: StationLrpProblem, placement: PlacementResult, result: RoutingResult
+) -> StationPlan:
+    """The cost split of an open set with its routes."""
+    open_sites, loads, produce = _loads(problem, placement)
     sub = subset_problem(problem.routing, open_sites, loads, produce)
     fixed, travel, penalty = routing_cost(sub, result)
     opening = float(np.asarray(problem.opening_cost, dtype=float)[open_sites].sum())
@@ -293,6 +298,45 @@ def _plan(
         unserved_penalty=penalty,
     )
     return StationPlan(placement=placement, routing=result, loads=loads, cost=cost)
+
+
+def _plan(
+    problem: StationLrpProblem,
+    placement: PlacementResult,
+    route: Router,
+    time_limit_s: float,
+) -> StationPlan:
+    """Route an open set with the engine and price it."""
+    open_sites, loads, produce = _loads(problem, placement)
+    return _priced(problem, placement, route(open_sites, loads, produce, time_limit_s))
+
+
+def _edited_plan(
+    problem: StationLrpProblem, placement: PlacementResult, search: SetSearch
+) -> StationPlan | None:
+    """The search's edited routes for ``placement``, if the evaluator finds them feasible."""
+    start = time.perf_counter()
+    open_sites, loads, produce = _loads(problem, placement)
+    sub = subset_problem(problem.routing, open_sites, loads, produce)
+    routes = search.edited_routes(open_sites, loads, produce)
+    check = evaluate(sub, routes)
+    if check.violations or check.unserved:
+        return None
+    routes = [
+        replace(r, distance_km=m.distance_km, duration_min=m.duration_min, cost=m.cost,
+                start_min=m.start_min)
+        for r, m in zip(routes, check.metrics, strict=True)
+    ]
+    result = RoutingResult(
+        routes=tuple(routes),
+        unserved=(),
+        status="solved",
+        solve_seconds=time.perf_counter() - start,
+        notes=("routes of the previous plan edited by the station moves (checked by the "
+               "evaluator)",),
+        engine="location-routing moves",
+    )
+    return _priced(problem, placement, result)
 
 
 def solve_station_lrp(
@@ -340,6 +384,7 @@ def solve_station_lrp(
     confirmed: dict[Key, StationPlan] = {}
     notes: list[str] = []
     estimated: list[float] = []
+    edited = 0
     while time.perf_counter() + confirm_s < deadline:
         key, gain = search.descent(deadline=deadline - confirm_s)
         if gain <= 1e-6 or key in confirmed or key == seq_key:
@@ -348,9 +393,15 @@ def solve_station_lrp(
             placement = _exact_placement(problem, key, max(1.0, confirm_s))
         except InfeasibleError:  # e.g. single-source villages that do not fit
             break
-        plan = _plan(problem, placement, route, confirm_s)
-        confirmed[key] = plan
         estimated.append(gain)
+        # The edited routes are a plan already: checked by the evaluator, they confirm
+        # the moves without the engine's run-to-run noise.
+        plan = _edited_plan(problem, placement, search)
+        if plan is None or plan.cost.total >= best.cost.total - 1e-6:
+            plan = _plan(problem, placement, route, confirm_s)
+        else:
+            edited += 1
+        confirmed[key] = plan
         if plan.cost.total < best.cost.total - 1e-6:
             best = plan
             search.set_routes(plan.placement.open_sites, plan.routing)
@@ -358,8 +409,9 @@ def solve_station_lrp(
             break
     notes.append(
         f"{search.priced} station-set moves priced against the current routes, "
-        f"{len(confirmed)} set(s) routed by the engine (estimated savings "
-        f"{', '.join(f'{g:.2f}' for g in estimated) or 'none'})"
+        f"{len(confirmed)} set(s) confirmed ({edited} by the edited routes, the others by "
+        f"the routing engine); estimated savings per round "
+        f"{', '.join(f'{g:.2f}' for g in estimated) or 'none'}"
     )
     joint = sequential
     chosen = "sequential"
