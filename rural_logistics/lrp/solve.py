@@ -7,11 +7,16 @@
    descent) gets the radial estimate;
 2. the best :data:`SAVINGS_POOL` of them get the Clarke–Wright estimate;
 3. the best few by that estimate are confirmed by a short PyVRP multi-depot solve (with
-   depot-capacity repair); the add/drop/swap neighbours of the best confirmed set whose
-   savings estimate, scaled by the confirmed set's actual/estimate ratio, promises a
-   cheaper plan are confirmed too. The best confirmed set then gets the rest of the time
-   in two parallel variants: assignment-first CVRPs then a warm-started multi-depot
-   solve with repair, and warm-started multi-depot solves with Lagrangian depot prices.
+   depot-capacity repair), in parallel with the sequential plan (that of
+   :func:`solve_sequential` with a third of the time limit, the benchmark's baseline
+   budget); the add/drop/swap neighbours of the best confirmed set whose savings
+   estimate, scaled by the confirmed set's
+   actual/estimate ratio, promises a cheaper plan are confirmed too. Confirmed sets
+   within :data:`RACE_WITHIN` of the best are raced with equal effort; the winner gets
+   the rest of the time in two parallel variants (per-depot CVRPs, customer exchanges
+   between depots and warm-started multi-depot solves; multi-depot solves with
+   Lagrangian depot prices). Every step keeps only improvements, so the answer is never
+   worse than the sequential plan found inside the search.
 
 :func:`solve_sequential` opens depots by a capacitated single-source fixed-charge model
 whose assignment cost is the radial (full-vehicle) travel cost, ignoring routes, and then
