@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
+from rural_logistics.errors import InfeasibleError
 from rural_logistics.placement.cfl_lagrange import cover, solve_cfl, transport
 from rural_logistics.placement.models import solve_fixed_charge
 from rural_logistics.placement.result import SiteRules
@@ -153,3 +154,12 @@ def test_fixed_charge_uses_it_on_request() -> None:
     )
     assert r.open_sites.tolist() == [0, 2]
     assert r.objective == pytest.approx(50 + 145 / 3)
+
+
+def test_capacity_out_of_reach_is_named() -> None:
+    # Client 3 may only use B (capacity 5 < its 6 parcels): no plan at all.
+    c = C3.copy()
+    c[3, [0, 2]] = np.inf
+    d = np.array([3.0, 3.0, 3.0, 6.0])
+    with pytest.raises(InfeasibleError, match="capacity_parcels_per_day"):
+        solve_fixed_charge(c, d, F3, capacity=S3, lagrangian=True, time_limit_s=5)

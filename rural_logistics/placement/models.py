@@ -365,10 +365,10 @@ def solve_fixed_charge(
             allowed=allowed,
             time_limit_s=remaining,
         )
-        if sol is None:
+        if sol is None:  # even with every allowed site open (priced first)
             raise InfeasibleError(
-                f"placement.method = fixed_charge: no feasible plan found within "
-                f"{time_limit_s:g} s (raise solver.time_limit_s)"
+                "placement.capacity_parcels_per_day: the demand cannot be split over the "
+                "allowed candidate sites within their capacities and the allowed access"
             )
         pairs = np.column_stack([clients[sol.pairs[:, 0]], sol.pairs[:, 1]])
         return _fixed_charge_result(
