@@ -332,8 +332,6 @@ def _edited_plan(
         unserved=(),
         status="solved",
         solve_seconds=time.perf_counter() - start,
-        notes=("routes of the previous plan edited by the station moves (checked by the "
-               "evaluator)",),
         engine="location-routing moves",
     )
     return _priced(problem, placement, result)
