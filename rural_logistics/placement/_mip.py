@@ -93,6 +93,7 @@ class Model:
         self.maximize = maximize
         self._inf = solver.infinity()
         self._n = 0
+        self._built_from = time.perf_counter()
 
     def add_var(self, lb: float, ub: float, obj: float = 0.0, *, integer: bool = False) -> Any:
         """A new variable with objective coefficient ``obj``."""
@@ -174,12 +175,19 @@ class Model:
         threads: int = 1,
         rel_gap: float = 1e-9,
     ) -> MipOutcome:
-        """Solve within the time limit and read the site variables."""
+        """Solve within the time limit and read the site variables.
+
+        The solver's own limit is ``time_limit_s`` less the time the model took to
+        build: OR-Tools copies the model to the solver inside ``Solve``, outside the
+        solver's clock, and that copy takes about as long as the building (pmed36's
+        second MIP: built in 0.2 s, 8.31 s taken for a 7.97 s limit without this).
+        """
+        own_limit_s = max(0.001, time_limit_s - (time.perf_counter() - self._built_from))
         if self.maximize:
             self.objective.SetMaximization()
         else:
             self.objective.SetMinimization()
-        self.solver.SetTimeLimit(max(1, int(time_limit_s * 1000)))
+        self.solver.SetTimeLimit(max(1, int(own_limit_s * 1000)))
         self.solver.SetNumThreads(threads)
         params = pywraplp.MPSolverParameters()
         params.SetDoubleParam(pywraplp.MPSolverParameters.RELATIVE_MIP_GAP, rel_gap)
