@@ -37,7 +37,13 @@ from rural_logistics.routing.model import (
     travel_time_units,
     worker_pool,
 )
-from rural_logistics.routing.route_pool import RoutePool, drop_repeats, reload_at, solve_route_cover
+from rural_logistics.routing.route_pool import (
+    PoolRoute,
+    RoutePool,
+    drop_repeats,
+    reload_at,
+    solve_route_cover,
+)
 
 KG_SCALE = 10  # integer units per kilogram
 
@@ -58,6 +64,13 @@ class PyVrpOptions:
         Use PyVRP's default parameters (the benchmark's reference line).
     recombination
         Route-pool recombination settings (``None``: plain search).
+    start
+        Routes to start from, as ``(vehicle type, visits)`` (``None``: a random
+        solution); every client required.
+    pool
+        Scored routes to put in the route pool before the search (another run's).
+    iterations_before
+        Iterations this run made before an exchange (counted in its note).
     """
 
     seed: int
@@ -65,6 +78,9 @@ class PyVrpOptions:
     iteration_limit: int | None = None
     default: bool = False
     recombination: Recombination | None = None
+    start: tuple[tuple[int, tuple[int, ...]], ...] | None = None
+    pool: tuple[tuple[PoolRoute, float], ...] = ()
+    iterations_before: int = 0
 
 
 def build_data(
@@ -271,6 +287,17 @@ class Recombination:
     neighbours
         Granular neighbourhood: moves tried with this many nearest clients (PyVRP's
         default is 50) when no client has a time window; ``None``: PyVRP's default.
+    final_share
+        With two or more parallel runs and every client required, the runs stop at
+        ``1 - final_share`` of the time limit and hand their pools over; the routes of
+        all runs are recombined once more (:func:`merge_runs`) in the time left. A
+        run's pool holds only its own basins; the optimum often takes routes from both
+        (A-n64-k9 at 10 s: of the optimum's nine routes, the steady run had pooled six,
+        the restarting one eight). ``0``: no final recombination.
+    exchange_at
+        With the final recombination, the runs also stop at this share of their time
+        (or iterations) and go on with the union of all pools, the first run from the
+        best solution of all (:func:`_exchange`); ``None``: no exchange.
     """
 
     checkpoints: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -283,6 +310,8 @@ class Recombination:
     restart_until: float = 0.85
     steady_first_run: bool = True
     neighbours: int | None = 20
+    final_share: float = 0.15
+    exchange_at: float | None = 0.5
 
 
 #: Default recombination of the ``pyvrp`` engine (``None`` = plain PyVRP search).
@@ -311,6 +340,7 @@ class _Outcome:
     num_iterations: int
     data: pyvrp.ProblemData
     penalty_capped: int = 0
+    pool: RoutePool | None = None
 
     def cost(self) -> float:
         """Objective of the best solution (penalties not counted)."""
@@ -327,6 +357,7 @@ def _solve(
     initial: pyvrp.Solution | None = None,
     first_feasible: bool = False,
     recombination: Recombination | None = None,
+    pool_routes: tuple[tuple[PoolRoute, float], ...] = (),
 ) -> _Outcome:
     """PyVRP's iterated local search with the penalties of :func:`_penalty_setup`.
 
@@ -342,6 +373,30 @@ def _solve(
         )
         res = pyvrp.solve(data, stop, seed=seed, collect_stats=False, display=False)
         return _Outcome(res.best, res.num_iterations, data)
+    params, rng, ls, pm = _search_setup(data, seed=seed, recombination=recombination)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PenaltyBoundWarning)
+        if initial is None:
+            random = pyvrp.Solution.make_random(data, rng)
+            initial = ls(random, pm.max_cost_evaluator(), exhaustive=True)
+        best, iterations, pool = _iterated_local_search(
+            data, pm, ls, initial, span, params.ils, rng=rng,
+            first_feasible=first_feasible, recombination=recombination,
+            pool_routes=pool_routes,
+        )
+    capped = sum(issubclass(w.category, PenaltyBoundWarning) for w in caught)
+    for w in caught:
+        if not issubclass(w.category, PenaltyBoundWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return _Outcome(best, iterations, data, capped, pool)
+
+
+def _search_setup(
+    data: pyvrp.ProblemData, *, seed: int, recombination: Recombination | None
+) -> tuple[
+    pyvrp.SolveParams, pyvrp.RandomNumberGenerator, search.LocalSearch, pyvrp.PenaltyManager
+]:
+    """Parameters, random numbers, local search and penalty manager of a search."""
     penalty, start_penalties = _penalty_setup(data)
     params = pyvrp.SolveParams(penalty=penalty)
     rng = pyvrp.RandomNumberGenerator(seed=seed)
@@ -359,21 +414,7 @@ def _solve(
     for op in params.operators:
         if op.supports(data):
             ls.add_operator(op(data))
-    pm = pyvrp.PenaltyManager(start_penalties, params.penalty)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", PenaltyBoundWarning)
-        if initial is None:
-            random = pyvrp.Solution.make_random(data, rng)
-            initial = ls(random, pm.max_cost_evaluator(), exhaustive=True)
-        best, iterations = _iterated_local_search(
-            data, pm, ls, initial, span, params.ils, rng=rng,
-            first_feasible=first_feasible, recombination=recombination,
-        )
-    capped = sum(issubclass(w.category, PenaltyBoundWarning) for w in caught)
-    for w in caught:
-        if not issubclass(w.category, PenaltyBoundWarning):
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return _Outcome(best, iterations, data, capped)
+    return params, rng, ls, pyvrp.PenaltyManager(start_penalties, params.penalty)
 
 
 def _has_windows(data: pyvrp.ProblemData) -> bool:
@@ -393,8 +434,10 @@ def _iterated_local_search(
     rng: pyvrp.RandomNumberGenerator,
     first_feasible: bool,
     recombination: Recombination | None,
-) -> tuple[pyvrp.Solution, int]:
-    """The search loop; returns the best solution and the iterations run.
+    pool_routes: tuple[tuple[PoolRoute, float], ...] = (),
+) -> tuple[pyvrp.Solution, int, RoutePool | None]:
+    """The search loop; returns the best solution, the iterations run and the route
+    pool (``None`` without one; the best solution's routes are in it).
 
     With ``recombination``: a run that has not improved its own best for
     ``restart_per_client`` iterations per client starts again from a random solution
@@ -412,6 +455,8 @@ def _iterated_local_search(
         # relaxation: HiGHS needs seconds for 150 routes of a 25-station instance, and
         # on the demo county it found nothing the search had not.
         pool = _PoolState(data, span, recombination)
+        for route, score in pool_routes:
+            pool.pool.add(route.vehicle_type, route.visits, cost=route.cost, score=score)
     stagnation = math.inf
     restart_until = 0.0
     if recombination is not None and recombination.restart_per_client is not None:
@@ -464,7 +509,12 @@ def _iterated_local_search(
             history.skip()
         if pool is not None:
             pool.collect(cand, cand_cost, cost_eval.penalised_cost(best))
-    return best, iters
+    if pool is None:
+        return best, iters, None
+    if best.is_feasible():
+        score = float(pool.zero.penalised_cost(best))
+        pool.collect(best, score, score)
+    return best, iters, pool.pool
 
 
 class _PoolState:
@@ -670,7 +720,17 @@ def _span(options: PyVrpOptions, share: float) -> _Span:
 
 
 def run_pyvrp(problem: RoutingProblem, visits: Visits, options: PyVrpOptions) -> RawSolution:
-    """One PyVRP search (runs in a worker process when ``workers > 1``).
+    """One PyVRP search (runs in a worker process when ``workers > 1``); see
+    :func:`_run_pyvrp`."""
+    return _run_pyvrp(problem, visits, options)[0]
+
+
+def _run_pyvrp(
+    problem: RoutingProblem, visits: Visits, options: PyVrpOptions
+) -> tuple[RawSolution, RoutePool | None, tuple[tuple[int, tuple[int, ...]], ...], int]:
+    """One PyVRP search (runs in a worker process when ``workers > 1``): its result,
+    route pool (``None`` without one), best solution's routes and iterations (those
+    before an exchange included).
 
     With optional stations the search first treats every station as required, until
     it finds a feasible plan or has used 70 % of the budget; a feasible plan is then
@@ -684,8 +744,14 @@ def run_pyvrp(problem: RoutingProblem, visits: Visits, options: PyVrpOptions) ->
     seed, mix = options.seed, options.recombination
     result: _Outcome
     if options.default or not problem.optional:
+        initial = None
+        if options.start is not None:
+            initial = pyvrp.Solution(
+                data, [pyvrp.Route(data, _activities(v), t) for t, v in options.start]
+            )
         result = _solve(
-            data, _span(options, 1.0), default=options.default, seed=seed, recombination=mix
+            data, _span(options, 1.0), default=options.default, seed=seed, recombination=mix,
+            initial=initial, pool_routes=options.pool,
         )
     else:
         required, _ = build_data(replace(problem, optional=False), visits)
@@ -712,29 +778,74 @@ def run_pyvrp(problem: RoutingProblem, visits: Visits, options: PyVrpOptions) ->
             if not result.best.is_feasible():
                 result = replace(result, best=start)
         result = replace(result, penalty_capped=result.penalty_capped + first.penalty_capped)
-    best = result.best
+    iterations = options.iterations_before + result.num_iterations
+    note = f"PyVRP (seed {options.seed}, {iterations} iterations"
+    if result.penalty_capped and not result.best.is_feasible():
+        # PyVRP's PenaltyBoundWarning, as a note: only telling when no plan was found.
+        note += f", a penalty at its cap {result.penalty_capped} time(s)"
+    raw = _raw_solution(data, result.best, members, note=note + ")")
+    best = tuple((r.vehicle_type(), _visits(r)) for r in result.best.routes())
+    return raw, result.pool, best, iterations
+
+
+@dataclass(frozen=True)
+class PooledRun:
+    """A run's result with what it hands over to the next phase.
+
+    Attributes
+    ----------
+    raw
+        The run's result.
+    routes
+        Its pooled routes with their scores, best first (up to four MIPs' worth of
+        entries).
+    best
+        Its best solution as ``(vehicle type, visits)`` per route.
+    iterations
+        Iterations it ran (including those before an exchange).
+    """
+
+    raw: RawSolution
+    routes: tuple[tuple[PoolRoute, float], ...]
+    best: tuple[tuple[int, tuple[int, ...]], ...]
+    iterations: int
+
+
+def run_pyvrp_pooled(
+    problem: RoutingProblem, visits: Visits, options: PyVrpOptions
+) -> PooledRun:
+    """:func:`run_pyvrp` that also hands over its pool and best solution."""
+    raw, pool, best, iterations = _run_pyvrp(problem, visits, options)
+    if pool is None or options.recombination is None:
+        return PooledRun(raw, (), best, iterations)
+    scored = pool.scored(math.inf, max_entries=4 * options.recombination.max_entries)
+    return PooledRun(raw, tuple(scored), best, iterations)
+
+
+def _raw_solution(
+    data: pyvrp.ProblemData, best: pyvrp.Solution, members: list[list[int]], *, note: str
+) -> RawSolution:
+    """A PyVRP solution as the engines' common result (``members``: per PyVRP vehicle
+    type, the problem's vehicles it stands for)."""
+    free = [list(ks) for ks in members]
     routes = []
     for route in best.routes():
-        ks = members[route.vehicle_type()]
-        k = ks.pop(0)
+        k = free[route.vehicle_type()].pop(0)
         trips: list[list[int]] = [[]]
-        activities = list(route.schedule())
-        for act in activities[1:-1]:
+        for act in list(route.schedule())[1:-1]:
             if act.is_depot():
                 trips.append([])
             elif act.is_client():
                 trips[-1].append(int(act.idx))
         routes.append((k, tuple(tuple(tr) for tr in trips if tr)))
     routes.sort()
-    note = f"PyVRP (seed {options.seed}, {result.num_iterations} iterations"
-    if result.penalty_capped and not best.is_feasible():
-        # PyVRP's PenaltyBoundWarning, as a note: only telling when no plan was found.
-        note += f", a penalty at its cap {result.penalty_capped} time(s)"
+    feasible = bool(best.is_feasible())
+    zero = pyvrp.CostEvaluator([0.0] * data.num_load_dimensions, 0.0, 0.0)
     return RawSolution(
         tuple(routes),
-        float(result.cost()) if best.is_feasible() else math.inf,
-        bool(best.is_feasible()),
-        note + ")",
+        float(zero.penalised_cost(best)) if feasible else math.inf,
+        feasible,
+        note,
     )
 
 
@@ -764,6 +875,155 @@ def parallel_runs(
         )
         for w in range(workers)
     ]
+
+
+def _exchange(
+    problem: RoutingProblem,
+    visits: Visits,
+    options: list[PyVrpOptions],
+    *,
+    pool: Any,
+    share: float,
+    deadline: float,
+) -> list[PyVrpOptions]:
+    """Run the first ``share`` of the runs, and return the settings of the rest: each
+    run goes on with the union of all pools (so its recombinations draw on the other
+    runs' basins too); the first run from the best solution of all, the others from
+    their own."""
+    if options[0].iteration_limit is not None:
+        first = max(1, round(options[0].iteration_limit * share))
+        rest: int | None = max(1, options[0].iteration_limit - first)
+        phase = [replace(o, iteration_limit=first) for o in options]
+    else:
+        mid = time.time() + share * max(0.0, deadline - time.time())
+        rest = None
+        phase = [replace(o, deadline=mid) for o in options]
+    futures = [pool.submit(run_pyvrp_pooled, problem, visits, o) for o in phase]
+    runs = [f.result() for f in futures]
+    union = RoutePool()
+    for run in runs:
+        for route, score in run.routes:
+            union.add(route.vehicle_type, route.visits, cost=route.cost, score=score)
+    mix = options[0].recombination
+    cap = 4 * mix.max_entries if mix is not None else None
+    routes = tuple(union.scored(math.inf, max_entries=cap))
+    best = min(runs, key=lambda run: (not run.raw.feasible, run.raw.objective))
+    return [
+        replace(
+            o, deadline=deadline, iteration_limit=rest, pool=routes,
+            start=(best if w == 0 else run).best, iterations_before=run.iterations,
+        )
+        for w, (o, run) in enumerate(zip(options, runs, strict=True))
+    ]
+
+
+def merge_runs(
+    problem: RoutingProblem,
+    visits: Visits,
+    runs: list[PooledRun],
+    *,
+    recombination: Recombination,
+    deadline: float,
+    iteration_limit: int | None,
+    seed: int,
+) -> RawSolution:
+    """The best run, or a better plan recombined from all runs' pooled routes.
+
+    The union of the pools is filtered like one run's (routes of solutions within
+    ``recombination.slack`` of the best score, up to ``max_entries``), a set-partitioning
+    MIP picks the cheapest plan (every client exactly once: HiGHS proves it several
+    times faster than the covering MIP), and local search polishes it. While the MIPs
+    finish within the time, the filter is doubled up to ``max_slack`` and the MIP
+    solved again for a plan cheaper still.
+
+    Parameters
+    ----------
+    problem, visits
+        The instance (every station required).
+    runs
+        Per run, its result and its pooled routes with their scores
+        (:func:`run_pyvrp_pooled`).
+    recombination
+        The runs' settings (pool filter and MIP size).
+    deadline
+        ``time.time()`` by which to finish (the MIPs get 75 % of what is left, local
+        search the rest).
+    iteration_limit
+        The runs' deterministic stop rule; the MIP then stops on its node limit.
+    seed
+        Seed of the local search.
+
+    Returns
+    -------
+    RawSolution
+    """
+    best = min((run.raw for run in runs), key=lambda r: (not r.feasible, r.objective))
+    if not best.feasible:
+        return best
+    merged = RoutePool()
+    for run in runs:
+        for route, score in run.routes:
+            merged.add(route.vehicle_type, route.visits, cost=route.cost, score=score)
+    if not len(merged):
+        return best
+    data, members = build_data(problem, visits)
+    clients = data.clients()
+    required = [c.required for c in clients]
+    fleet = [vt.num_available for vt in data.vehicle_types()]
+    # Local search after the MIP gets a quarter of the time left.
+    mip_deadline = deadline - 0.25 * max(0.0, deadline - time.time())
+    upper = best.objective
+    plan_routes: list[PoolRoute] = []
+    slack, size = recombination.slack, -1
+    while True:
+        candidates = merged.select(
+            (1.0 + slack) * merged.best_score(), max_entries=recombination.max_entries
+        )
+        if len(candidates) == size:
+            break
+        size = len(candidates)
+        if iteration_limit is not None:
+            limit_s, nodes = 60.0, recombination.node_limit
+        else:
+            limit_s, nodes = mip_deadline - time.time(), None
+            if limit_s <= 0.01:
+                break
+        cover = solve_route_cover(
+            candidates,
+            n_clients=data.num_clients,
+            required=required,
+            prizes=[0.0] * data.num_clients,
+            fleet=fleet,
+            upper_bound=upper,
+            time_limit_s=limit_s,
+            node_limit=nodes,
+            partition=True,
+        )
+        if cover.chosen is not None and cover.objective < upper:
+            upper = cover.objective
+            plan_routes = [candidates[j] for j in cover.chosen]
+        # A proven MIP may look at a larger pool while time is left.
+        if not cover.proven or slack >= recombination.max_slack:
+            break
+        slack = min(recombination.max_slack, 2.0 * slack)
+    if not plan_routes:
+        return best
+    plan = pyvrp.Solution(
+        data, [pyvrp.Route(data, _activities(r.visits), r.vehicle_type) for r in plan_routes]
+    )
+    _, _, ls, pm = _search_setup(data, seed=seed, recombination=recombination)
+    improved = ls(plan, pm.cost_evaluator(), exhaustive=True)
+    zero = pyvrp.CostEvaluator([0.0] * data.num_load_dimensions, 0.0, 0.0)
+    found = min(
+        (s for s in (plan, improved) if s.is_feasible()), key=zero.penalised_cost, default=None
+    )
+    if found is None or zero.penalised_cost(found) >= best.objective:
+        return best
+    note = (
+        f"{best.note.rstrip(')')}; the {len(runs)} runs' routes recombined: "
+        f"{best.objective:g} → {zero.penalised_cost(found):g})"
+    )
+    return _raw_solution(data, found, members, note=note)
 
 
 def solve_pyvrp(
@@ -809,11 +1069,32 @@ def solve_pyvrp(
             visits,
             PyVrpOptions(seed, deadline, iteration_limit, default, recombination),
         )
+    final = (
+        recombination.final_share
+        if recombination is not None and not problem.optional
+        else 0.0
+    )
+    runs_deadline = deadline if iteration_limit is not None else (
+        deadline - final * time_limit_s
+    )
     options = parallel_runs(
-        seed=seed, deadline=deadline, iteration_limit=iteration_limit,
+        seed=seed, deadline=runs_deadline, iteration_limit=iteration_limit,
         recombination=recombination, workers=workers,
     )
+    if recombination is None or final <= 0.0:
+        with worker_pool(len(options)) as pool:
+            futures = [pool.submit(run_pyvrp, problem, visits, o) for o in options]
+            results = [f.result() for f in futures]
+        return min(results, key=lambda r: (not r.feasible, r.objective))
     with worker_pool(len(options)) as pool:
-        futures = [pool.submit(run_pyvrp, problem, visits, o) for o in options]
-        results = [f.result() for f in futures]
-    return min(results, key=lambda r: (not r.feasible, r.objective))
+        if recombination.exchange_at is not None:
+            options = _exchange(
+                problem, visits, options, pool=pool, share=recombination.exchange_at,
+                deadline=runs_deadline,
+            )
+        pooled = [pool.submit(run_pyvrp_pooled, problem, visits, o) for o in options]
+        runs = [f.result() for f in pooled]
+    return merge_runs(
+        problem, visits, runs, recombination=recombination, deadline=deadline,
+        iteration_limit=iteration_limit, seed=seed,
+    )
