@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import itertools
+import os
 import warnings
 
 import numpy as np
 import pyvrp
 
-from rural_logistics.routing.pyvrp_engine import Recombination, _solve, _Span
+from rural_logistics.routing.model import RawSolution, RoutingProblem, VehicleSpec, build_visits
+from rural_logistics.routing.pyvrp_engine import (
+    PooledRun,
+    Recombination,
+    _activities,
+    _route_cost,
+    _solve,
+    _Span,
+    build_data,
+    merge_runs,
+    solve_pyvrp,
+)
 from rural_logistics.routing.route_pool import (
     PoolRoute,
     RoutePool,
@@ -204,3 +216,112 @@ def test_two_runs_one_steady_one_restarting() -> None:
     assert all(r.recombination == both for r in runs)
     plain = parallel_runs(seed=0, deadline=0.0, iteration_limit=None, recombination=None, workers=2)
     assert all(r.recombination is None for r in plain)
+
+
+def test_partition_serves_each_client_once() -> None:
+    # Covering takes {0, 1} + {1, 2} = 10 (client 1 twice); partitioning cannot, and
+    # its cheapest is {0, 1} + {2} = 11 (or {0} + {1, 2}; the tie is broken either way).
+    pool = [
+        PoolRoute(0, (0, 1), 5.0),
+        PoolRoute(0, (1, 2), 5.0),
+        PoolRoute(0, (0,), 6.0),
+        PoolRoute(0, (1,), 6.0),
+        PoolRoute(0, (2,), 6.0),
+    ]
+    options: dict = {"n_clients": 3, "required": [True] * 3, "prizes": [0.0] * 3, "fleet": [5]}
+    covering = solve_route_cover(pool, **options)
+    assert covering.chosen == (0, 1)
+    assert covering.objective == 10.0
+    partition = solve_route_cover(pool, partition=True, **options)
+    assert partition.proven
+    assert partition.objective == 11.0
+    assert partition.chosen in ((0, 4), (1, 2))
+
+
+def test_scored_routes_come_with_their_scores_best_first() -> None:
+    pool = RoutePool()
+    pool.add(0, (1, 2), cost=10.0, score=120.0)
+    pool.add(0, (3,), cost=4.0, score=100.0)
+    pool.add(0, (4,), cost=4.0, score=130.0)
+    assert pool.scored(125.0) == [
+        (PoolRoute(0, (3,), 4.0), 100.0),
+        (PoolRoute(0, (1, 2), 10.0), 120.0),
+    ]
+
+
+def test_native_standard_output_is_silenced_meanwhile(capfd) -> None:  # type: ignore[no-untyped-def]
+    from rural_logistics.routing.route_pool import _native_stdout_silenced
+
+    with _native_stdout_silenced():
+        os.write(1, b"from C\n")
+    os.write(1, b"after\n")
+    assert capfd.readouterr().out == "after\n"
+
+
+# Three pairs of stations, A north, B east, C south of the depot, 10 km out; one
+# parcel each, vans of 2: the optimum drives each pair on its own.
+PAIRS_XY = np.array(
+    [[0.0, 0.0], [0.0, 10.0], [1.0, 10.0], [10.0, 0.0], [10.0, 1.0], [0.0, -10.0], [1.0, -10.0]]
+)
+
+
+def pairs_problem() -> RoutingProblem:
+    d = np.hypot(*(PAIRS_XY[:, None, :] - PAIRS_XY[None, :, :]).transpose(2, 0, 1))
+    van = VehicleSpec(
+        type_name="van", capacity_parcels=2, cost_per_km=1.0, fixed_cost_per_day=0.0,
+        speed_factor=1.0, max_route_duration_min=600.0, service_time_min=0.0,
+    )
+    return RoutingProblem(
+        distance_km=d, time_min=d, parcels_per_day=np.array([0.0] + [1.0] * 6),
+        vehicles=(van,) * 3, xy=PAIRS_XY, optional=False,
+    )
+
+
+def test_merged_pools_give_a_plan_neither_run_had() -> None:
+    # Clients 0..5 are stations 1..6: A = (0, 1), B = (2, 3), C = (4, 5). Run 1 drives
+    # A, then B and C crosswise; run 2 crosses A and B and drives C; only run 2's pool
+    # also holds B (from a worse solution). Together they hold A + B + C.
+    problem = pairs_problem()
+    visits = build_visits(problem)
+    data, _ = build_data(problem, visits)
+
+    def priced(routes: list[tuple[int, ...]], score: float | None = None) -> list:
+        pooled = [
+            PoolRoute(0, r, _route_cost(pyvrp.Route(data, _activities(r), 0))) for r in routes
+        ]
+        total = sum(p.cost for p in pooled)
+        return [(p, total if score is None else score) for p in pooled]
+
+    def run(best: list[tuple[int, ...]], extra: list[tuple[int, ...]]) -> PooledRun:
+        scored = priced(best)
+        total = scored[0][1]
+        scored += priced(extra, score=total + 1.0)
+        raw = RawSolution((), total, True, "PyVRP (seed 0, 1 iterations)")
+        return PooledRun(raw, tuple(scored), tuple((0, r) for r in best), 1)
+
+    one = run([(0, 1), (2, 4), (3, 5)], [])
+    two = run([(0, 2), (1, 3), (4, 5)], [(2, 3)])
+    optimum = sum(
+        _route_cost(pyvrp.Route(data, _activities(r), 0)) for r in [(0, 1), (2, 3), (4, 5)]
+    )
+    merged = merge_runs(
+        problem, visits, [one, two], recombination=Recombination(slack=0.5, max_slack=0.5),
+        deadline=0.0, iteration_limit=100, seed=0,
+    )
+    assert merged.objective == optimum < min(one.raw.objective, two.raw.objective)
+    assert sorted(tuple(sorted(t)) for _, (t,) in merged.routes) == [(0, 1), (2, 3), (4, 5)]
+
+
+def test_two_runs_with_exchange_same_seed_same_routes() -> None:
+    # Two worker processes, iteration stop rule: the exchange and the final merge are
+    # deterministic too.
+    problem = pairs_problem()
+    visits = build_visits(problem)
+
+    def once() -> RawSolution:
+        return solve_pyvrp(problem, visits, time_limit_s=30.0, workers=2, iteration_limit=200)
+
+    first, second = once(), once()
+    assert first.feasible
+    assert first.routes == second.routes
+    assert first.objective == second.objective

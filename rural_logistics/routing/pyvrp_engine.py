@@ -8,8 +8,10 @@ multi-trip vehicles reload at their own depot (``reload_depots``, ``max_reloads`
 stations are optional clients whose prize is the penalty.
 
 The seed is explicit. With ``workers = 2`` two seeds (``seed`` and ``seed + 1``) run in
-parallel processes and the better feasible result is kept. The stop rule is the time
-limit, or ``iteration_limit`` iterations (deterministic for a seed).
+parallel processes; when every station is required they exchange their route pools
+halfway and the union is recombined at the end (:class:`Recombination`), otherwise the
+better feasible result is kept. The stop rule is the time limit, or ``iteration_limit``
+iterations (deterministic for a seed).
 """
 
 from __future__ import annotations
@@ -294,6 +296,10 @@ class Recombination:
         run's pool holds only its own basins; the optimum often takes routes from both
         (A-n64-k9 at 10 s: of the optimum's nine routes, the steady run had pooled six,
         the restarting one eight). ``0``: no final recombination.
+    final_max_s
+        At most this many seconds for the final recombination (its MIP is proven within
+        a second on small instances and stops unproven on large ones, where the time
+        is better spent searching).
     exchange_at
         With the final recombination, the runs also stop at this share of their time
         (or iterations) and go on with the union of all pools, the first run from the
@@ -311,6 +317,7 @@ class Recombination:
     steady_first_run: bool = True
     neighbours: int | None = 20
     final_share: float = 0.15
+    final_max_s: float = 1.5
     exchange_at: float | None = 0.5
 
 
@@ -939,7 +946,7 @@ def merge_runs(
     Parameters
     ----------
     problem, visits
-        The instance (every station required).
+        The instance (with optional stations the best run is returned as it is).
     runs
         Per run, its result and its pooled routes with their scores
         (:func:`run_pyvrp_pooled`).
@@ -958,7 +965,7 @@ def merge_runs(
     RawSolution
     """
     best = min((run.raw for run in runs), key=lambda r: (not r.feasible, r.objective))
-    if not best.feasible:
+    if not best.feasible or problem.optional:
         return best
     merged = RoutePool()
     for run in runs:
@@ -1074,9 +1081,9 @@ def solve_pyvrp(
         if recombination is not None and not problem.optional
         else 0.0
     )
-    runs_deadline = deadline if iteration_limit is not None else (
-        deadline - final * time_limit_s
-    )
+    runs_deadline = deadline
+    if iteration_limit is None and recombination is not None:
+        runs_deadline -= min(final * time_limit_s, recombination.final_max_s)
     options = parallel_runs(
         seed=seed, deadline=runs_deadline, iteration_limit=iteration_limit,
         recombination=recombination, workers=workers,
