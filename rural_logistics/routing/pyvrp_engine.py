@@ -294,8 +294,8 @@ class Recombination:
         ``1 - final_share`` of the time limit and hand their pools over; the routes of
         all runs are recombined once more (:func:`merge_runs`) in the time left. A
         run's pool holds only its own basins; the optimum often takes routes from both
-        (A-n64-k9 at 10 s: of the optimum's nine routes, the steady run had pooled six,
-        the restarting one eight). ``0``: no final recombination.
+        (A-n64-k9 at 10 s: of the optimum's nine routes the steady run had pooled seven,
+        the restarting one eight, neither the ninth). ``0``: no final recombination.
     final_max_s
         At most this many seconds for the final recombination (its MIP is proven within
         a second on small instances and stops unproven on large ones, where the time
