@@ -619,6 +619,13 @@ def worker_pool(n_workers: int) -> Iterator[ProcessPoolExecutor]:
         for process in list(getattr(pool, "_processes", {}).values()):
             process.kill()
         pool.shutdown(wait=False, cancel_futures=True)
+        # Let the executor's manager thread see the killed workers and close its
+        # wake-up pipe now: at interpreter exit, CPython 3.11 otherwise races it
+        # (``_python_exit`` writes to the pipe while the thread closes it, an
+        # ``OSError: Bad file descriptor`` traceback after a Ctrl-C).
+        manager = getattr(pool, "_executor_manager_thread", None)
+        if manager is not None:
+            manager.join(timeout=2.0)
         raise
     pool.shutdown(wait=True)
 
