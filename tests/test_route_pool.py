@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pyvrp
@@ -314,14 +315,25 @@ def test_merged_pools_give_a_plan_neither_run_had() -> None:
 
 def test_two_runs_with_exchange_same_seed_same_routes() -> None:
     # Two worker processes, iteration stop rule: the exchange and the final merge are
-    # deterministic too.
-    problem = pairs_problem()
+    # deterministic too. 30 random stations, so that plans can differ between runs.
+    rng = np.random.default_rng(4)
+    xy = rng.uniform(0.0, 50.0, size=(31, 2))
+    d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    van = pairs_problem().vehicles[0]
+    problem = RoutingProblem(
+        distance_km=d, time_min=d, parcels_per_day=np.r_[0.0, rng.integers(1, 3, 30)],
+        vehicles=(replace(van, capacity_parcels=8),) * 10, xy=xy, optional=False,
+    )
     visits = build_visits(problem)
 
-    def once() -> RawSolution:
-        return solve_pyvrp(problem, visits, time_limit_s=30.0, workers=2, iteration_limit=200)
+    def once(seed: int = 0) -> RawSolution:
+        return solve_pyvrp(
+            problem, visits, time_limit_s=30.0, seed=seed, workers=2, iteration_limit=20
+        )
 
     first, second = once(), once()
     assert first.feasible
     assert first.routes == second.routes
     assert first.objective == second.objective
+    # 20 iterations are few enough that another seed ends elsewhere: the check has teeth.
+    assert once(seed=1).objective != first.objective

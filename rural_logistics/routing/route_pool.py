@@ -95,6 +95,11 @@ class RoutePool:
         self._routes[key] = (old_cost, old_visits, min(score, old_score))
         return key
 
+    def extend(self, scored: Sequence[tuple[PoolRoute, float]]) -> None:
+        """Record scored routes (another pool's :meth:`scored`), as :meth:`add` does."""
+        for route, score in scored:
+            self.add(route.vehicle_type, route.visits, cost=route.cost, score=score)
+
     def rescore(self, key: tuple[int, frozenset[int]], score: float) -> None:
         """A route already pooled was seen again in a solution scoring ``score``."""
         cost, visits, old = self._routes[key]

@@ -25,6 +25,7 @@ from rural_logistics.routing.pyvrp_engine.data import (
     _visits,
     build_data,
     trim_to_feasible,
+    zero_cost_evaluator,
 )
 from rural_logistics.routing.pyvrp_engine.ils import (
     PooledRun,
@@ -80,4 +81,5 @@ __all__ = [
     "run_pyvrp_pooled",
     "solve_pyvrp",
     "trim_to_feasible",
+    "zero_cost_evaluator",
 ]

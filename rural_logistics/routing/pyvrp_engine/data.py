@@ -135,6 +135,12 @@ def build_data(
     return data, members
 
 
+def zero_cost_evaluator(data: pyvrp.ProblemData) -> pyvrp.CostEvaluator:
+    """An evaluator without penalties: its ``penalised_cost`` of a feasible solution is
+    the solution's cost."""
+    return pyvrp.CostEvaluator([0.0] * data.num_load_dimensions, 0.0, 0.0)
+
+
 def _reference_cost(data: pyvrp.ProblemData) -> float:
     """Cost of one more out-and-back route with the dearest vehicle: the scale that
     penalties must reach for feasibility to pay (PyVRP's defaults assume small units)."""
@@ -289,7 +295,7 @@ def _raw_solution(
         routes.append((k, tuple(tuple(tr) for tr in trips if tr)))
     routes.sort()
     feasible = bool(best.is_feasible())
-    zero = pyvrp.CostEvaluator([0.0] * data.num_load_dimensions, 0.0, 0.0)
+    zero = zero_cost_evaluator(data)
     return RawSolution(
         tuple(routes),
         float(zero.penalised_cost(best)) if feasible else math.inf,

@@ -26,6 +26,7 @@ from rural_logistics.routing.pyvrp_engine.data import (
     _visits,
     build_data,
     trim_to_feasible,
+    zero_cost_evaluator,
 )
 from rural_logistics.routing.pyvrp_engine.pool import _PoolState
 from rural_logistics.routing.pyvrp_engine.settings import PyVrpOptions, Recombination, _Span
@@ -47,7 +48,7 @@ class _Outcome:
 
     def cost(self) -> float:
         """Objective of the best solution (penalties not counted)."""
-        evaluator = pyvrp.CostEvaluator([0.0] * self.data.num_load_dimensions, 0.0, 0.0)
+        evaluator = zero_cost_evaluator(self.data)
         return float(evaluator.penalised_cost(self.best))
 
 
@@ -154,8 +155,7 @@ def _iterated_local_search(
         # relaxation: HiGHS needs seconds for 150 routes of a 25-station instance, and
         # on the demo county it found nothing the search had not.
         pool = _PoolState(data, span, recombination)
-        for route, score in pool_routes:
-            pool.pool.add(route.vehicle_type, route.visits, cost=route.cost, score=score)
+        pool.pool.extend(pool_routes)
     stagnation = math.inf
     restart_until = 0.0
     if recombination is not None and recombination.restart_per_client is not None:

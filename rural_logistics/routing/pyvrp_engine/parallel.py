@@ -15,7 +15,12 @@ from rural_logistics.routing.model import (
     Visits,
     worker_pool,
 )
-from rural_logistics.routing.pyvrp_engine.data import _activities, _raw_solution, build_data
+from rural_logistics.routing.pyvrp_engine.data import (
+    _activities,
+    _raw_solution,
+    build_data,
+    zero_cost_evaluator,
+)
 from rural_logistics.routing.pyvrp_engine.ils import (
     PooledRun,
     _search_setup,
@@ -83,8 +88,7 @@ def _exchange(
     runs = [f.result() for f in futures]
     union = RoutePool()
     for run in runs:
-        for route, score in run.routes:
-            union.add(route.vehicle_type, route.visits, cost=route.cost, score=score)
+        union.extend(run.routes)
     mix = options[0].recombination
     cap = 4 * mix.max_entries if mix is not None else None
     routes = tuple(union.scored(math.inf, max_entries=cap))
@@ -143,8 +147,7 @@ def merge_runs(
         return best
     merged = RoutePool()
     for run in runs:
-        for route, score in run.routes:
-            merged.add(route.vehicle_type, route.visits, cost=route.cost, score=score)
+        merged.extend(run.routes)
     if not len(merged):
         return best
     data, members = build_data(problem, visits)
@@ -194,7 +197,7 @@ def merge_runs(
     )
     _, _, ls, pm = _search_setup(data, seed=seed, recombination=recombination)
     improved = ls(plan, pm.cost_evaluator(), exhaustive=True)
-    zero = pyvrp.CostEvaluator([0.0] * data.num_load_dimensions, 0.0, 0.0)
+    zero = zero_cost_evaluator(data)
     found = min(
         (s for s in (plan, improved) if s.is_feasible()), key=zero.penalised_cost, default=None
     )

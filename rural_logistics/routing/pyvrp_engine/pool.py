@@ -8,7 +8,12 @@ import time
 import pyvrp
 from pyvrp import search
 
-from rural_logistics.routing.pyvrp_engine.data import _activities, _route_cost, _visits
+from rural_logistics.routing.pyvrp_engine.data import (
+    _activities,
+    _route_cost,
+    _visits,
+    zero_cost_evaluator,
+)
 from rural_logistics.routing.pyvrp_engine.settings import Recombination, _Span
 from rural_logistics.routing.route_pool import (
     RoutePool,
@@ -33,7 +38,7 @@ class _PoolState:
         self.required = [c.required for c in clients]
         self.prizes = [float(c.prize) for c in clients]
         self.fleet = [vt.num_available for vt in data.vehicle_types()]
-        self.zero = pyvrp.CostEvaluator([0.0] * data.num_load_dimensions, 0.0, 0.0)
+        self.zero = zero_cost_evaluator(data)
         self.seen: dict[tuple[int, ...], tuple[int, frozenset[int]] | None] = {}
 
     def due(self, used: float) -> bool:
