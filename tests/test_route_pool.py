@@ -15,6 +15,7 @@ from rural_logistics.routing.pyvrp_engine import (
     PooledRun,
     Recombination,
     _activities,
+    _PoolState,
     _route_cost,
     _solve,
     _Span,
@@ -172,6 +173,35 @@ def test_search_with_recombination_finds_the_ring_optimum() -> None:
     )
     assert outcome.best.is_feasible()
     assert outcome.cost() == 862
+
+
+def test_fruitless_mips_skip_ever_more_checkpoints() -> None:
+    # Ten checkpoints. A MIP stopped by its limit without a better plan skips the next
+    # checkpoint, the second in a row the next three; a better plan starts over.
+    mix = Recombination(checkpoints=tuple(k / 10 for k in range(10)), backoff_after=1)
+    state = _PoolState(_ring(4, 2), _Span(iterations=10), mix)
+
+    def fired(outcomes: dict[int, tuple[bool, bool]]) -> list[int]:
+        shown = []
+        for k in range(10):
+            if state.due(k / 10):
+                shown.append(k)
+                proven, improved = outcomes.get(k, (False, False))
+                state.record(proven=proven, improved=improved)
+        return shown
+
+    # 0 fails (skip 1), 2 fails (skip 3-5), 6 finds a plan, 7 fails (skip 8), 9.
+    assert fired({6: (False, True)}) == [0, 2, 6, 7, 9]
+    # From the second fruitless MIP on: 0, 1 fail (skip 2), 3 fails (skip 4-6), 7 finds
+    # a plan, 8, 9 fail.
+    state = _PoolState(_ring(4, 2), _Span(iterations=10), replace(mix, backoff_after=2))
+    assert fired({7: (False, True)}) == [0, 1, 3, 7, 8, 9]
+    # Without the backoff every checkpoint fires.
+    state = _PoolState(_ring(4, 2), _Span(iterations=10), replace(mix, backoff_after=None))
+    assert fired({}) == list(range(10))
+    # A proven MIP (no better plan exists in the pool) is not fruitless either.
+    state = _PoolState(_ring(4, 2), _Span(iterations=10), mix)
+    assert fired({k: (True, False) for k in range(10)}) == list(range(10))
 
 
 def test_same_seed_same_routes_with_recombination() -> None:

@@ -16,6 +16,7 @@ from rural_logistics.routing.pyvrp_engine.data import (
 )
 from rural_logistics.routing.pyvrp_engine.settings import Recombination, _Span
 from rural_logistics.routing.route_pool import (
+    PoolRoute,
     RoutePool,
     drop_repeats,
     solve_route_cover,
@@ -40,14 +41,40 @@ class _PoolState:
         self.fleet = [vt.num_available for vt in data.vehicle_types()]
         self.zero = zero_cost_evaluator(data)
         self.seen: dict[tuple[int, ...], tuple[int, frozenset[int]] | None] = {}
+        self.fruitless = 0
+        self.skip = 0
 
     def due(self, used: float) -> bool:
-        """Whether a checkpoint has been reached (each one fires once)."""
+        """Whether a checkpoint has been reached (each one fires once; one to skip
+        after fruitless MIPs counts as reached, but is not due)."""
         if self.pending and used >= self.pending[0]:
             while self.pending and used >= self.pending[0]:
                 self.pending.pop(0)
+            if self.skip > 0:
+                self.skip -= 1
+                return False
             return True
         return False
+
+    def record(self, *, proven: bool, improved: bool) -> None:
+        """Adapt the pool filter and the checkpoints to a MIP's outcome.
+
+        A MIP that finished may look at a larger pool next time, one stopped by its
+        limit at a smaller one. After ``k >= backoff_after`` MIPs in a row stopped by
+        their limit without a better plan, the next ``2**(k - backoff_after + 1) - 1``
+        checkpoints are skipped.
+        """
+        if proven:
+            self.slack = min(self.settings.max_slack, 2.0 * self.slack)
+        else:
+            self.slack = max(self.settings.slack / 4.0, self.slack / 2.0)
+        after = self.settings.backoff_after
+        if proven or improved or after is None:
+            self.fruitless = 0
+            return
+        self.fruitless += 1
+        if self.fruitless >= after:
+            self.skip = 2 ** (self.fruitless - after + 1) - 1
 
     def collect(self, solution: pyvrp.Solution, score: float, best_score: float) -> None:
         """Pool the feasible routes of a solution scoring close enough to the best.
@@ -126,15 +153,24 @@ class _PoolState:
             time_limit_s=limit_s,
             node_limit=nodes,
         )
-        # A MIP that finished may look at a larger pool next time; one stopped by its
-        # limit at a smaller one.
-        if cover.proven:
-            self.slack = min(self.settings.max_slack, 2.0 * self.slack)
-        else:
-            self.slack = max(self.settings.slack / 4.0, self.slack / 2.0)
-        if cover.chosen is None:
+        found = self._plan(routes, cover.chosen, ls, pm)
+        self.record(
+            proven=cover.proven,
+            improved=found is not None and self.zero.penalised_cost(found) < reference,
+        )
+        return found
+
+    def _plan(
+        self,
+        routes: list[PoolRoute],
+        chosen: tuple[int, ...] | None,
+        ls: search.LocalSearch,
+        pm: pyvrp.PenaltyManager,
+    ) -> pyvrp.Solution | None:
+        """The chosen routes as a feasible solution, improved by local search."""
+        if chosen is None:
             return None
-        kept = drop_repeats([routes[j] for j in cover.chosen], route_cost=self.route_cost)
+        kept = drop_repeats([routes[j] for j in chosen], route_cost=self.route_cost)
         if kept is None:
             return None
         plan = pyvrp.Solution(

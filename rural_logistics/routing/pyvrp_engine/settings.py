@@ -97,6 +97,12 @@ class Recombination:
         At most this many seconds for the final recombination (its MIP is proven within
         a second on small instances and stops unproven on large ones, where the time
         is better spent searching).
+    backoff_after
+        After ``k >= backoff_after`` MIPs in a row stopped by their limit without a
+        better plan, skip the next ``2**(k - backoff_after + 1) - 1`` checkpoints (a
+        plan found or a MIP proven starts over); ``None``: every checkpoint. On
+        X-n200-k36 at 30 s none of a run's nine MIPs (0.7 s each) found a better plan:
+        6.3 s of search lost.
     exchange_at
         With the final recombination, the runs also stop at this share of their time
         (or iterations) and go on with the union of all pools, the first run from the
@@ -116,6 +122,7 @@ class Recombination:
     final_share: float = 0.15
     final_max_s: float = 1.5
     exchange_at: float | None = 0.5
+    backoff_after: int | None = 1
 
 
 #: Default recombination of the ``pyvrp`` engine (``None`` = plain PyVRP search).
