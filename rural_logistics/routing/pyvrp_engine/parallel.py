@@ -46,9 +46,9 @@ def parallel_runs(
     """The settings of ``workers`` parallel runs: seeds ``seed, seed + 1, …``; with
     ``steady_first_run`` the first run never restarts.
 
-    Measured on A-n64-k9 at 10 s, 4 seeds each: 3 of 4 runs at the optimum with a steady
-    first run, none within 0.2 % with both runs restarting (after 100 iterations per
-    client without improvement) and one with both never restarting.
+    Chosen on A-n64-k9 at 10 s, 4 seeds each, before the pool exchange: 3 of 4 runs
+    within 0.2 % with a steady first run, none with both runs restarting (after 100
+    iterations per client without improvement), one with neither restarting.
     """
     steady = (
         replace(recombination, restart_per_client=None)
