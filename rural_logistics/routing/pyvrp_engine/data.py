@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any, cast
 
 import numpy as np
 import pyvrp
+from pyvrp import search
 
 from rural_logistics.routing.model import (
     HORIZON,
@@ -226,6 +228,28 @@ def _activities(visits: tuple[int, ...]) -> list[pyvrp.Activity]:
 
 def _route_cost(route: pyvrp.Route) -> float:
     return float(route.fixed_vehicle_cost() + route.distance_cost() + route.duration_cost())
+
+
+def solution_of(
+    data: pyvrp.ProblemData, routes: Iterable[tuple[int, tuple[int, ...]]]
+) -> pyvrp.Solution:
+    """A PyVRP solution of ``(vehicle type, visits)`` routes."""
+    return pyvrp.Solution(data, [pyvrp.Route(data, _activities(v), t) for t, v in routes])
+
+
+def polished(
+    data: pyvrp.ProblemData,
+    plan: pyvrp.Solution,
+    ls: search.LocalSearch,
+    pm: pyvrp.PenaltyManager,
+) -> pyvrp.Solution | None:
+    """The cheaper feasible one of ``plan`` and its exhaustive local search (penalties
+    not counted); ``None`` when neither is feasible."""
+    improved = ls(plan, pm.cost_evaluator(), exhaustive=True)
+    zero = zero_cost_evaluator(data)
+    return min(
+        (s for s in (plan, improved) if s.is_feasible()), key=zero.penalised_cost, default=None
+    )
 
 
 def trim_to_feasible(data: pyvrp.ProblemData, solution: pyvrp.Solution) -> pyvrp.Solution:

@@ -19,12 +19,12 @@ from rural_logistics.routing.model import (
     Visits,
 )
 from rural_logistics.routing.pyvrp_engine.data import (
-    _activities,
     _has_windows,
     _penalty_setup,
     _raw_solution,
     _visits,
     build_data,
+    solution_of,
     trim_to_feasible,
     zero_cost_evaluator,
 )
@@ -252,9 +252,7 @@ def _run_pyvrp(
     if options.default or not problem.optional:
         initial = None
         if options.start is not None:
-            initial = pyvrp.Solution(
-                data, [pyvrp.Route(data, _activities(v), t) for t, v in options.start]
-            )
+            initial = solution_of(data, options.start)
         result = _solve(
             data, _span(options, 1.0), default=options.default, seed=seed, recombination=mix,
             initial=initial, pool_routes=options.pool,

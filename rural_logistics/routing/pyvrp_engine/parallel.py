@@ -7,8 +7,6 @@ import time
 from dataclasses import replace
 from typing import Any
 
-import pyvrp
-
 from rural_logistics.routing.model import (
     RawSolution,
     RoutingProblem,
@@ -16,9 +14,10 @@ from rural_logistics.routing.model import (
     worker_pool,
 )
 from rural_logistics.routing.pyvrp_engine.data import (
-    _activities,
     _raw_solution,
     build_data,
+    polished,
+    solution_of,
     zero_cost_evaluator,
 )
 from rural_logistics.routing.pyvrp_engine.ils import (
@@ -192,15 +191,10 @@ def merge_runs(
         slack = min(recombination.max_slack, 2.0 * slack)
     if not plan_routes:
         return best
-    plan = pyvrp.Solution(
-        data, [pyvrp.Route(data, _activities(r.visits), r.vehicle_type) for r in plan_routes]
-    )
+    plan = solution_of(data, ((r.vehicle_type, r.visits) for r in plan_routes))
     _, _, ls, pm = _search_setup(data, seed=seed, recombination=recombination)
-    improved = ls(plan, pm.cost_evaluator(), exhaustive=True)
+    found = polished(data, plan, ls, pm)
     zero = zero_cost_evaluator(data)
-    found = min(
-        (s for s in (plan, improved) if s.is_feasible()), key=zero.penalised_cost, default=None
-    )
     if found is None or zero.penalised_cost(found) >= best.objective:
         return best
     note = (

@@ -12,6 +12,8 @@ from rural_logistics.routing.pyvrp_engine.data import (
     _activities,
     _route_cost,
     _visits,
+    polished,
+    solution_of,
     zero_cost_evaluator,
 )
 from rural_logistics.routing.pyvrp_engine.settings import Recombination, _Span
@@ -173,14 +175,7 @@ class _PoolState:
         kept = drop_repeats([routes[j] for j in chosen], route_cost=self.route_cost)
         if kept is None:
             return None
-        plan = pyvrp.Solution(
-            self.data,
-            [pyvrp.Route(self.data, _activities(r.visits), r.vehicle_type) for r in kept],
-        )
-        improved = ls(plan, pm.cost_evaluator(), exhaustive=True)
-        feasible = [s for s in (plan, improved) if s.is_feasible()]
-        if not feasible:
-            return None
-        return min(feasible, key=self.zero.penalised_cost)
+        plan = solution_of(self.data, ((r.vehicle_type, r.visits) for r in kept))
+        return polished(self.data, plan, ls, pm)
 
 
