@@ -1,4 +1,4 @@
-"""Command line: ``rural-logistics solve | validate | generate | compare``.
+"""Command line: ``rural-logistics solve | validate | generate | import-osm | compare``.
 
 A thin layer over the library: parse options, call the pipeline, print progress and
 results, and turn domain errors into one line each with exit code 2. This is the only
@@ -158,9 +158,40 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "--force", action="store_true", help="write into --out even if it is not empty"
     )
+    _add_import_osm_parser(sub)
     _add_compare_parser(sub)
     _add_benchmark_parsers(sub)
     return parser
+
+
+def _add_import_osm_parser(sub: argparse._SubParsersAction) -> None:
+    imp = sub.add_parser(
+        "import-osm",
+        help="import an OpenStreetMap extract as a ready-to-run region",
+        description="Read an OpenStreetMap extract (.osm.pbf, .osm, .osm.gz, .osm.bz2) and "
+        "write a region folder: drivable roads with speeds and one-way flags, villages from "
+        "place nodes (population tag or a stated default), townships from administrative "
+        "boundaries, a depot, and region.yaml naming every assumption.",
+    )
+    imp.add_argument("file", type=Path, help="OpenStreetMap extract")
+    imp.add_argument("--out", type=Path, required=True, help="folder for the region files")
+    imp.add_argument("--bbox", metavar="W,S,E,N",
+                     help="only villages inside and roads crossing this box (degrees)")
+    imp.add_argument("--boundary", type=Path, metavar="FILE",
+                     help="only villages inside and roads crossing this polygon layer")
+    imp.add_argument("--speed", action="append", metavar="HIGHWAY=KPH",
+                     help="speed of a highway value (repeatable); a new value adds it "
+                     "(e.g. track=15), 0 drops it")
+    imp.add_argument("--population", action="append", metavar="PLACE=N",
+                     help="population assumed for a place type without a population tag "
+                     "(repeatable, e.g. village=800)")
+    imp.add_argument("--admin-level", type=int, default=8, metavar="N",
+                     help="admin_level of the boundaries written as townships (default 8)")
+    imp.add_argument("--depot", metavar="LON,LAT",
+                     help="the county distribution centre (default: the most populous place)")
+    imp.add_argument("--name", help="region name (default from the file name)")
+    imp.add_argument("--force", action="store_true",
+                     help="write into --out even if it is not empty")
 
 
 def _add_compare_parser(sub: argparse._SubParsersAction) -> None:
@@ -301,6 +332,53 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def _cmd_import_osm(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from rural_logistics.errors import InputDataError
+    from rural_logistics.osm.importer import import_osm, parse_assignments, parse_bbox
+
+    depot = None
+    if args.depot:
+        parts = args.depot.split(",")
+        try:
+            lon, lat = (float(p) for p in parts)
+        except ValueError:
+            raise InputDataError(f"--depot {args.depot!r}: expected LON,LAT in degrees") from None
+        depot = (lon, lat)
+    result = import_osm(
+        args.file,
+        args.out,
+        bbox=parse_bbox(args.bbox) if args.bbox else None,
+        boundary=args.boundary,
+        speeds=parse_assignments(args.speed, "--speed"),
+        populations=parse_assignments(args.population, "--population"),
+        admin_level=args.admin_level,
+        depot=depot,
+        name=args.name,
+        force=args.force,
+        progress=lambda line: err.write(f"  {line}\n"),
+    )
+    total_km = sum(result.road_km_by_class.values())
+    out.write(
+        f"roads: {result.roads} lines, {total_km:,.1f} km ({result.oneway_roads} one-way, "
+        f"{result.maxspeed_roads} with a speed from maxspeed)\n"
+    )
+    for road_class, km in result.road_km_by_class.items():
+        out.write(f"  {road_class:<16} {km:>9,.1f} km\n")
+    left_out = sum(result.excluded.values())
+    out.write(f"ways left out: {left_out} ("
+              + ", ".join(f"{k} {v}" for k, v in sorted(result.excluded.items(),
+                                                         key=lambda kv: -kv[1])) + ")\n")
+    out.write(
+        f"villages: {result.villages} ({result.population_given} with a population tag, "
+        f"{result.population_assumed} assumed)\n"
+        f"townships: {result.townships}\n"
+        f"depot: {result.depot}\n"
+    )
+    out.write("time: " + ", ".join(f"{k} {v:.2f} s" for k, v in result.seconds.items()) + "\n")
+    out.write("wrote " + ", ".join(str(p) for p in result.files.values()) + "\n")
+    return EXIT_OK
+
+
 def _cmd_benchmark(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from rural_logistics.benchmarks import BENCHMARKS
     from rural_logistics.benchmarks.common import format_table, format_value, write_csv
@@ -335,6 +413,7 @@ _COMMANDS = {
     "generate": _cmd_generate,
     "benchmark": _cmd_benchmark,
     "compare": _cmd_compare,
+    "import-osm": _cmd_import_osm,
 }
 
 

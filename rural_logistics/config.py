@@ -28,6 +28,13 @@ from rural_logistics.errors import ConfigError
 DOUBLE11_SHARE_OF_NOV1_11 = 39.24 / 84.61
 DOUBLE11_MULTIPLIER = round(DOUBLE11_SHARE_OF_NOV1_11 * 11, 2)
 
+#: Road distance / straight-line distance assumed by ``network.mode: straight_line``.
+#: Published circuity factors: about 1.2 for random point pairs in cities (Newell 1980),
+#: 1.26 for South Korea as a whole and 1.22–1.44 across its provinces, the most
+#: mountainous highest (Kim et al. 2015, J. Korean Soc. Agric. Eng. 57(4):39–49); rural
+#: and hilly counties sit at the upper end, hence 1.3.
+DEFAULT_CIRCUITY = 1.3
+
 PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 # Upper bounds keep every figure far inside the solvers' 64-bit integer scaling.
@@ -48,17 +55,46 @@ class RegionSettings(_Model):
     crs: str = "auto"
 
 
+#: The data files a ``data.layers`` key may name.
+LayerKey = Literal["villages", "roads", "depots", "towns", "candidate_sites", "townships"]
+#: Geographic coordinate systems of lon/lat data: WGS 84, or China's GCJ-02 (Amap, Tencent)
+#: and BD-09 (Baidu), which are converted to WGS 84 on reading.
+CoordinateSystem = Literal["wgs84", "gcj02", "bd09"]
+
+
 class DataSettings(_Model):
     """Input files (relative to the config file)."""
 
     villages: Path
-    roads: Path
+    roads: Path | None = None
     depots: Path
     towns: Path | None = None
     candidate_sites: Path | None = None
     townships: Path | None = None
+    travel_matrix: Path | None = None
+    layers: dict[LayerKey, str] = Field(default_factory=dict)
     lon_column: str = "lon"
     lat_column: str = "lat"
+    id_column: str | None = None
+    population_column: str | None = None
+    name_column: str | None = None
+    coordinate_system: CoordinateSystem = "wgs84"
+    roads_coordinate_system: CoordinateSystem = "wgs84"
+
+    @property
+    def id_col(self) -> str:
+        """Id column of the point layers (``id`` unless configured)."""
+        return self.id_column or "id"
+
+    @property
+    def population_col(self) -> str:
+        """Population column of the villages (``population`` unless configured)."""
+        return self.population_column or "population"
+
+    @property
+    def name_col(self) -> str:
+        """Name column of the point layers (``name`` unless configured)."""
+        return self.name_column or "name"
 
 
 class NetworkSettings(_Model):
@@ -74,13 +110,32 @@ class NetworkSettings(_Model):
         }
     )
     default_speed_kph: SpeedKph = 30.0
-    road_class_column: str = "road_class"
-    speed_column: str = "speed_kph"
+    road_class_column: str | None = None
+    speed_column: str | None = None
+    oneway_column: str | None = None
+    mode: Literal["roads", "straight_line", "matrix"] = "roads"
+    circuity: Annotated[float, Field(ge=1.0, le=3.0, allow_inf_nan=False)] = DEFAULT_CIRCUITY
+    straight_line_speed_kph: SpeedKph = 30.0
     offroad_speed_kph: SpeedKph = 5.0
     remote_warning_m: PositiveFloat = 1000.0
     max_offroad_m: Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False)] = 10_000.0
     disconnected: Literal["error", "connect"] = "error"
     connector_speed_kph: SpeedKph = 10.0
+
+    @property
+    def road_class_col(self) -> str:
+        """Road class column (``road_class`` unless configured)."""
+        return self.road_class_column or "road_class"
+
+    @property
+    def speed_col(self) -> str:
+        """Per-road speed column (``speed_kph`` unless configured)."""
+        return self.speed_column or "speed_kph"
+
+    @property
+    def oneway_col(self) -> str:
+        """One-way column (``oneway`` unless configured)."""
+        return self.oneway_column or "oneway"
 
 
 class DemandSettings(_Model):
@@ -266,6 +321,21 @@ class RegionConfig(_Model):
             raise ValueError(
                 "placement.method: location_routing needs a fleet.vehicles type with "
                 "cost_per_km or fixed_cost_per_day > 0 (routes are what it prices)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _network_inputs(self) -> RegionConfig:
+        mode = self.network.mode
+        if mode == "roads" and self.data.roads is None:
+            raise ValueError(
+                "data.roads: required key is missing (network.mode is roads; without road "
+                "data use network.mode: straight_line, or matrix with data.travel_matrix)"
+            )
+        if mode == "matrix" and self.data.travel_matrix is None:
+            raise ValueError(
+                "data.travel_matrix: required key is missing (network.mode: matrix reads "
+                "a CSV of origin, destination, km, min)"
             )
         return self
 

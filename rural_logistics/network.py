@@ -9,6 +9,15 @@ off-road access leg travelled at ``offroad_speed_kph``.
 Shortest paths use multi-source Dijkstra from :mod:`scipy.sparse.csgraph` on travel time;
 distances are the lengths of those fastest paths, so a route's kilometres always match the
 road geometry drawn for it.
+
+One-way roads (``oneway`` per line: travel only in the direction of the line's vertices)
+make the graph directed: every matrix row is then the travel *from* its origin, and
+``matrix[a, b]`` may differ from ``matrix[b, a]``. Without one-way roads the graph is
+undirected, as before.
+
+Without road data (``network.mode: straight_line`` or ``matrix``),
+:func:`build_point_network` joins every pair of points directly: straight-line distance
+times a circuity factor, or the kilometres and minutes of a user's travel matrix.
 """
 
 from __future__ import annotations
@@ -29,18 +38,23 @@ _NO_PRED = -9999  # scipy's marker for "no predecessor"
 
 @dataclass(frozen=True)
 class RoadNetwork:
-    """An undirected road graph with split edges at every snapped point.
+    """A road graph with split edges at every snapped point.
 
     Attributes
     ----------
     node_xy
         ``(N, 2)`` projected coordinates of the nodes, metres.
     edge_u, edge_v
-        Endpoints of each edge (``u < v``; parallel edges removed, fastest kept).
+        Endpoints of each edge: ``u < v`` for two-way edges; for one-way edges the
+        direction of travel, ``u → v``. Parallel edges are removed (the fastest kept per
+        pair and direction).
     length_m, travel_time_s, speed_kph
         Per edge.
     connector
         Per edge: ``True`` for access links added to join disconnected road components.
+    oneway
+        Per edge: ``True`` where the edge can only be travelled from ``edge_u`` to
+        ``edge_v``; ``None`` when every edge is two-way.
     """
 
     node_xy: np.ndarray
@@ -50,25 +64,64 @@ class RoadNetwork:
     travel_time_s: np.ndarray
     speed_kph: np.ndarray
     connector: np.ndarray
+    oneway: np.ndarray | None = None
 
     @property
     def n_nodes(self) -> int:
         """Number of nodes."""
         return int(self.node_xy.shape[0])
 
+    @property
+    def directed(self) -> bool:
+        """Whether some edge is one-way (then travel from a to b may differ from b to a)."""
+        return self.oneway is not None and bool(np.any(self.oneway))
+
+    def arcs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Directed arcs ``(tail, head, travel_time_s, length_m)``: both directions of every
+        two-way edge, the one direction of a one-way edge; per (tail, head) the fastest."""
+        two_way = (
+            np.ones(len(self.edge_u), dtype=bool) if self.oneway is None else ~self.oneway
+        )
+        tail = np.concatenate([self.edge_u, self.edge_v[two_way]])
+        head = np.concatenate([self.edge_v, self.edge_u[two_way]])
+        time_s = np.concatenate([self.travel_time_s, self.travel_time_s[two_way]])
+        length = np.concatenate([self.length_m, self.length_m[two_way]])
+        if self.directed:
+            order = np.lexsort((time_s, head, tail))
+            tail, head, time_s, length = tail[order], head[order], time_s[order], length[order]
+            first = np.ones(len(tail), dtype=bool)
+            first[1:] = (tail[1:] != tail[:-1]) | (head[1:] != head[:-1])
+            tail, head, time_s, length = tail[first], head[first], time_s[first], length[first]
+        return tail, head, time_s, length
+
     def matrix(self, weight: str) -> sparse.csr_matrix:
-        """Symmetric sparse adjacency with ``weight`` (``"travel_time_s"`` or ``"length_m"``)."""
-        values = getattr(self, weight)
+        """Sparse adjacency (row = from) with ``weight`` (``"travel_time_s"`` or
+        ``"length_m"``); symmetric unless some edge is one-way."""
+        tail, head, time_s, length = self.arcs()
+        data = time_s if weight == "travel_time_s" else length
+        if weight not in ("travel_time_s", "length_m"):
+            raise ValueError(f"unknown weight {weight!r}")
         n = self.n_nodes
-        rows = np.concatenate([self.edge_u, self.edge_v])
-        cols = np.concatenate([self.edge_v, self.edge_u])
-        data = np.concatenate([values, values])
-        return sparse.csr_matrix((data, (rows, cols)), shape=(n, n))
+        return sparse.csr_matrix((data, (tail, head)), shape=(n, n))
 
     def components(self) -> np.ndarray:
-        """Connected-component label of every node."""
-        _, labels = csgraph.connected_components(self.matrix("length_m"), directed=False)
+        """Connected-component label of every node (weakly connected with one-way edges)."""
+        _, labels = csgraph.connected_components(
+            self.matrix("length_m"), directed=self.directed, connection="weak"
+        )
         return np.asarray(labels)
+
+    def reachable_both_ways(self, node: int) -> np.ndarray:
+        """Per node: can it be reached from ``node`` *and* can ``node`` be reached from it."""
+        graph = self.matrix("length_m")
+        out = np.isfinite(
+            csgraph.dijkstra(graph, directed=True, indices=[int(node)], unweighted=True)[0]
+        )
+        back = np.isfinite(
+            csgraph.dijkstra(graph.T.tocsr(), directed=True, indices=[int(node)],
+                             unweighted=True)[0]
+        )
+        return np.asarray(out & back)
 
 
 @dataclass(frozen=True)
@@ -106,17 +159,18 @@ class TravelMatrices:
     distance_km: np.ndarray
 
 
-def _segments(lines: Sequence[shapely.Geometry], speeds_kph: np.ndarray) -> tuple[
-    np.ndarray, np.ndarray, np.ndarray
-]:
-    """Consecutive vertex pairs of every line: (start xy, end xy, speed)."""
+def _segments(
+    lines: Sequence[shapely.Geometry], speeds_kph: np.ndarray, oneway: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Consecutive vertex pairs of every line: (start xy, end xy, speed, one-way)."""
     coords, line_index = shapely.get_coordinates(np.asarray(lines), return_index=True)
     same_line = line_index[1:] == line_index[:-1]
     start = coords[:-1][same_line]
     end = coords[1:][same_line]
     speed = np.asarray(speeds_kph, dtype=float)[line_index[:-1][same_line]]
+    one = np.asarray(oneway, dtype=bool)[line_index[:-1][same_line]]
     keep = np.any(start != end, axis=1)
-    return start[keep], end[keep], speed[keep]
+    return start[keep], end[keep], speed[keep], one[keep]
 
 
 def _node_ids(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -131,6 +185,7 @@ def build_road_network(
     speeds_kph: np.ndarray,
     *,
     points: Mapping[str, np.ndarray],
+    oneway: np.ndarray | None = None,
 ) -> tuple[RoadNetwork, dict[str, SnappedPoints]]:
     """Build the road graph and snap points of interest onto its edges.
 
@@ -142,6 +197,9 @@ def build_road_network(
         Speed of each line.
     points
         Named ``(n, 2)`` coordinate arrays to snap (e.g. ``villages``, ``sites``, ``depots``).
+    oneway
+        Per line: ``True`` if it may only be travelled in the order of its vertices.
+        Default: every line two-way.
 
     Returns
     -------
@@ -155,7 +213,8 @@ def build_road_network(
     ValueError
         If there are no usable road segments.
     """
-    start, end, speed = _segments(lines, speeds_kph)
+    one_line = np.zeros(len(lines), dtype=bool) if oneway is None else np.asarray(oneway, bool)
+    start, end, speed, one = _segments(lines, speeds_kph, one_line)
     if len(start) == 0:
         raise ValueError("the road layer has no usable line segments")
     segs = shapely.linestrings(np.stack([start, end], axis=1))
@@ -184,8 +243,6 @@ def build_road_network(
 
     # Split segments at feet: each segment becomes a chain start → feet (by t) → end.
     order = np.lexsort((t, seg_of_point))
-    chain_xy: list[np.ndarray] = []
-    chain_speed: list[np.ndarray] = []
     split_segs = np.unique(seg_of_point)
     untouched = np.ones(len(start), dtype=bool)
     untouched[split_segs] = False
@@ -193,28 +250,30 @@ def build_road_network(
     pair_start = [start[untouched]]
     pair_end = [end[untouched]]
     pair_speed = [speed[untouched]]
+    pair_one = [one[untouched]]
     if len(order):
         sorted_seg = seg_of_point[order]
         bounds = np.flatnonzero(np.diff(sorted_seg)) + 1
         for group in np.split(order, bounds):
             s = seg_of_point[group[0]]
             chain = np.vstack([start[s], foot[group], end[s]])
-            chain_xy.append(chain)
-            chain_speed.append(np.full(len(chain) - 1, speed[s]))
-        for chain, sp in zip(chain_xy, chain_speed, strict=True):
             pair_start.append(chain[:-1])
             pair_end.append(chain[1:])
-            pair_speed.append(sp)
+            pair_speed.append(np.full(len(chain) - 1, speed[s]))
+            pair_one.append(np.full(len(chain) - 1, one[s]))
     p_start = np.concatenate(pair_start)
     p_end = np.concatenate(pair_end)
     p_speed = np.concatenate(pair_speed)
+    p_one = np.concatenate(pair_one)
 
     node_xy, inverse = _node_ids(np.vstack([p_start, p_end, foot]))
     n_pairs = len(p_start)
     u = inverse[:n_pairs]
     v = inverse[n_pairs : 2 * n_pairs]
     foot_node = inverse[2 * n_pairs :]
-    network = _make_network(node_xy, u, v, p_speed, np.zeros(len(u), dtype=bool))
+    network = _make_network(
+        node_xy, u, v, p_speed, np.zeros(len(u), dtype=bool), oneway=p_one if p_one.any() else None
+    )
 
     snapped: dict[str, SnappedPoints] = {}
     offset = 0
@@ -234,28 +293,36 @@ def _make_network(
     v: np.ndarray,
     speed_kph: np.ndarray,
     connector: np.ndarray,
+    *,
+    oneway: np.ndarray | None = None,
+    length_m: np.ndarray | None = None,
 ) -> RoadNetwork:
-    length = np.hypot(*(node_xy[u] - node_xy[v]).T)
+    length = np.hypot(*(node_xy[u] - node_xy[v]).T) if length_m is None else length_m
+    one = np.zeros(len(u), dtype=bool) if oneway is None else np.asarray(oneway, dtype=bool)
     keep = (u != v) & (length > 0)
-    u, v, length, speed_kph, connector = (
-        u[keep], v[keep], length[keep], speed_kph[keep], connector[keep]
+    u, v, length, speed_kph, connector, one = (
+        u[keep], v[keep], length[keep], speed_kph[keep], connector[keep], one[keep]
     )
     time_s = length / (speed_kph / 3.6)
     lo, hi = np.minimum(u, v), np.maximum(u, v)
-    # Parallel edges: keep the fastest.
-    order = np.lexsort((time_s, hi, lo))
-    lo, hi = lo[order], hi[order]
-    first = np.ones(len(lo), dtype=bool)
-    first[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
+    # Direction class: 0 two-way, 1 one-way lo → hi, 2 one-way hi → lo.
+    way = np.where(one, np.where(u < v, 1, 2), 0)
+    # Parallel edges: keep the fastest per pair and direction class.
+    order = np.lexsort((time_s, way, hi, lo))
+    lo_s, hi_s, way_s = lo[order], hi[order], way[order]
+    first = np.ones(len(lo_s), dtype=bool)
+    first[1:] = (lo_s[1:] != lo_s[:-1]) | (hi_s[1:] != hi_s[:-1]) | (way_s[1:] != way_s[:-1])
     idx = order[first]
+    directed = one[idx]
     return RoadNetwork(
         node_xy=node_xy,
-        edge_u=np.minimum(u, v)[idx],
-        edge_v=np.maximum(u, v)[idx],
+        edge_u=np.where(directed, u[idx], lo[idx]),
+        edge_v=np.where(directed, v[idx], hi[idx]),
         length_m=length[idx],
         travel_time_s=time_s[idx],
         speed_kph=speed_kph[idx],
         connector=connector[idx],
+        oneway=directed if directed.any() else None,
     )
 
 
@@ -307,17 +374,25 @@ def connect_components(
     v = np.concatenate([network.edge_v, np.array(new_v)])
     speed = np.concatenate([network.speed_kph, np.full(len(new_u), float(speed_kph))])
     conn = np.concatenate([network.connector, np.ones(len(new_u), dtype=bool)])
-    return _make_network(network.node_xy, u, v, speed, conn), len(new_u)
+    one = None
+    if network.oneway is not None:
+        one = np.concatenate([network.oneway, np.zeros(len(new_u), dtype=bool)])
+    length = np.concatenate(
+        [network.length_m, np.hypot(*(xy[np.array(new_u)] - xy[np.array(new_v)]).T)]
+    )
+    return (
+        _make_network(network.node_xy, u, v, speed, conn, oneway=one, length_m=length),
+        len(new_u),
+    )
 
 
 def _edge_lookup(network: RoadNetwork) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted arc keys ``tail * N + head`` and the length of each (the fastest) arc."""
     n = network.n_nodes
-    keys = np.concatenate(
-        [network.edge_u * n + network.edge_v, network.edge_v * n + network.edge_u]
-    )
-    vals = np.concatenate([network.length_m, network.length_m])
+    tail, head, _, length = network.arcs()
+    keys = tail.astype(np.int64) * n + head
     order = np.argsort(keys)
-    return keys[order], vals[order]
+    return keys[order], length[order]
 
 
 def _path_lengths(network: RoadNetwork, pred: np.ndarray) -> np.ndarray:
@@ -368,7 +443,7 @@ def shortest_paths(
         return np.empty((0, n)), np.empty((0, n)), np.empty((0, n), dtype=np.int32)
     graph = network.matrix("travel_time_s") / float(speed_factor)
     time_s, pred = csgraph.dijkstra(
-        graph, directed=False, indices=sources, return_predecessors=True
+        graph, directed=network.directed, indices=sources, return_predecessors=True
     )
     length_m = _path_lengths(network, pred)
     length_m[~np.isfinite(time_s)] = np.inf
@@ -430,29 +505,146 @@ def path_nodes(pred_row: np.ndarray, target: int) -> list[int]:
 
 
 def to_networkx(network: RoadNetwork) -> nx.Graph:
-    """Export to a networkx graph.
+    """Export to a networkx graph (a ``DiGraph`` when some edge is one-way).
 
     Nodes carry ``x``, ``y``; edges carry ``length_m``, ``speed_kph``, ``travel_time_s``
-    and ``connector``.
+    and ``connector``. In a ``DiGraph`` every two-way edge is two arcs.
     """
-    graph = nx.Graph()
+    graph: nx.Graph = nx.DiGraph() if network.directed else nx.Graph()
+    one = network.oneway if network.oneway is not None else np.zeros(len(network.edge_u), bool)
     for i, (x, y) in enumerate(network.node_xy):
         graph.add_node(i, x=float(x), y=float(y))
-    for u, v, length, speed, time_s, conn in zip(
+    for u, v, length, speed, time_s, conn, is_one in zip(
         network.edge_u,
         network.edge_v,
         network.length_m,
         network.speed_kph,
         network.travel_time_s,
         network.connector,
+        one,
         strict=True,
     ):
-        graph.add_edge(
-            int(u),
-            int(v),
-            length_m=float(length),
-            speed_kph=float(speed),
-            travel_time_s=float(time_s),
-            connector=bool(conn),
-        )
+        ends = [(int(u), int(v))] if is_one or not network.directed else [
+            (int(u), int(v)), (int(v), int(u))]
+        for a, b in ends:
+            old = graph.get_edge_data(a, b)
+            if old is not None and old["travel_time_s"] <= time_s:
+                continue
+            graph.add_edge(
+                a,
+                b,
+                length_m=float(length),
+                speed_kph=float(speed),
+                travel_time_s=float(time_s),
+                connector=bool(conn),
+            )
     return graph
+
+
+def build_point_network(
+    points: Mapping[str, np.ndarray],
+    *,
+    circuity: float,
+    speed_kph: float,
+) -> tuple[RoadNetwork, dict[str, SnappedPoints]]:
+    """A network without roads: every pair of points joined by a straight edge.
+
+    The edge between two points is their straight-line distance times ``circuity`` (how
+    much longer a road trip is than the straight line), travelled at ``speed_kph``. Points
+    at the same place (to 1 cm) share a node, so a site at a village is 0 km from it.
+
+    Parameters
+    ----------
+    points
+        Named ``(n, 2)`` projected coordinate arrays (metres).
+    circuity
+        Road distance / straight-line distance, ≥ 1.
+    speed_kph
+        Travel speed on every edge.
+
+    Returns
+    -------
+    RoadNetwork, dict of str to SnappedPoints
+        As :func:`build_road_network`; every point sits on its node (no off-road leg).
+    """
+    names = list(points)
+    all_xy = np.concatenate([np.asarray(points[n], dtype=float).reshape(-1, 2) for n in names])
+    node_xy, node_of = _node_ids(all_xy)
+    n = len(node_xy)
+    u, v = np.triu_indices(n, k=1)
+    length = np.hypot(*(node_xy[u] - node_xy[v]).T) * float(circuity)
+    network = _make_network(
+        node_xy, u, v, np.full(len(u), float(speed_kph)), np.zeros(len(u), dtype=bool),
+        length_m=length,
+    )
+    return network, _snap_to_nodes(names, points, node_of, all_xy)
+
+
+def build_matrix_network(
+    points: Mapping[str, np.ndarray],
+    ids: Mapping[str, Sequence[str]],
+    *,
+    origin: Sequence[str],
+    destination: Sequence[str],
+    km: np.ndarray,
+    minutes: np.ndarray,
+) -> tuple[RoadNetwork, dict[str, SnappedPoints]]:
+    """A network from a user's travel matrix: one directed arc per given pair.
+
+    Points with the same id (a candidate site at its village) share a node. Shortest paths
+    through the matrix are used, so a pair missing from it is travelled via other points,
+    and a pair whose given time exceeds a path through a third point takes that path.
+
+    Parameters
+    ----------
+    points
+        Named ``(n, 2)`` projected coordinate arrays (used for drawing only).
+    ids
+        The id of every point, by the same names.
+    origin, destination, km, minutes
+        The matrix rows: from, to, kilometres, minutes (both > 0).
+
+    Returns
+    -------
+    RoadNetwork, dict of str to SnappedPoints
+    """
+    names = list(points)
+    all_xy = np.concatenate([np.asarray(points[n], dtype=float).reshape(-1, 2) for n in names])
+    all_ids = [str(i) for n in names for i in ids[n]]
+    node_index: dict[str, int] = {}
+    first_xy: list[np.ndarray] = []
+    node_of = np.empty(len(all_ids), dtype=np.int64)
+    for k, pid in enumerate(all_ids):
+        if pid not in node_index:
+            node_index[pid] = len(node_index)
+            first_xy.append(all_xy[k])
+        node_of[k] = node_index[pid]
+    node_xy = np.array(first_xy, dtype=float).reshape(-1, 2)
+    known = np.array(
+        [o in node_index and d in node_index and o != d for o, d in
+         zip(origin, destination, strict=True)],
+        dtype=bool,
+    )
+    u = np.array([node_index[o] for o, ok in zip(origin, known, strict=True) if ok], np.int64)
+    v = np.array([node_index[d] for d, ok in zip(destination, known, strict=True) if ok],
+                 np.int64)
+    length_m = np.asarray(km, dtype=float)[known] * 1000.0
+    time_s = np.asarray(minutes, dtype=float)[known] * 60.0
+    network = _make_network(
+        node_xy, u, v, length_m / time_s * 3.6, np.zeros(len(u), dtype=bool),
+        oneway=np.ones(len(u), dtype=bool), length_m=length_m,
+    )
+    return network, _snap_to_nodes(names, points, node_of, all_xy)
+
+
+def _snap_to_nodes(
+    names: list[str], points: Mapping[str, np.ndarray], node_of: np.ndarray, all_xy: np.ndarray
+) -> dict[str, SnappedPoints]:
+    snapped: dict[str, SnappedPoints] = {}
+    offset = 0
+    for name in names:
+        n = len(np.asarray(points[name]).reshape(-1, 2))
+        sl = slice(offset, offset + n)
+        snapped[name] = SnappedPoints(node=node_of[sl], offroad_m=np.zeros(n), xy=all_xy[sl])
+        offset += n
+    return snapped

@@ -116,24 +116,20 @@ def prepare_region(config: RegionConfig, *, progress: Progress = _silent) -> Pre
         For unusable data, including villages cut off from the depot's road network.
     """
     warnings: list[str] = []
+    settings = config.network
     with progress("reading inputs"):
         data = read_region(config)
         warnings.extend(check_extent(data))
-    settings = config.network
-    with progress("building the road network"):
+    with progress("building the road network" if settings.mode == "roads"
+                  else f"building the {settings.mode.replace('_', ' ')} network"):
+        warnings.extend(data.warnings)
         xy = {
             "villages": shapely.get_coordinates(data.villages.geometry.to_numpy()),
             "sites": shapely.get_coordinates(data.sites.geometry.to_numpy()),
             "depots": shapely.get_coordinates(data.depots.geometry.to_numpy()),
         }
-        try:
-            graph, snapped = net.build_road_network(
-                data.roads.geometry.to_numpy(),
-                data.roads["speed_kph"].to_numpy(dtype=float),
-                points=xy,
-            )
-        except ValueError as exc:
-            raise InputDataError(f"{config.data.roads}: {exc}") from None
+        graph, snapped = _build_graph(config, data, xy)
+        warnings.extend(network_mode_notes(config))
         if len(data.depots) > 1:
             warnings.append(
                 f"{len(data.depots)} depots given; this version routes from the first, "
@@ -148,7 +144,7 @@ def prepare_region(config: RegionConfig, *, progress: Progress = _silent) -> Pre
                 f"depot {data.depots['depot_id'].iloc[0]} is {depot.offroad_m[0]:.0f} m "
                 "from the nearest road"
             )
-        if settings.disconnected == "connect":
+        if settings.disconnected == "connect" and settings.mode == "roads":
             graph, added = net.connect_components(
                 graph, main_node=int(depot.node[0]), speed_kph=settings.connector_speed_kph
             )
@@ -161,8 +157,25 @@ def prepare_region(config: RegionConfig, *, progress: Progress = _silent) -> Pre
         main = labels[depot.node[0]]
         vill = snapped["villages"]
         cut = labels[vill.node] != main
-        problems = offroad_problems(config, data, snapped)
-        if cut.any():
+        problems = offroad_problems(config, data, snapped) if settings.mode == "roads" else []
+        if graph.directed and not cut.any():
+            both = graph.reachable_both_ways(int(depot.node[0]))
+            one_way_only = ~both[vill.node]
+            if one_way_only.any():
+                ids = data.villages["village_id"].to_numpy()[one_way_only]
+                problems.append(
+                    f"{_network_source(config)}: {int(one_way_only.sum())} village(s) can be "
+                    f"reached from depot {data.depots['depot_id'].iloc[0]} only one way "
+                    f"(one-way roads lead in but not out, or out but not in): "
+                    f"{_id_list(ids)} (check the oneway values of the roads near them)"
+                )
+        if cut.any() and settings.mode == "matrix":
+            ids = data.villages["village_id"].to_numpy()[cut]
+            problems.append(
+                f"{config.data.travel_matrix}: {int(cut.sum())} village(s) have no travel "
+                f"time to or from depot {data.depots['depot_id'].iloc[0]}: {_id_list(ids)}"
+            )
+        elif cut.any():
             ids = data.villages["village_id"].to_numpy()[cut]
             problems.append(
                 f"{config.data.roads}: {int(cut.sum())} village(s) lie on roads not connected "
@@ -174,6 +187,8 @@ def prepare_region(config: RegionConfig, *, progress: Progress = _silent) -> Pre
         if problems:
             raise InputDataError(problems)
         site_ok = labels[snapped["sites"].node] == main
+        if graph.directed:
+            site_ok &= graph.reachable_both_ways(int(depot.node[0]))[snapped["sites"].node]
         if not site_ok.all():
             warnings.append(
                 f"{int((~site_ok).sum())} candidate site(s) not reachable from the depot are "
@@ -206,16 +221,22 @@ def prepare_region(config: RegionConfig, *, progress: Progress = _silent) -> Pre
             data.sites["village_id"].to_numpy()[:, None]
             == data.villages["village_id"].to_numpy()[None, :]
         )
-        site_to_village = net.travel_matrices(
-            graph,
-            snapped["sites"],
-            vill,
-            offroad_speed_kph=settings.offroad_speed_kph,
-            same=same,
-        )
-        access = net.TravelMatrices(
-            time_min=site_to_village.time_min.T, distance_km=site_to_village.distance_km.T
-        )
+        if graph.directed:  # village → site, the way people travel to a station
+            access = net.travel_matrices(
+                graph, vill, snapped["sites"], offroad_speed_kph=settings.offroad_speed_kph,
+                same=same.T,
+            )
+        else:
+            site_to_village = net.travel_matrices(
+                graph,
+                snapped["sites"],
+                vill,
+                offroad_speed_kph=settings.offroad_speed_kph,
+                same=same,
+            )
+            access = net.TravelMatrices(
+                time_min=site_to_village.time_min.T, distance_km=site_to_village.distance_km.T
+            )
     return PreparedRegion(
         data=data,
         network=graph,
@@ -227,6 +248,70 @@ def prepare_region(config: RegionConfig, *, progress: Progress = _silent) -> Pre
         access=access,
         warnings=tuple(warnings),
     )
+
+
+def _network_source(config: RegionConfig) -> object:
+    mode = config.network.mode
+    if mode == "roads":
+        return config.data.roads
+    return config.data.travel_matrix if mode == "matrix" else "network.mode: straight_line"
+
+
+def network_mode_notes(config: RegionConfig) -> list[str]:
+    """The warning every plan made without road data carries (empty with roads)."""
+    settings = config.network
+    if settings.mode == "straight_line":
+        return [
+            f"no road data (network.mode: straight_line): distances are straight lines × "
+            f"circuity {settings.circuity:g}, times at {settings.straight_line_speed_kph:g} "
+            "km/h; routes are drawn as straight lines"
+        ]
+    if settings.mode == "matrix":
+        return [
+            f"no road data (network.mode: matrix): distances and times from "
+            f"{config.data.travel_matrix}; routes are drawn as straight lines"
+        ]
+    return []
+
+
+def _build_graph(
+    config: RegionConfig, data: RegionData, xy: dict[str, np.ndarray]
+) -> tuple[net.RoadNetwork, dict[str, net.SnappedPoints]]:
+    """The travel network of ``network.mode``: roads, straight lines or a matrix."""
+    settings = config.network
+    if settings.mode == "straight_line":
+        return net.build_point_network(
+            xy, circuity=settings.circuity, speed_kph=settings.straight_line_speed_kph
+        )
+    if settings.mode == "matrix":
+        matrix = data.travel_matrix
+        assert matrix is not None
+        ids = {
+            "villages": [str(v) for v in data.villages["village_id"]],
+            "sites": [str(v) for v in data.sites["site_id"]],
+            "depots": [str(v) for v in data.depots["depot_id"]],
+        }
+        known = set().union(*ids.values())
+        unknown = sorted((set(matrix["origin"]) | set(matrix["destination"])) - known)
+        if unknown:
+            raise InputDataError(
+                f"{config.data.travel_matrix}: id(s) {_id_list(np.array(unknown))} are not "
+                "villages, candidate sites, towns or depots of this region"
+            )
+        return net.build_matrix_network(
+            xy, ids, origin=matrix["origin"].tolist(), destination=matrix["destination"].tolist(),
+            km=matrix["km"].to_numpy(dtype=float), minutes=matrix["min"].to_numpy(dtype=float),
+        )
+    try:
+        return net.build_road_network(
+            data.roads.geometry.to_numpy(),
+            data.roads["speed_kph"].to_numpy(dtype=float),
+            points=xy,
+            oneway=data.roads["oneway"].to_numpy(dtype=bool)
+            if "oneway" in data.roads.columns else None,
+        )
+    except ValueError as exc:
+        raise InputDataError(f"{config.data.roads}: {exc}") from None
 
 
 def _weights_and_rules(

@@ -82,7 +82,7 @@ def offroad_problems(
             problems.append(
                 f"{path}: {what} {ids[k]}: {offroad[k] / 1000:.1f} km from the nearest road, "
                 f"more than network.max_offroad_m = {limit:g} m (wrong coordinates or CRS, "
-                f"or a road missing from {config.data.roads.name}?)"
+                f"or a road missing from {getattr(config.data.roads, 'name', 'the roads')}?)"
             )
         if len(far) > _LIST_LIMIT:
             problems.append(f"{path}: and {len(far) - _LIST_LIMIT} more {what}s far from roads")

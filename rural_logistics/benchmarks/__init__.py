@@ -23,4 +23,5 @@ BENCHMARKS: dict[str, str] = {
     "vrptw": "rural_logistics.benchmarks.vrptw",
     "lrp": "rural_logistics.benchmarks.lrp",
     "solve-overhead": "rural_logistics.benchmarks.overhead",
+    "osm": "rural_logistics.benchmarks.osm",
 }
