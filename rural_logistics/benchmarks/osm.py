@@ -13,6 +13,7 @@ arc per vertex pair, one direction for one-way lines). Target: every pair within
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -67,7 +68,7 @@ def independent_km(
             merged = sorted([(float(c), xy) for c, xy in zip(cum, coords, strict=True)] + extra,
                             key=lambda item: item[0])
             coords = [xy for _, xy in merged]
-        for a, b in zip(coords[:-1], coords[1:], strict=True):
+        for a, b in itertools.pairwise(coords):
             ka, kb = (round(a[0] * 100), round(a[1] * 100)), (round(b[0] * 100), round(b[1] * 100))
             if ka == kb:
                 continue
@@ -79,10 +80,10 @@ def independent_km(
                 if old is None or seconds < old["time"]:
                     graph.add_edge(u, v, time=seconds, length=length)
     out = []
-    for a, b in pairs:
-        path = nx.dijkstra_path(graph, foot_key[a], foot_key[b], weight="time")
-        length = sum(graph[u][v]["length"] for u, v in zip(path[:-1], path[1:], strict=True))
-        seconds = sum(graph[u][v]["time"] for u, v in zip(path[:-1], path[1:], strict=True))
+    for origin, target in pairs:
+        path = nx.dijkstra_path(graph, foot_key[origin], foot_key[target], weight="time")
+        length = sum(graph[u][v]["length"] for u, v in itertools.pairwise(path))
+        seconds = sum(graph[u][v]["time"] for u, v in itertools.pairwise(path))
         out.append((length / 1000.0, seconds / 60.0))
     return out
 
