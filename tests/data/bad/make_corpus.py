@@ -461,6 +461,117 @@ def cases() -> dict[str, dict[str, Any]]:
                                             "opening_cost_per_day": 10}}),
             "expected": ["location_routing needs a fleet.vehicles type with cost_per_km or "
                          "fixed_cost_per_day > 0"]},
+        # --- what the data means (issue 16): each silent case is now a warning or error -----
+        "crs_web_mercator": {
+            "config": {"region": {"crs": "EPSG:3857"}},
+            "expected": ["villages.csv: region.crs: 'EPSG:3857' (EPSG:3857) stretches "
+                         "distances by up to 12.", "use region.crs: auto (here EPSG:32649)"]},
+        "warns_crs_far_utm_zone": {
+            "config": {"region": {"crs": "EPSG:32652"}},
+            "expected": ["warning: villages.csv: region.crs: 'EPSG:32652' (EPSG:32652) "
+                         "stretches distances by up to 4.0% at these villages"]},
+        "villages_metres_labelled_wgs84_auto": {
+            "config": merged(v, {"region": {"crs": "auto"}}),
+            "files": {"villages.geojson": collection(
+                [feature({"id": row["id"], "population": 100},
+                         {"type": "Point", "coordinates": list(utm(k % 3, k // 3))})
+                 for k, row in enumerate(village_rows())])},
+            "config_patch": {"data": {"villages": "villages.geojson"}},
+            "expected": ["villages.geojson: village V1, village V2",
+                         "coordinates cannot be projected from the layer's CRS EPSG:4326"]},
+        "road_class_column_misspelled": {
+            "config": {"network": {"road_class_column": "roadclass"}},
+            "expected": ["roads.geojson: network.road_class_column: column 'roadclass' is not "
+                         "in the layer (has: road_id, road_class)"]},
+        "speed_column_misspelled": {
+            "config": {"network": {"speed_column": "maxspeed"}},
+            "expected": ["network.speed_column: column 'maxspeed' is not in the layer"]},
+        "warns_road_classes_unknown": {
+            "config": r,
+            "files": {"roads.geojson": collection(
+                [*road_features()[:3], *(feature({"road_id": f"C{i}", "road_class": "lane"},
+                                                 road_features()[3 + i]["geometry"])
+                                         for i in range(3))])},
+            "expected": ["warning: roads.geojson: 3 roads (6.0 km) run at "
+                         "network.default_speed_kph = 30 km/h: their class is not in "
+                         "network.speed_kph_by_class (lane 6 km)"]},
+        "warns_roads_without_class": {
+            "config": r,
+            "files": {"roads.geojson": collection(
+                [feature({"road_id": f["properties"]["road_id"]}, f["geometry"])
+                 for f in road_features()])},
+            "expected": ["warning: roads.geojson: 6 roads (12.0 km) run at "
+                         "network.default_speed_kph = 30 km/h: the layer has no 'road_class' "
+                         "column"]},
+        "raw_osm_lines_layer": {
+            "config": merged(r, {"network": {"road_class_column": "highway"}}),
+            "files": {"roads.geojson": collection(
+                [feature({"osm_id": str(k), "highway": "tertiary", "waterway": None},
+                         f["geometry"]) for k, f in enumerate(road_features())]
+                + [feature({"osm_id": "90", "highway": None, "waterway": "river"},
+                           line([lonlat(0, 0.5), lonlat(2, 0.5)])),
+                   feature({"osm_id": "91", "highway": "footway", "waterway": None},
+                           line([lonlat(0, 1.5), lonlat(2, 1.5)]))])},
+            "expected": ["roads.geojson: looks like a raw OpenStreetMap lines layer: 2 of 8 "
+                         "lines are not roads for vans (no highway tag (waterway 1) 1, "
+                         "highway=footway 1)", "rural-logistics import-osm"]},
+        "gpkg_several_layers": {
+            "config": {"data": {"roads": "roads.gpkg"}},
+            "files": {"roads.gpkg": "two_layer_gpkg"},
+            "expected": ["roads.gpkg: has 2 layers (roads, rivers); say which one to read "
+                         "with data.layers.roads"]},
+        "gpkg_layer_unknown": {
+            "config": {"data": {"roads": "roads.gpkg", "layers": {"roads": "streets"}}},
+            "files": {"roads.gpkg": "two_layer_gpkg"},
+            "expected": ["roads.gpkg: has no layer 'streets' (data.layers.roads); its layers: "
+                         "roads, rivers"]},
+        "warns_villages_at_the_same_point": {
+            "config": v,
+            "files": {"villages.csv": csv_text(rows_with(
+                4, lon=village_rows()[3]["lon"], lat=village_rows()[3]["lat"]))},
+            "expected": ["warning: villages.csv: 1 pair(s) of villages at the same point "
+                         "(within 1 m): V4 and V5"]},
+        "id_column_absent": {
+            "config": {"data": {"id_column": "code"}},
+            "expected": ["villages.csv: data.id_column: column 'code' is not in the layer"]},
+        "population_column_absent": {
+            "config": {"data": {"population_column": "pop_2020"}},
+            "expected": ["villages.csv: data.population_column: column 'pop_2020' is not in "
+                         "the layer"]},
+        "shapefile_configured_column_absent": {
+            "config": {"data": {"villages": "villages.shp", "name_column": "name_pinyin"}},
+            "files": {"villages.shp": "villages_shapefile"},
+            "expected": ["villages.shp: data.name_column: column 'name_pinyin' is not in the "
+                         "layer (has: id, name, population, existing_station, produce_kg_per_day)"]},
+        "warns_shapefile_truncated_columns": {
+            "config": {"data": {"villages": "villages.shp"}},
+            "files": {"villages.shp": "villages_shapefile"},
+            "expected": ["warning: villages.shp: column 'existing_s' read as "
+                         "'existing_station' (Shapefile names are cut to 10 characters",
+                         "warning: villages.shp: column 'produce_kg' read as "
+                         "'produce_kg_per_day'"]},
+        "gcj02_on_projected_layer": {
+            "config": {"data": {"coordinate_system": "gcj02", "depots": "depots.geojson"}},
+            "files": {"depots.geojson": collection(
+                [feature({"id": "DC1"}, {"type": "Point", "coordinates": list(utm(0, 0))})],
+                crs="EPSG::32649")},
+            "expected": ["depots.geojson: data.coordinate_system is gcj02, a system of "
+                         "longitude/latitude, but the layer is in the projected CRS EPSG:32649"]},
+        "matrix_mode_without_matrix": {
+            "config": {"network": {"mode": "matrix"}},
+            "expected": ["data.travel_matrix: required key is missing"]},
+        "travel_matrix_unknown_id": {
+            "config": {"network": {"mode": "matrix"},
+                       "data": {"travel_matrix": "matrix.csv"}},
+            "files": {"matrix.csv": "origin,destination,km,min\nDC1,V1,1.2,3\nV1,X7,1,2\n"},
+            "expected": ["matrix.csv: id(s) X7 are not villages, candidate sites, towns or "
+                         "depots of this region"]},
+        "travel_matrix_bad_numbers": {
+            "config": {"network": {"mode": "matrix"},
+                       "data": {"travel_matrix": "matrix.csv"}},
+            "files": {"matrix.csv": "origin,destination,km,min\nDC1,V1,-1,3\nV1,V2,1,x\n"},
+            "expected": ["matrix.csv: row 2 (DC1 → V1): km and min must be numbers > 0",
+                         "matrix.csv: row 3 (V1 → V2): km and min must be numbers > 0"]},
         # --- several problems at once: all are reported -------------------------------
         "many_problems_at_once": {
             "config": merged(v, {"placment": {}, "solver": {"time_limit_s": 0},
@@ -487,6 +598,43 @@ def write_shapefile_without_prj(folder: Path) -> None:
         (folder / extra).unlink(missing_ok=True)
 
 
+def write_two_layer_gpkg(path: Path) -> None:
+    """The road grid (layer ``roads``) and a river (layer ``rivers``) in one GeoPackage."""
+    import geopandas as gpd
+    import shapely
+
+    lines = [shapely.LineString([utm(i, j) for i in range(3)]) for j in range(3)]
+    lines += [shapely.LineString([utm(i, j) for j in range(3)]) for i in range(3)]
+    gpd.GeoDataFrame({"road_id": [f"R{k}" for k in range(6)], "road_class": "county"},
+                     geometry=lines, crs=UTM).to_file(path, layer="roads", engine="pyogrio")
+    gpd.GeoDataFrame({"name": ["river"]}, geometry=[shapely.LineString([utm(0, 0.5),
+                                                                        utm(2, 0.5)])],
+                     crs=UTM).to_file(path, layer="rivers", engine="pyogrio")
+
+
+def write_villages_shapefile(path: Path) -> None:
+    """The nine villages as a Shapefile: ``existing_station`` and ``produce_kg_per_day``
+    are saved as ``existing_s`` and ``produce_kg`` (10-character dBASE names)."""
+    import warnings
+
+    import geopandas as gpd
+    import shapely
+
+    rows = village_rows()
+    frame = gpd.GeoDataFrame(
+        {"id": [r["id"] for r in rows], "name": [r["name"] for r in rows],
+         "population": [r["population"] for r in rows],
+         "existing_station": [k == 4 for k in range(len(rows))],
+         "produce_kg_per_day": [5.0 * k for k in range(len(rows))]},
+        geometry=[shapely.Point(r["lon"], r["lat"]) for r in rows], crs="EPSG:4326")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # GDAL's "normalized/laundered field name" warnings
+        frame.to_file(path, engine="pyogrio")
+
+
+_WRITERS = {"two_layer_gpkg": write_two_layer_gpkg, "villages_shapefile": write_villages_shapefile}
+
+
 def write_case(name: str, spec: dict[str, Any]) -> None:
     folder = HERE / name
     folder.mkdir()
@@ -506,7 +654,9 @@ def write_case(name: str, spec: dict[str, Any]) -> None:
     for rel, content in files.items():
         target = folder / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
+        if isinstance(content, str) and content in _WRITERS:
+            _WRITERS[content](target)
+        elif isinstance(content, bytes):
             target.write_bytes(content)
         else:
             target.write_text(content, encoding="utf-8")
