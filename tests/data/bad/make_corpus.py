@@ -542,7 +542,8 @@ def cases() -> dict[str, dict[str, Any]]:
             "config": {"data": {"villages": "villages.shp", "name_column": "name_pinyin"}},
             "files": {"villages.shp": "villages_shapefile"},
             "expected": ["villages.shp: data.name_column: column 'name_pinyin' is not in the "
-                         "layer (has: id, name, population, existing_station, produce_kg_per_day)"]},
+                         "layer (has: id, name, population, existing_station, "
+                         "produce_kg_per_day)"]},
         "warns_shapefile_truncated_columns": {
             "config": {"data": {"villages": "villages.shp"}},
             "files": {"villages.shp": "villages_shapefile"},
