@@ -190,6 +190,9 @@ def _add_import_osm_parser(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("--depot", metavar="LON,LAT",
                      help="the county distribution centre (default: the most populous place)")
     imp.add_argument("--name", help="region name (default from the file name)")
+    imp.add_argument("--config", type=Path, metavar="FILE",
+                     help="write the config here (default DIR/region.yaml); its data paths "
+                     "are relative to it")
     imp.add_argument("--force", action="store_true",
                      help="write into --out even if it is not empty")
 
@@ -286,6 +289,9 @@ def _cmd_solve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"routing {s['routing']['status']}, {s['solve_seconds']:.1f} s\n"
     )
     out.write(f"status {s['status']}: {s.get('status_detail', '')}\n")
+    network = s.get("network") or {}
+    if network.get("mode", "roads") != "roads":
+        out.write(f"no road data: distances are {network.get('distance_basis')}\n")
     out.write("wrote " + ", ".join(str(f) for f in files) + "\n")
     return EXIT_OK
 
@@ -302,9 +308,13 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise InputDataError(report.problems or (f"{args.config}: cannot be checked",))
     data = report.prepared.data
     road_km = float(report.prepared.network.length_m.sum()) / 1000
+    config = report.config
+    mode = config.network.mode if config is not None else "roads"
+    network_text = f"{road_km:.0f} road km" if mode == "roads" else (
+        f"no road data ({mode.replace('_', ' ')} network)")
     out.write(
         f"{args.config}: OK — {len(data.villages)} villages, "
-        f"{int(data.villages['population'].sum())} people, {road_km:.0f} road km, "
+        f"{int(data.villages['population'].sum())} people, {network_text}, "
         f"{int(report.prepared.site_ok.sum())} candidate sites, CRS {data.crs}, "
         f"{len(report.warnings)} warning(s)\n"
     )
@@ -355,6 +365,7 @@ def _cmd_import_osm(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         depot=depot,
         name=args.name,
         force=args.force,
+        config=args.config,
         progress=lambda line: err.write(f"  {line}\n"),
     )
     total_km = sum(result.road_km_by_class.values())

@@ -9,13 +9,24 @@ positions, colours and marker sizes mean the same thing in every panel. Band col
 only on the band edges (:func:`access_band_colors`), never on the data.
 
 Coordinates are the plan's projected CRS, in metres.
+
+Names in Chinese (or Japanese, Korean) are drawn with Noto Sans CJK SC, which the install
+brings (the ``noto-cjk-sans-otc`` package, SIL Open Font License); without it, with an
+installed CJK font (``fc-list :lang=zh``); with none, one warning says that CJK names are
+drawn as boxes (see :func:`cjk_font`). Latin text stays in DejaVu Sans.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import itertools
+import logging
 import math
-from collections.abc import Iterable, Sequence
+import textwrap
+import unicodedata
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +34,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from matplotlib import patheffects
+from matplotlib import font_manager, patheffects, rc_context
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
@@ -35,11 +46,15 @@ from matplotlib.lines import Line2D
 from rural_logistics.plan import Plan
 
 __all__ = [
+    "TITLE_WIDTH",
     "access_band_colors",
     "access_band_index",
     "access_band_labels",
+    "cjk_font",
     "draw_plan",
+    "font_context",
     "map_extent",
+    "wrap_title",
     "write_map_png",
 ]
 
@@ -77,6 +92,121 @@ _FIG_WIDTH_IN = 11.0
 _SUBTITLE_WIDTH = 100
 _FIG_MIN_HEIGHT_IN = 7.0
 _FIG_MAX_HEIGHT_IN = 10.0
+_MAX_STATION_LABELS = 80
+#: Width of a map title line, in Latin characters (a CJK character counts two).
+TITLE_WIDTH = 64
+#: CJK fonts looked for when the font package is missing, in order of preference.
+_CJK_FAMILIES: tuple[str, ...] = (
+    "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
+    "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei", "PingFang SC",
+    "Hiragino Sans GB", "Noto Sans CJK JP", "Noto Sans CJK TC",
+)
+_LATIN_FAMILY = "DejaVu Sans"
+
+
+# --------------------------------------------------------------------------- fonts
+
+
+def _packaged_cjk_font() -> Path | None:
+    """The Noto Sans CJK collection of the ``noto-cjk-sans-otc`` package, if installed."""
+    try:
+        import noto_cjk_sans_otc
+    except ImportError:
+        return None
+    path = Path(str(noto_cjk_sans_otc.FONT_PATH))
+    return path if path.is_file() else None
+
+
+@functools.cache
+def cjk_font() -> tuple[str, Path, int] | None:
+    """The CJK font maps and reports use: ``(family, file, face index)``, or ``None``.
+
+    Noto Sans CJK SC from the ``noto-cjk-sans-otc`` package (a dependency, so every
+    install has it); if that package is missing, the first installed font of a list of
+    common CJK families; ``None`` when there is none (CJK names then show as boxes, and
+    :func:`font_context` warns once).
+    """
+    packaged = _packaged_cjk_font()
+    if packaged is not None:
+        font_manager.fontManager.addfont(str(packaged))
+    by_name = {e.name: e for e in font_manager.fontManager.ttflist}
+    for family in _CJK_FAMILIES:
+        entry = by_name.get(family)
+        if entry is not None:
+            return family, Path(entry.fname), int(getattr(entry, "index", 0) or 0)
+    return None
+
+
+def has_cjk(text: str) -> bool:
+    """Whether ``text`` holds a Chinese, Japanese or Korean character."""
+    return any(unicodedata.east_asian_width(ch) in ("W", "F") and ch.isalpha() for ch in text)
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def wrap_title(text: str, width: int = TITLE_WIDTH) -> str:
+    """``text`` broken into lines of at most ``width`` columns (a CJK character is two
+    columns; CJK text without spaces breaks between characters)."""
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        if _display_width(paragraph) <= width:
+            lines.append(paragraph)
+            continue
+        if " " in paragraph.strip():
+            lines.extend(textwrap.wrap(paragraph, width=max(width - _display_width(paragraph)
+                                                            + len(paragraph), 10)))
+            continue
+        line = ""
+        for ch in paragraph:
+            if _display_width(line + ch) > width:
+                lines.append(line)
+                line = ""
+            line += ch
+        lines.append(line)
+    return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def font_context(texts: Iterable[str] = ()) -> Iterator[None]:
+    """matplotlib settings for drawing ``texts``: DejaVu Sans with the CJK font as the
+    fallback for characters it lacks.
+
+    Without a CJK font and with CJK characters in ``texts``, warns once
+    (``UserWarning``) instead of matplotlib's warning per missing glyph.
+    """
+    font = cjk_font()
+    families = [_LATIN_FAMILY] + ([font[0]] if font else [])
+    # The CJK font has one weight: bold text falls back to it without a log line each time.
+    log = logging.getLogger("matplotlib.font_manager")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    with rc_context({"font.family": families}), warnings.catch_warnings():
+        if font is None:
+            cjk = sum(has_cjk(str(t)) for t in texts)
+            if cjk:
+                warnings.warn(
+                    f"no CJK font: {cjk} name(s) in Chinese, Japanese or Korean are drawn as "
+                    "boxes; install the noto-cjk-sans-otc package (pip) or a CJK font such as "
+                    "Debian's fonts-noto-cjk",
+                    UserWarning, stacklevel=3,
+                )
+            warnings.filterwarnings("ignore", message="Glyph .* missing from")
+        try:
+            yield
+        finally:
+            log.setLevel(level)
+
+
+def plan_texts(plan: Plan) -> list[str]:
+    """Every name a map of ``plan`` may draw (for :func:`font_context`)."""
+    texts = [plan.region]
+    for layer, column in ((plan.townships, "name"), (plan.depots, "name"),
+                          (plan.stations, "name")):
+        if layer is not None and column in layer.columns:
+            texts.extend(str(v) for v in layer[column].dropna())
+    return texts
 
 
 # --------------------------------------------------------------------------- bands
@@ -348,6 +478,19 @@ def _draw_north_arrow(ax: Axes) -> None:
             fontsize=10, fontweight="bold", zorder=20, path_effects=_HALO)
 
 
+def _draw_offroad_legs(ax: Axes, plan: Plan) -> None:
+    """Dashed lines from stations far from a road (``offroad_legs`` in the plan summary) to
+    the road where vans stop: the last stretch no route drives."""
+    legs = (plan.summary or {}).get("offroad_legs")
+    if not isinstance(legs, list) or not legs:
+        return
+    segments = [np.array([leg["station_xy"], leg["road_xy"]], dtype=float) for leg in legs
+                if isinstance(leg, dict) and "station_xy" in leg and "road_xy" in leg]
+    if segments:
+        ax.add_collection(LineCollection(segments, colors=_STATION_COLOR, linewidths=1.2,
+                                         linestyles=(0, (3, 2)), zorder=4.8))
+
+
 def _header(label: str) -> tuple[Line2D, str]:
     return Line2D([], [], linestyle="none", marker="none"), label
 
@@ -364,6 +507,7 @@ def draw_plan(
     legend: bool = True,
     title: str | None = None,
     station_size_max: float | None = None,
+    station_labels: bool = False,
 ) -> None:
     """Draw one map panel of a plan.
 
@@ -391,6 +535,8 @@ def draw_plan(
     station_size_max
         Parcels per day drawn with the largest station marker; default the plan's busiest
         station. Pass one value for all panels of a comparison.
+    station_labels
+        Write each station's name beside it (up to 80 stations).
     """
     edges = _check_bands(access_bands_min)
     colors = access_band_colors(edges)
@@ -468,6 +614,7 @@ def draw_plan(
     # Stations: squares, area ∝ parcels per day.
     stations = plan.stations
     s_geoms = _present(stations)
+    _draw_offroad_legs(ax, plan)
     if "parcels_per_day" in stations.columns and len(s_geoms):
         parcels = pd.to_numeric(stations.loc[s_geoms.index, "parcels_per_day"],
                                 errors="coerce").to_numpy(dtype=float)
@@ -484,6 +631,12 @@ def draw_plan(
         order = np.argsort(-areas, kind="stable")  # big ones first, small ones on top
         ax.scatter(sx[order], sy[order], s=areas[order], marker="s", c=_STATION_COLOR,
                    edgecolors="white", linewidths=1.2, zorder=5)
+        if station_labels and "name" in stations.columns and len(s_geoms) <= _MAX_STATION_LABELS:
+            for x, y, name in zip(sx, sy, stations.loc[s_geoms.index, "name"], strict=True):
+                if isinstance(name, str) and name:
+                    ax.annotate(name, (x, y), xytext=(5, 4), textcoords="offset points",
+                                ha="left", va="bottom", fontsize=6.5, color=_STATION_COLOR,
+                                zorder=6.5, annotation_clip=True, path_effects=_HALO)
 
     # Depots: large stars.
     d_geoms = _present(plan.depots)
@@ -593,6 +746,9 @@ def _format_summary(summary: dict[str, Any], radius_km: float) -> str:
     unserved = summary.get("unserved_villages")
     if isinstance(unserved, list | tuple) and unserved:
         parts.append(f"{_plural(len(unserved), 'unserved village')}")
+    network = summary.get("network")
+    if isinstance(network, dict) and network.get("mode", "roads") != "roads":
+        parts.append(f"NO ROAD DATA: distances are {network.get('distance_basis')}")
     return _join_lines(parts, width=_SUBTITLE_WIDTH)
 
 
@@ -624,12 +780,15 @@ def write_map_png(plan: Plan, path: Path, *, dpi: int = 150, title: str | None =
         Resolution. The figure is 11 inches wide and 7–10 inches high, fitted to the
         map's aspect ratio so that little paper is left blank.
     title
-        Main title; default ``"<region> — <scenario>: N stations, M routes"``. A subtitle
-        with key figures from ``plan.summary`` is added below it when available.
+        Main title; default ``"<region> — <scenario>: N stations, M routes"``, wrapped to
+        :data:`TITLE_WIDTH` columns. A subtitle with key figures from ``plan.summary`` is
+        added below it when available. Station, township and depot names are drawn; names
+        in Chinese use the CJK font of :func:`cjk_font`.
     """
     if title is None:
         title = (f"{plan.region} — {plan.scenario}: {_plural(len(plan.stations), 'station')}, "
                  f"{_plural(len(plan.routes), 'route')}")
+    title = wrap_title(title)
     try:
         xmin, xmax, ymin, ymax = map_extent(plan)
         aspect = (ymax - ymin) / (xmax - xmin)
@@ -637,15 +796,17 @@ def write_map_png(plan: Plan, path: Path, *, dpi: int = 150, title: str | None =
         aspect = 1.0
     # The map gets ~8.2 in of width beside the legend; fit the height to it (~9 in).
     height = min(max(8.2 * aspect + 1.1, _FIG_MIN_HEIGHT_IN), _FIG_MAX_HEIGHT_IN)
-    fig = Figure(
-        figsize=(_FIG_WIDTH_IN, height),
-        layout=ConstrainedLayoutEngine(compress=True, w_pad=0.12, h_pad=0.12),
-    )
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    draw_plan(ax, plan)
-    fig.suptitle(title, fontsize=14, fontweight="bold")
-    subtitle = _format_summary(plan.summary or {}, plan.radius_km)
-    if subtitle:
-        ax.set_title(subtitle, fontsize=9.5, color="#424242")
-    fig.savefig(Path(path), dpi=dpi, format="png", facecolor="white")
+    height += 0.3 * title.count("\n")
+    with font_context(plan_texts(plan)):
+        fig = Figure(
+            figsize=(_FIG_WIDTH_IN, height),
+            layout=ConstrainedLayoutEngine(compress=True, w_pad=0.12, h_pad=0.12),
+        )
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        draw_plan(ax, plan, station_labels=True)
+        fig.suptitle(title, fontsize=14, fontweight="bold")
+        subtitle = _format_summary(plan.summary or {}, plan.radius_km)
+        if subtitle:
+            ax.set_title(subtitle, fontsize=9.5, color="#424242")
+        fig.savefig(Path(path), dpi=dpi, format="png", facecolor="white")

@@ -274,6 +274,32 @@ def network_mode_notes(config: RegionConfig) -> list[str]:
     return []
 
 
+def network_summary(config: RegionConfig, prepared: PreparedRegion) -> dict[str, object]:
+    """``summary.json`` section ``network``: what the distances and times are based on."""
+    settings = config.network
+    graph = prepared.network
+    out: dict[str, object] = {"mode": settings.mode}
+    if settings.mode == "straight_line":
+        out.update({
+            "distance_basis": f"straight line x circuity {settings.circuity:g}",
+            "circuity": settings.circuity,
+            "speed_kph": settings.straight_line_speed_kph,
+        })
+    elif settings.mode == "matrix":
+        out.update({"distance_basis": f"travel matrix {config.data.travel_matrix}",
+                    "matrix_rows": len(graph.edge_u)})
+    else:
+        road = ~graph.connector
+        out.update({
+            "distance_basis": "roads",
+            "road_km": round(float(graph.length_m[road].sum()) / 1000, 3),
+            "oneway_km": round(float(graph.length_m[road & graph.oneway].sum()) / 1000, 3)
+            if graph.oneway is not None else 0.0,
+            "connector_km": round(float(graph.length_m[graph.connector].sum()) / 1000, 3),
+        })
+    return out
+
+
 def _build_graph(
     config: RegionConfig, data: RegionData, xy: dict[str, np.ndarray]
 ) -> tuple[net.RoadNetwork, dict[str, net.SnappedPoints]]:
@@ -549,7 +575,11 @@ def route_vehicles(
         loads[position[int(s)]] += prepared.demand.parcels_per_day[v]
         produce[position[int(s)]] += prepared.demand.produce_kg_per_day[v]
     template, depot_ids = routing_template(config, prepared, open_sites)
-    problem = subset_problem(template, np.arange(len(open_sites)), loads, produce)
+    routed = np.flatnonzero(~at_depot_stations(template))
+    if len(routed) == 0:  # every station is at the depot: nothing to drive
+        return RoutingResult(routes=(), unserved=(), status="solved", solve_seconds=0.0,
+                             engine=config.routing.engine), loads
+    problem = subset_problem(template, routed, loads[routed], produce[routed])
     settings = config.routing
     result = solve_vrp(
         problem,
@@ -558,7 +588,40 @@ def route_vehicles(
         seed=config.solver.seed,
         workers=settings.workers,
     )
-    return _station_numbering(result, len(depot_ids), depot_ids, prepared), loads
+    numbered = _station_numbering(result, len(depot_ids), depot_ids, prepared)
+    return _restore_stops(numbered, routed), loads
+
+
+#: A station this close to the county distribution centre (road km, both ways) is served
+#: at the depot: its parcels are handed over there, no vehicle drives to it.
+AT_DEPOT_KM = 0.1
+
+
+def at_depot_stations(template: RoutingProblem) -> np.ndarray:
+    """Per open station of a routing template: within :data:`AT_DEPOT_KM` of depot 0."""
+    d = template.n_depots
+    km = np.asarray(template.distance_km)
+    return (km[0, d:] <= AT_DEPOT_KM) & (km[d:, 0] <= AT_DEPOT_KM)
+
+
+def _restore_stops(result: RoutingResult, routed: np.ndarray) -> RoutingResult:
+    """Stops numbered among the routed stations (1..len(routed)) → among all open
+    stations (station ``routed[k-1]`` is stop ``routed[k-1] + 1``)."""
+    from dataclasses import replace
+
+    if len(routed) and np.array_equal(routed, np.arange(len(routed))):
+        return result
+
+    def back(stop: int) -> int:
+        return int(routed[stop - 1]) + 1
+
+    routes = tuple(
+        replace(r, stops=tuple(back(x) for x in r.stops),
+                trips=tuple(tuple(back(x) for x in t) for t in r.trips))
+        for r in result.routes
+    )
+    unserved = tuple((back(n), p) for n, p in result.unserved)
+    return replace(result, routes=routes, unserved=unserved)
 
 
 def _station_numbering(
@@ -627,6 +690,72 @@ def _route_lines(
     return lines
 
 
+def _served_at_depot(prepared: PreparedRegion, open_sites: np.ndarray) -> np.ndarray:
+    """Open stations whose road distance to and from the county DC is at most
+    :data:`AT_DEPOT_KM` (the routing stage leaves them out: served at the depot)."""
+    stops = net.SnappedPoints(
+        node=np.concatenate([prepared.depot.node[:1], prepared.sites.node[open_sites]]),
+        offroad_m=np.zeros(len(open_sites) + 1),
+        xy=np.vstack([prepared.depot.xy[:1], prepared.sites.xy[open_sites]]),
+    )
+    travel = net.travel_matrices(prepared.network, stops, stops, offroad_speed_kph=5.0,
+                                 include_offroad=False)
+    km = travel.distance_km
+    return np.asarray((km[0, 1:] <= AT_DEPOT_KM) & (km[1:, 0] <= AT_DEPOT_KM))
+
+
+def _offroad_legs(
+    config: RegionConfig, prepared: PreparedRegion, open_sites: np.ndarray,
+    station_ids: np.ndarray,
+) -> list[dict[str, object]]:
+    """Stations farther than ``network.remote_warning_m`` from a road: the straight leg from
+    the station to the road where vans stop (working-CRS coordinates, for the map)."""
+    if config.network.mode != "roads":
+        return []
+    offroad = prepared.sites.offroad_m[open_sites]
+    legs = []
+    for k in np.flatnonzero(offroad > config.network.remote_warning_m):
+        site = int(open_sites[k])
+        road = prepared.network.node_xy[prepared.sites.node[site]]
+        legs.append({
+            "station_id": str(station_ids[k]),
+            "offroad_m": round(float(offroad[k]), 1),
+            "station_xy": [round(float(v), 2) for v in prepared.sites.xy[site]],
+            "road_xy": [round(float(v), 2) for v in road],
+        })
+    return legs
+
+
+def _last_metre_notes(
+    config: RegionConfig,
+    prepared: PreparedRegion,
+    open_sites: np.ndarray,
+    station_ids: np.ndarray,
+    at_depot: np.ndarray,
+) -> list[str]:
+    """Warnings for stations served at the depot and stations far from a road."""
+    notes = []
+    if at_depot.any():
+        notes.append(
+            f"{int(at_depot.sum())} station(s) at the county distribution centre (within "
+            f"{AT_DEPOT_KM * 1000:g} m by road) are served there without a vehicle: "
+            f"{_id_list(station_ids[at_depot])}"
+        )
+    limit = config.network.remote_warning_m
+    offroad = prepared.sites.offroad_m[open_sites]
+    far = offroad > limit
+    if far.any() and config.network.mode == "roads":
+        detail = [f"{sid} ({m / 1000:.1f} km)" for sid, m in
+                  zip(station_ids[far], offroad[far], strict=True)]
+        notes.append(
+            f"{int(far.sum())} station(s) farther than {limit:g} m from any road: vans stop at "
+            "the nearest road and the last stretch (the dashed line on the map) is covered "
+            f"off-road at {config.network.offroad_speed_kph:g} km/h, counted in the villages' "
+            f"access but in no route: {_id_list(np.array(detail))}"
+        )
+    return notes
+
+
 def _nearest_nodes(prepared: PreparedRegion, rows: list[int]) -> list[int]:
     """Graph node of each depot row (row 0: the snapped county distribution centre)."""
     out = []
@@ -672,7 +801,14 @@ def build_plan(
     for route in routing.routes:
         for stop, amount in zip(route.stops, route.loads, strict=True):
             delivered[stop - 1] += amount
+    visited = {stop - 1 for route in routing.routes for stop in route.stops}
     unserved_stations = {stop - 1 for stop, _ in routing.unserved}
+    at_depot = np.zeros(len(open_sites), dtype=bool)
+    if tiers is None and location_routing is None:
+        at_depot = _served_at_depot(prepared, open_sites) & np.array(
+            [k not in visited and k not in unserved_stations for k in range(len(open_sites))],
+            dtype=bool)
+        delivered = np.where(at_depot, np.ceil(loads), delivered)
     position = {int(s): k for k, s in enumerate(open_sites)}
     village_station = [station_of_site[int(s)] for s in assigned_site]
     unserved_villages = [
@@ -725,6 +861,8 @@ def build_plan(
             "produce_kg_per_day": np.round(produce, 1),
             "visits": visits,
             "delivered_parcels_per_day": delivered.astype(int),
+            "served_by": np.where(at_depot, "depot", "vehicle"),
+            "road_distance_m": np.round(prepared.sites.offroad_m[open_sites], 1),
         },
         geometry=sites.geometry.to_numpy()[open_sites],
         crs=crs,
@@ -776,7 +914,9 @@ def build_plan(
         opening_cost += tiers.solution.opening_cost
         depots = data.depots.iloc[[0, *tiers.hub_rows]].reset_index(drop=True)
         depots.insert(1, "role", ["dc", *(["hub"] * len(tiers.hub_rows))])
+    routes["distance_basis"] = str(network_summary(config, prepared)["distance_basis"])
     warnings = list(prepared.warnings) + list(routing.notes)
+    warnings.extend(_last_metre_notes(config, prepared, open_sites, station_ids, at_depot))
     reasons = routing.unserved_reasons or ("",) * len(routing.unserved)
     diagnosis = [
         {"station_id": str(station_ids[s - 1]), "unserved_parcels": int(p), "reason": why}
@@ -843,6 +983,9 @@ def build_plan(
                 vehicles_fixed=fixed_cost,
                 routes_cost=float(routes["cost"].sum()) if len(routes) else 0.0,
             ),
+            "network": network_summary(config, prepared),
+            "stations_at_depot": [str(x) for x in station_ids[at_depot]],
+            "offroad_legs": _offroad_legs(config, prepared, open_sites, station_ids),
             "warnings": warnings,
             "solve_seconds": round(solve_seconds, 2),
         }

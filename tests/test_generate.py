@@ -20,7 +20,7 @@ UTM = "EPSG:32649"
 SMALL: dict[str, Any] = {"n_villages": 40, "n_townships": 4, "area_km2": 300.0, "n_remote": 2}
 DEMO: dict[str, Any] = {"n_villages": 250, "n_townships": 14, "area_km2": 2000.0, "n_remote": 6}
 VILLAGE_COLUMNS = [
-    "id", "name", "township", "population", "households", "existing_station",
+    "id", "name", "name_zh", "township", "population", "households", "existing_station",
     "produce_kg_per_day", "lon", "lat",
 ]  # fmt: skip
 KEYS = ("villages", "roads", "depots", "towns", "townships")
@@ -86,17 +86,17 @@ def test_columns_crs_and_counts(county: tuple[dict[str, Any], dict[str, Any]]) -
     assert roads["road_id"].is_unique
     assert (roads.geom_type == "LineString").all()
     depots = layers["depots"]
-    assert list(depots.columns) == ["id", "name", "kind", "geometry"]
+    assert list(depots.columns) == ["id", "name", "name_zh", "kind", "geometry"]
     assert depots["id"].tolist() == ["DC1"] and depots["kind"].tolist() == ["county_dc"]
     assert depots["name"].iloc[0].endswith(" County Distribution Centre")
     towns = layers["towns"]
-    assert list(towns.columns) == ["id", "name", "township", "geometry"]
+    assert list(towns.columns) == ["id", "name", "name_zh", "township", "geometry"]
     assert len(towns) == args["n_townships"]
     assert towns["id"].tolist() == [f"T{k + 1:02d}" for k in range(len(towns))]
     assert towns["name"].iloc[0] == "Chengguan" and towns["name"].is_unique
     assert (towns["name"] == towns["township"]).all()
     townships = layers["townships"]
-    assert list(townships.columns) == ["name", "population", "geometry"]
+    assert list(townships.columns) == ["name", "name_zh", "population", "geometry"]
     assert (townships.geom_type == "Polygon").all() and townships.is_valid.all()
     assert sorted(townships["name"]) == sorted(towns["name"])
     for key in ("roads", "depots", "towns", "townships"):

@@ -35,6 +35,7 @@ from rural_logistics.generate.tables import (
     _towns_and_depot,
     _unique_names,
     _village_table,
+    chinese_name,
 )
 from rural_logistics.generate.townships import (
     _allocate,
@@ -208,6 +209,7 @@ def make_county(
     townships = gpd.GeoDataFrame(
         {
             "name": township_names,
+            "name_zh": [chinese_name(t, "镇") for t in township_names],
             "population": [int(town_pop.get(n, 0)) for n in township_names],
         },
         geometry=[_project_geometry(p, to_lonlat) for p in polygons],

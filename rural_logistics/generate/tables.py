@@ -37,6 +37,56 @@ _SECOND_SYLLABLES = (
 )  # fmt: skip
 
 
+# The Chinese character of each syllable, for the ``name_zh`` columns: a place name reads
+# as a plausible rural name (东川村, 青石镇); like the pinyin names, none is a real place.
+_ZH_FIRST = dict(zip(_FIRST_SYLLABLES, (
+    "白", "北", "茶", "大", "东", "枫", "高", "古", "横", "红", "黄",
+    "江", "金", "莲", "柳", "龙", "鹿", "马", "梅", "南", "青", "沙",
+    "上", "石", "水", "松", "太", "唐", "桃", "田", "王", "西", "下",
+    "小", "新", "杨", "玉", "云", "张", "竹",
+), strict=True))  # fmt: skip
+_ZH_SECOND = dict(zip(_SECOND_SYLLABLES, (
+    "坝", "冲", "洞", "坊", "岗", "沟", "河", "家", "坑", "口", "林",
+    "岭", "门", "坪", "坡", "铺", "桥", "山", "潭", "塘", "田", "头",
+    "湾", "屋", "溪", "垭", "源", "寨", "洲", "川",
+), strict=True))  # fmt: skip
+_ZH_SPECIAL = {"Chengguan": "城关"}
+
+
+def chinese_name(pinyin: str, suffix: str = "") -> str:
+    """The Chinese name of a generated pinyin name, e.g. ``Dongchuan`` → ``东川`` + suffix.
+
+    Parameters
+    ----------
+    pinyin
+        A name made by :func:`_unique_names` (or ``Chengguan``).
+    suffix
+        Appended, e.g. ``村`` (village), ``镇`` (town).
+
+    Raises
+    ------
+    ValueError
+        If the name is not made of the generator's syllables.
+    """
+    if pinyin in _ZH_SPECIAL:
+        return _ZH_SPECIAL[pinyin] + suffix
+
+    def parse(rest: str, table: dict[str, str]) -> list[str] | None:
+        if not rest:
+            return []
+        for syllable in sorted(table, key=len, reverse=True):
+            if rest.startswith(syllable):
+                tail = parse(rest[len(syllable):], _ZH_SECOND)
+                if tail is not None:
+                    return [table[syllable], *tail]
+        return None
+
+    chars = parse(pinyin, _ZH_FIRST)
+    if chars is None:
+        raise ValueError(f"not a generated name: {pinyin!r}")
+    return "".join(chars) + suffix
+
+
 def _unique_names(rng: np.random.Generator, n: int) -> list[str]:
     """``n`` distinct pinyin-like names (two syllables, three if more are needed)."""
     pool = [f + s for f, s in itertools.product(_FIRST_SYLLABLES, _SECOND_SYLLABLES)]
@@ -103,6 +153,7 @@ def _village_table(
         {
             "id": [f"V{k + 1:0{width}d}" for k in range(n)],
             "name": list(village_names[:n]),
+            "name_zh": [chinese_name(v, "村") for v in village_names[:n]],
             "township": [township_names[int(t)] for t in township],
             "population": population.astype(np.int64),
             "households": households,
@@ -180,6 +231,7 @@ def _towns_and_depot(
         {
             "id": [f"T{k + 1:02d}" for k in range(n)],
             "name": list(township_names),
+            "name_zh": [chinese_name(t, "镇") for t in township_names],
             "township": list(township_names),
         },
         geometry=shapely.points(town_ll),
@@ -189,7 +241,8 @@ def _towns_and_depot(
     a = rng.uniform(0.0, 2.0 * math.pi)
     depot_xy = seats[:1] + np.array([[d * math.cos(a), d * math.sin(a)]])
     depots = gpd.GeoDataFrame(
-        {"id": ["DC1"], "name": [f"{county} County Distribution Centre"], "kind": ["county_dc"]},
+        {"id": ["DC1"], "name": [f"{county} County Distribution Centre"],
+         "name_zh": [chinese_name(county, "县配送中心")], "kind": ["county_dc"]},
         geometry=shapely.points(_round_lonlat(to_lonlat, depot_xy)),
         crs=OUTPUT_CRS,
     )

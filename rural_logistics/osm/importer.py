@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import os
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -176,6 +177,7 @@ def import_osm(
     depot: tuple[float, float] | None = None,
     name: str | None = None,
     force: bool = False,
+    config: Path | None = None,
     progress: Callable[[str], object] | None = None,
 ) -> ImportResult:
     """Import an OSM extract as a region folder.
@@ -203,6 +205,9 @@ def import_osm(
         Region name; default from the file name.
     force
         Write into a non-empty ``out``.
+    config
+        Where to write the config (default ``out/region.yaml``); its data paths are
+        relative to its folder.
     progress
         Called with one line per finished step.
 
@@ -340,14 +345,15 @@ def import_osm(
         f"fleet, stations, demand: illustrative defaults ({_vans(population)} vans of 300 "
         "parcels, 1.5 x the day's parcels at 25 parcels per person per year); set your own",
     )
-    files["config"] = out / "region.yaml"
+    files["attribution"] = out / "ATTRIBUTION.txt"
+    files["attribution"].write_text(ATTRIBUTION.format(source=source.name), encoding="utf-8")
+    files["config"] = config if config is not None else out / "region.yaml"
+    files["config"].parent.mkdir(parents=True, exist_ok=True)
     files["config"].write_text(
         _config_text(region_name, source, files, len(places), assumptions, table,
                      vans=_vans(population)),
         encoding="utf-8",
     )
-    files["attribution"] = out / "ATTRIBUTION.txt"
-    files["attribution"].write_text(ATTRIBUTION.format(source=source.name), encoding="utf-8")
     seconds["write"] = time.perf_counter() - step
     seconds["total"] = time.perf_counter() - start
     return ImportResult(
@@ -407,21 +413,28 @@ def _config_text(
     vans: int,
 ) -> str:
     today = _dt.date.today().isoformat()
+    attribution = Path(os.path.relpath(files["attribution"].resolve(),
+                                       files["config"].parent.resolve())).as_posix()
     header = [
         f"# {region_name}: imported from {source.name} by `rural-logistics import-osm` "
         f"(rural-logistics {__version__}, {today}).",
-        "# Map data © OpenStreetMap contributors, ODbL 1.0 (see ATTRIBUTION.txt).",
+        f"# Map data © OpenStreetMap contributors, ODbL 1.0 (see {attribution}).",
         "# Assumptions (each moves the figures; check them before you use a plan):",
         *(f"#  - {line}" for line in assumptions),
     ]
     stations = max(1, min(40, round(n_villages / 6)))
+    base = files["config"].parent.resolve()
+
+    def rel(key: str) -> str:
+        return Path(os.path.relpath(files[key].resolve(), base)).as_posix()
+
     config = {
         "region": {"name": region_name, "crs": "auto"},
         "data": {
-            "villages": files["villages"].name,
-            "roads": files["roads"].name,
-            "depots": files["depots"].name,
-            **({"townships": files["townships"].name} if "townships" in files else {}),
+            "villages": rel("villages"),
+            "roads": rel("roads"),
+            "depots": rel("depots"),
+            **({"townships": rel("townships")} if "townships" in files else {}),
         },
         "network": {
             "speed_kph_by_class": {k: float(v) for k, v in sorted(speeds.items())},

@@ -12,7 +12,7 @@ import yaml
 from rural_logistics import __version__
 from rural_logistics.config import RegionConfig
 from rural_logistics.errors import InputDataError, OutputError
-from rural_logistics.maps import map_extent
+from rural_logistics.maps import cjk_font, has_cjk, map_extent
 from rural_logistics.plan import Plan
 from rural_logistics.report.kpis import _WORST_N, _fmt, _fmt_int, _number, _plural
 from rural_logistics.report.panels import (
@@ -231,15 +231,59 @@ def render_report(runs: Sequence[RunResult], *, title: str | None = None) -> str
         f"<footer>Made by rural-logistics {_e(__version__)}. This file is self-contained: it "
         "loads nothing from the network and can be mailed or printed as it is.</footer>",
     ]
+    body = "\n".join(sections)
+    font_face = _cjk_font_face(body)
+    # The CJK face comes first but covers only its characters (unicode-range), so Latin
+    # text stays in DejaVu Sans; as a fallback after it, Chromium drew the first CJK text
+    # run of the page as boxes.
+    css = _CSS.replace('"DejaVu Sans", ', f'"{_CJK_WEB_FAMILY}", "DejaVu Sans", ') if font_face \
+        else _CSS
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
-        "img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">"
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head>\n<body><main>"
-        + "\n".join(sections)
+        "img-src data:; font-src data:; style-src 'unsafe-inline'; "
+        "script-src 'unsafe-inline'\">"
+        f"<title>{_e(title)}</title><style>{font_face}{css}</style></head>\n<body><main>"
+        + body
         + f"</main><script>{_SCRIPT}</script></body></html>\n"
     )
+
+
+_CJK_WEB_FAMILY = "RL CJK"
+
+
+def _cjk_font_face(text: str) -> str:
+    """An ``@font-face`` rule embedding the CJK characters of ``text`` (a subset of the
+    CJK font of :func:`rural_logistics.maps.cjk_font`, WOFF, base64), so that the page
+    shows Chinese names on a machine without a CJK font; empty when ``text`` has none or
+    no CJK font is installed (the browser's own fonts are used then)."""
+    chars = "".join(sorted({ch for ch in text if has_cjk(ch)}))
+    font = cjk_font()
+    if not chars or font is None:
+        return ""
+    import base64
+    import io
+
+    from fontTools import subset
+
+    options = subset.Options()
+    options.font_number = font[2]
+    options.flavor = "woff"
+    options.layout_features = []
+    options.name_IDs = [1, 2]
+    options.hinting = False
+    face = subset.load_font(str(font[1]), options)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=chars)
+    subsetter.subset(face)
+    buf = io.BytesIO()
+    face.flavor = "woff"
+    face.save(buf)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    ranges = ",".join(f"U+{ord(ch):X}" for ch in chars)
+    return (f'@font-face {{ font-family: "{_CJK_WEB_FAMILY}"; unicode-range: {ranges}; '
+            f'src: url(data:font/woff;base64,{data}) format("woff"); }}\n')
 
 
 def write_report(runs: Sequence[RunResult], path: str | Path, *, title: str | None = None,

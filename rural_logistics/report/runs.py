@@ -184,6 +184,10 @@ def _townships_from_config(
     except Exception as exc:  # any reading or projection problem only costs the boundaries
         notes.append(f"township boundaries not shown: {path}: {exc}")
         return None
+    name_column = _get(_safe_yaml(config_text), "data", "name_column")
+    if isinstance(name_column, str) and name_column in layer.columns:
+        layer = layer.drop(columns=[c for c in ("name",) if c != name_column]).rename(
+            columns={name_column: "name"})
     if "name" not in layer.columns:
         layer = layer.assign(name="")
     return layer[["name", layer.geometry.name]]
