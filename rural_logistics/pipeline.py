@@ -24,6 +24,13 @@ from rural_logistics.demand import Demand, estimate_demand
 from rural_logistics.errors import InfeasibleError, InputDataError
 from rural_logistics.hubs import TierPlan, cost_split, route_two_echelon, trunk_lines
 from rural_logistics.io import RegionData, check_extent, read_region
+from rural_logistics.last_metres import (
+    at_depot_stations,
+    last_metre_notes,
+    offroad_legs,
+    restore_stops,
+    served_at_depot,
+)
 from rural_logistics.lrp.stations import (
     StationLrpProblem,
     StationLrpResult,
@@ -34,6 +41,12 @@ from rural_logistics.lrp.stations import (
     subset_problem,
 )
 from rural_logistics.metrics import run_status, summarize
+from rural_logistics.network_setup import (
+    build_graph,
+    network_mode_notes,
+    network_source,
+    network_summary,
+)
 from rural_logistics.placement import PlacementResult
 from rural_logistics.placement.dispatch import (
     METHOD_TEXT,
@@ -128,7 +141,7 @@ def prepare_region(config: RegionConfig, *, progress: Progress = _silent) -> Pre
             "sites": shapely.get_coordinates(data.sites.geometry.to_numpy()),
             "depots": shapely.get_coordinates(data.depots.geometry.to_numpy()),
         }
-        graph, snapped = _build_graph(config, data, xy)
+        graph, snapped = build_graph(config, data, xy)
         warnings.extend(network_mode_notes(config))
         if len(data.depots) > 1:
             warnings.append(
@@ -164,7 +177,7 @@ def prepare_region(config: RegionConfig, *, progress: Progress = _silent) -> Pre
             if one_way_only.any():
                 ids = data.villages["village_id"].to_numpy()[one_way_only]
                 problems.append(
-                    f"{_network_source(config)}: {int(one_way_only.sum())} village(s) can be "
+                    f"{network_source(config)}: {int(one_way_only.sum())} village(s) can be "
                     f"reached from depot {data.depots['depot_id'].iloc[0]} only one way "
                     f"(one-way roads lead in but not out, or out but not in): "
                     f"{_id_list(ids)} (check the oneway values of the roads near them)"
@@ -248,96 +261,6 @@ def prepare_region(config: RegionConfig, *, progress: Progress = _silent) -> Pre
         access=access,
         warnings=tuple(warnings),
     )
-
-
-def _network_source(config: RegionConfig) -> object:
-    mode = config.network.mode
-    if mode == "roads":
-        return config.data.roads
-    return config.data.travel_matrix if mode == "matrix" else "network.mode: straight_line"
-
-
-def network_mode_notes(config: RegionConfig) -> list[str]:
-    """The warning every plan made without road data carries (empty with roads)."""
-    settings = config.network
-    if settings.mode == "straight_line":
-        return [
-            f"no road data (network.mode: straight_line): distances are straight lines × "
-            f"circuity {settings.circuity:g}, times at {settings.straight_line_speed_kph:g} "
-            "km/h; routes are drawn as straight lines"
-        ]
-    if settings.mode == "matrix":
-        return [
-            f"no road data (network.mode: matrix): distances and times from "
-            f"{config.data.travel_matrix}; routes are drawn as straight lines"
-        ]
-    return []
-
-
-def network_summary(config: RegionConfig, prepared: PreparedRegion) -> dict[str, object]:
-    """``summary.json`` section ``network``: what the distances and times are based on."""
-    settings = config.network
-    graph = prepared.network
-    out: dict[str, object] = {"mode": settings.mode}
-    if settings.mode == "straight_line":
-        out.update({
-            "distance_basis": f"straight line x circuity {settings.circuity:g}",
-            "circuity": settings.circuity,
-            "speed_kph": settings.straight_line_speed_kph,
-        })
-    elif settings.mode == "matrix":
-        out.update({"distance_basis": f"travel matrix {config.data.travel_matrix}",
-                    "matrix_rows": len(graph.edge_u)})
-    else:
-        road = ~graph.connector
-        out.update({
-            "distance_basis": "roads",
-            "road_km": round(float(graph.length_m[road].sum()) / 1000, 3),
-            "oneway_km": round(float(graph.length_m[road & graph.oneway].sum()) / 1000, 3)
-            if graph.oneway is not None else 0.0,
-            "connector_km": round(float(graph.length_m[graph.connector].sum()) / 1000, 3),
-        })
-    return out
-
-
-def _build_graph(
-    config: RegionConfig, data: RegionData, xy: dict[str, np.ndarray]
-) -> tuple[net.RoadNetwork, dict[str, net.SnappedPoints]]:
-    """The travel network of ``network.mode``: roads, straight lines or a matrix."""
-    settings = config.network
-    if settings.mode == "straight_line":
-        return net.build_point_network(
-            xy, circuity=settings.circuity, speed_kph=settings.straight_line_speed_kph
-        )
-    if settings.mode == "matrix":
-        matrix = data.travel_matrix
-        assert matrix is not None
-        ids = {
-            "villages": [str(v) for v in data.villages["village_id"]],
-            "sites": [str(v) for v in data.sites["site_id"]],
-            "depots": [str(v) for v in data.depots["depot_id"]],
-        }
-        known = set().union(*ids.values())
-        unknown = sorted((set(matrix["origin"]) | set(matrix["destination"])) - known)
-        if unknown:
-            raise InputDataError(
-                f"{config.data.travel_matrix}: id(s) {_id_list(np.array(unknown))} are not "
-                "villages, candidate sites, towns or depots of this region"
-            )
-        return net.build_matrix_network(
-            xy, ids, origin=matrix["origin"].tolist(), destination=matrix["destination"].tolist(),
-            km=matrix["km"].to_numpy(dtype=float), minutes=matrix["min"].to_numpy(dtype=float),
-        )
-    try:
-        return net.build_road_network(
-            data.roads.geometry.to_numpy(),
-            data.roads["speed_kph"].to_numpy(dtype=float),
-            points=xy,
-            oneway=data.roads["oneway"].to_numpy(dtype=bool)
-            if "oneway" in data.roads.columns else None,
-        )
-    except ValueError as exc:
-        raise InputDataError(f"{config.data.roads}: {exc}") from None
 
 
 def _weights_and_rules(
@@ -589,39 +512,7 @@ def route_vehicles(
         workers=settings.workers,
     )
     numbered = _station_numbering(result, len(depot_ids), depot_ids, prepared)
-    return _restore_stops(numbered, routed), loads
-
-
-#: A station this close to the county distribution centre (road km, both ways) is served
-#: at the depot: its parcels are handed over there, no vehicle drives to it.
-AT_DEPOT_KM = 0.1
-
-
-def at_depot_stations(template: RoutingProblem) -> np.ndarray:
-    """Per open station of a routing template: within :data:`AT_DEPOT_KM` of depot 0."""
-    d = template.n_depots
-    km = np.asarray(template.distance_km)
-    return (km[0, d:] <= AT_DEPOT_KM) & (km[d:, 0] <= AT_DEPOT_KM)
-
-
-def _restore_stops(result: RoutingResult, routed: np.ndarray) -> RoutingResult:
-    """Stops numbered among the routed stations (1..len(routed)) → among all open
-    stations (station ``routed[k-1]`` is stop ``routed[k-1] + 1``)."""
-    from dataclasses import replace
-
-    if len(routed) and np.array_equal(routed, np.arange(len(routed))):
-        return result
-
-    def back(stop: int) -> int:
-        return int(routed[stop - 1]) + 1
-
-    routes = tuple(
-        replace(r, stops=tuple(back(x) for x in r.stops),
-                trips=tuple(tuple(back(x) for x in t) for t in r.trips))
-        for r in result.routes
-    )
-    unserved = tuple((back(n), p) for n, p in result.unserved)
-    return replace(result, routes=routes, unserved=unserved)
+    return restore_stops(numbered, routed), loads
 
 
 def _station_numbering(
@@ -690,72 +581,6 @@ def _route_lines(
     return lines
 
 
-def _served_at_depot(prepared: PreparedRegion, open_sites: np.ndarray) -> np.ndarray:
-    """Open stations whose road distance to and from the county DC is at most
-    :data:`AT_DEPOT_KM` (the routing stage leaves them out: served at the depot)."""
-    stops = net.SnappedPoints(
-        node=np.concatenate([prepared.depot.node[:1], prepared.sites.node[open_sites]]),
-        offroad_m=np.zeros(len(open_sites) + 1),
-        xy=np.vstack([prepared.depot.xy[:1], prepared.sites.xy[open_sites]]),
-    )
-    travel = net.travel_matrices(prepared.network, stops, stops, offroad_speed_kph=5.0,
-                                 include_offroad=False)
-    km = travel.distance_km
-    return np.asarray((km[0, 1:] <= AT_DEPOT_KM) & (km[1:, 0] <= AT_DEPOT_KM))
-
-
-def _offroad_legs(
-    config: RegionConfig, prepared: PreparedRegion, open_sites: np.ndarray,
-    station_ids: np.ndarray,
-) -> list[dict[str, object]]:
-    """Stations farther than ``network.remote_warning_m`` from a road: the straight leg from
-    the station to the road where vans stop (working-CRS coordinates, for the map)."""
-    if config.network.mode != "roads":
-        return []
-    offroad = prepared.sites.offroad_m[open_sites]
-    legs = []
-    for k in np.flatnonzero(offroad > config.network.remote_warning_m):
-        site = int(open_sites[k])
-        road = prepared.network.node_xy[prepared.sites.node[site]]
-        legs.append({
-            "station_id": str(station_ids[k]),
-            "offroad_m": round(float(offroad[k]), 1),
-            "station_xy": [round(float(v), 2) for v in prepared.sites.xy[site]],
-            "road_xy": [round(float(v), 2) for v in road],
-        })
-    return legs
-
-
-def _last_metre_notes(
-    config: RegionConfig,
-    prepared: PreparedRegion,
-    open_sites: np.ndarray,
-    station_ids: np.ndarray,
-    at_depot: np.ndarray,
-) -> list[str]:
-    """Warnings for stations served at the depot and stations far from a road."""
-    notes = []
-    if at_depot.any():
-        notes.append(
-            f"{int(at_depot.sum())} station(s) at the county distribution centre (within "
-            f"{AT_DEPOT_KM * 1000:g} m by road) are served there without a vehicle: "
-            f"{_id_list(station_ids[at_depot])}"
-        )
-    limit = config.network.remote_warning_m
-    offroad = prepared.sites.offroad_m[open_sites]
-    far = offroad > limit
-    if far.any() and config.network.mode == "roads":
-        detail = [f"{sid} ({m / 1000:.1f} km)" for sid, m in
-                  zip(station_ids[far], offroad[far], strict=True)]
-        notes.append(
-            f"{int(far.sum())} station(s) farther than {limit:g} m from any road: vans stop at "
-            "the nearest road and the last stretch (the dashed line on the map) is covered "
-            f"off-road at {config.network.offroad_speed_kph:g} km/h, counted in the villages' "
-            f"access but in no route: {_id_list(np.array(detail))}"
-        )
-    return notes
-
-
 def _nearest_nodes(prepared: PreparedRegion, rows: list[int]) -> list[int]:
     """Graph node of each depot row (row 0: the snapped county distribution centre)."""
     out = []
@@ -805,7 +630,7 @@ def build_plan(
     unserved_stations = {stop - 1 for stop, _ in routing.unserved}
     at_depot = np.zeros(len(open_sites), dtype=bool)
     if tiers is None and location_routing is None:
-        at_depot = _served_at_depot(prepared, open_sites) & np.array(
+        at_depot = served_at_depot(prepared, open_sites) & np.array(
             [k not in visited and k not in unserved_stations for k in range(len(open_sites))],
             dtype=bool)
         delivered = np.where(at_depot, np.ceil(loads), delivered)
@@ -916,7 +741,7 @@ def build_plan(
         depots.insert(1, "role", ["dc", *(["hub"] * len(tiers.hub_rows))])
     routes["distance_basis"] = str(network_summary(config, prepared)["distance_basis"])
     warnings = list(prepared.warnings) + list(routing.notes)
-    warnings.extend(_last_metre_notes(config, prepared, open_sites, station_ids, at_depot))
+    warnings.extend(last_metre_notes(config, prepared, open_sites, station_ids, at_depot))
     reasons = routing.unserved_reasons or ("",) * len(routing.unserved)
     diagnosis = [
         {"station_id": str(station_ids[s - 1]), "unserved_parcels": int(p), "reason": why}
@@ -985,7 +810,7 @@ def build_plan(
             ),
             "network": network_summary(config, prepared),
             "stations_at_depot": [str(x) for x in station_ids[at_depot]],
-            "offroad_legs": _offroad_legs(config, prepared, open_sites, station_ids),
+            "offroad_legs": offroad_legs(config, prepared, open_sites, station_ids),
             "warnings": warnings,
             "solve_seconds": round(solve_seconds, 2),
         }

@@ -17,8 +17,7 @@ import geopandas as gpd
 import pytest
 from fontTools.ttLib import TTFont
 
-from rural_logistics import maps
-from rural_logistics.maps import cjk_font, wrap_title, write_map_png
+from rural_logistics.maps import cjk_font, fonts, wrap_title, write_map_png
 from rural_logistics.plan import Plan
 from rural_logistics.report.page import render_report
 from rural_logistics.report.runs import RunResult
@@ -56,7 +55,7 @@ def test_map_draws_chinese_names_without_missing_glyphs(tmp_path: Path) -> None:
 
 def test_without_a_cjk_font_the_map_warns_once(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(maps, "cjk_font", lambda: None)
+    monkeypatch.setattr(fonts, "cjk_font", lambda: None)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         write_map_png(chinese_plan(), tmp_path / "map.png")

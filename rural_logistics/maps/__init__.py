@@ -18,15 +18,9 @@ drawn as boxes (see :func:`cjk_font`). Latin text stays in DejaVu Sans.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import itertools
-import logging
 import math
-import textwrap
-import unicodedata
-import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +28,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from matplotlib import font_manager, patheffects, rc_context
+from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
@@ -43,6 +37,13 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.lines import Line2D
 
+from rural_logistics.maps.fonts import (
+    TITLE_WIDTH,
+    cjk_font,
+    font_context,
+    has_cjk,
+    wrap_title,
+)
 from rural_logistics.plan import Plan
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "cjk_font",
     "draw_plan",
     "font_context",
+    "has_cjk",
     "map_extent",
     "wrap_title",
     "write_map_png",
@@ -93,120 +95,6 @@ _SUBTITLE_WIDTH = 100
 _FIG_MIN_HEIGHT_IN = 7.0
 _FIG_MAX_HEIGHT_IN = 10.0
 _MAX_STATION_LABELS = 80
-#: Width of a map title line, in Latin characters (a CJK character counts two).
-TITLE_WIDTH = 64
-#: CJK fonts looked for when the font package is missing, in order of preference.
-_CJK_FAMILIES: tuple[str, ...] = (
-    "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
-    "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei", "PingFang SC",
-    "Hiragino Sans GB", "Noto Sans CJK JP", "Noto Sans CJK TC",
-)
-_LATIN_FAMILY = "DejaVu Sans"
-
-
-# --------------------------------------------------------------------------- fonts
-
-
-def _packaged_cjk_font() -> Path | None:
-    """The Noto Sans CJK collection of the ``noto-cjk-sans-otc`` package, if installed."""
-    try:
-        import noto_cjk_sans_otc
-    except ImportError:
-        return None
-    path = Path(str(noto_cjk_sans_otc.FONT_PATH))
-    return path if path.is_file() else None
-
-
-@functools.cache
-def cjk_font() -> tuple[str, Path, int] | None:
-    """The CJK font maps and reports use: ``(family, file, face index)``, or ``None``.
-
-    Noto Sans CJK SC from the ``noto-cjk-sans-otc`` package (a dependency, so every
-    install has it); if that package is missing, the first installed font of a list of
-    common CJK families; ``None`` when there is none (CJK names then show as boxes, and
-    :func:`font_context` warns once).
-    """
-    packaged = _packaged_cjk_font()
-    if packaged is not None:
-        font_manager.fontManager.addfont(str(packaged))
-    by_name = {e.name: e for e in font_manager.fontManager.ttflist}
-    for family in _CJK_FAMILIES:
-        entry = by_name.get(family)
-        if entry is not None:
-            return family, Path(entry.fname), int(getattr(entry, "index", 0) or 0)
-    return None
-
-
-def has_cjk(text: str) -> bool:
-    """Whether ``text`` holds a Chinese, Japanese or Korean character."""
-    return any(unicodedata.east_asian_width(ch) in ("W", "F") and ch.isalpha() for ch in text)
-
-
-def _display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
-
-
-def wrap_title(text: str, width: int = TITLE_WIDTH) -> str:
-    """``text`` broken into lines of at most ``width`` columns (a CJK character is two
-    columns; CJK text without spaces breaks between characters)."""
-    lines: list[str] = []
-    for paragraph in text.splitlines() or [""]:
-        if _display_width(paragraph) <= width:
-            lines.append(paragraph)
-            continue
-        if " " in paragraph.strip():
-            lines.extend(textwrap.wrap(paragraph, width=max(width - _display_width(paragraph)
-                                                            + len(paragraph), 10)))
-            continue
-        line = ""
-        for ch in paragraph:
-            if _display_width(line + ch) > width:
-                lines.append(line)
-                line = ""
-            line += ch
-        lines.append(line)
-    return "\n".join(lines)
-
-
-@contextlib.contextmanager
-def font_context(texts: Iterable[str] = ()) -> Iterator[None]:
-    """matplotlib settings for drawing ``texts``: DejaVu Sans with the CJK font as the
-    fallback for characters it lacks.
-
-    Without a CJK font and with CJK characters in ``texts``, warns once
-    (``UserWarning``) instead of matplotlib's warning per missing glyph.
-    """
-    font = cjk_font()
-    families = [_LATIN_FAMILY] + ([font[0]] if font else [])
-    # The CJK font has one weight: bold text falls back to it without a log line each time.
-    log = logging.getLogger("matplotlib.font_manager")
-    level = log.level
-    log.setLevel(logging.ERROR)
-    with rc_context({"font.family": families}), warnings.catch_warnings():
-        if font is None:
-            cjk = sum(has_cjk(str(t)) for t in texts)
-            if cjk:
-                warnings.warn(
-                    f"no CJK font: {cjk} name(s) in Chinese, Japanese or Korean are drawn as "
-                    "boxes; install the noto-cjk-sans-otc package (pip) or a CJK font such as "
-                    "Debian's fonts-noto-cjk",
-                    UserWarning, stacklevel=3,
-                )
-            warnings.filterwarnings("ignore", message="Glyph .* missing from")
-        try:
-            yield
-        finally:
-            log.setLevel(level)
-
-
-def plan_texts(plan: Plan) -> list[str]:
-    """Every name a map of ``plan`` may draw (for :func:`font_context`)."""
-    texts = [plan.region]
-    for layer, column in ((plan.townships, "name"), (plan.depots, "name"),
-                          (plan.stations, "name")):
-        if layer is not None and column in layer.columns:
-            texts.extend(str(v) for v in layer[column].dropna())
-    return texts
 
 
 # --------------------------------------------------------------------------- bands
@@ -765,6 +653,16 @@ def _join_lines(parts: list[str], *, width: int) -> str:
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def plan_texts(plan: Plan) -> list[str]:
+    """Every name a map of ``plan`` may draw (for :func:`font_context`)."""
+    texts = [plan.region]
+    for layer, column in ((plan.townships, "name"), (plan.depots, "name"),
+                          (plan.stations, "name")):
+        if layer is not None and column in layer.columns:
+            texts.extend(str(v) for v in layer[column].dropna())
+    return texts
 
 
 def write_map_png(plan: Plan, path: Path, *, dpi: int = 150, title: str | None = None) -> None:
