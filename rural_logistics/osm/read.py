@@ -150,6 +150,9 @@ def _read(path: Path, conf: Path, layer: str, source: Path, **kwargs: object) ->
             )
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "not recognized" in first:
+            first = "not OSM XML or PBF data"
+        first = first.replace(str(path), source.name).split("; It might help")[0]
         raise InputDataError(f"{source}: cannot read as OpenStreetMap ({first})") from None
     if gdf.crs is None:
         gdf = gdf.set_crs(WGS84)

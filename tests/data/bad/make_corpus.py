@@ -558,6 +558,16 @@ def cases() -> dict[str, dict[str, Any]]:
                 crs="EPSG::32649")},
             "expected": ["depots.geojson: data.coordinate_system is gcj02, a system of "
                          "longitude/latitude, but the layer is in the projected CRS EPSG:32649"]},
+        "osm_roads_unreadable": {
+            "config": {"data": {"roads": "roads.osm.pbf"}},
+            "files": {"roads.osm.pbf": "this is not OpenStreetMap data\n"},
+            "expected": ["roads.osm.pbf: cannot read as OpenStreetMap (not OSM XML or PBF "
+                         "data)"]},
+        "osm_file_as_villages": {
+            "config": {"data": {"villages": "villages.osm.pbf"}},
+            "files": {"villages.osm.pbf": "x\n"},
+            "expected": ["villages.osm.pbf: unsupported format .pbf; use .gpkg, .geojson, .shp "
+                         "or .csv"]},
         "matrix_mode_without_matrix": {
             "config": {"network": {"mode": "matrix"}},
             "expected": ["data.travel_matrix: required key is missing"]},
@@ -600,9 +610,13 @@ def write_shapefile_without_prj(folder: Path) -> None:
 
 
 def write_two_layer_gpkg(path: Path) -> None:
-    """The road grid (layer ``roads``) and a river (layer ``rivers``) in one GeoPackage."""
+    """The road grid (layer ``roads``) and a river (layer ``rivers``) in one GeoPackage
+    (with a fixed timestamp, so that the file is the same on every run)."""
     import geopandas as gpd
+    import pyogrio
     import shapely
+
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2026-01-01T00:00:00Z"})
 
     lines = [shapely.LineString([utm(i, j) for i in range(3)]) for j in range(3)]
     lines += [shapely.LineString([utm(i, j) for j in range(3)]) for i in range(3)]
