@@ -60,6 +60,8 @@ def test_straight_line_plan_says_so_everywhere(tmp_path: Path) -> None:
 
     routes = gpd.read_file(out / "plan.gpkg", layer="routes")
     assert set(routes["distance_basis"]) == {"straight line x circuity 1.3"}
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "NO ROAD DATA" in report and "straight line x circuity 1.3" in report
 
 
 def test_matrix_mode_uses_the_given_km_and_minutes(tmp_path: Path) -> None:

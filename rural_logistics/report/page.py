@@ -204,8 +204,16 @@ def render_report(runs: Sequence[RunResult], *, title: str | None = None) -> str
         f"{_fmt_int(runs[0].summary.get('population'))} people · {what} · "
         "hover a village or station on a map for details"
     )
+    no_roads = [
+        f"{label}: distances are {r.summary['network'].get('distance_basis')}"
+        for label, r in zip(labels, runs, strict=True)
+        if isinstance(r.summary.get("network"), dict)
+        and r.summary["network"].get("mode", "roads") != "roads"
+    ]
+    banner = (f'<p class="lead"><span class="flag">NO ROAD DATA</span> {_e("; ".join(no_roads))}'
+              "</p>" if no_roads else "")
     sections = [
-        f"<header><h1>{_e(title)}</h1><p class=\"lead\">{_e(subtitle)}</p>"
+        f"<header><h1>{_e(title)}</h1><p class=\"lead\">{_e(subtitle)}</p>{banner}"
         '<nav><a href="#maps">Maps</a><a href="#kpis">Key figures</a>'
         '<a href="#equity">Equity</a><a href="#townships">Townships</a>'
         '<a href="#settings">Run settings</a></nav></header>',

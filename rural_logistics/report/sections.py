@@ -264,6 +264,7 @@ def _settings_html(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
         ("Run status", lambda r: str(r.summary.get("status", "—"))),
         ("Solve time, s", lambda r: _fmt(r.summary.get("solve_seconds"), 1)),
         ("CRS", lambda r: r.plan.crs or "—"),
+        ("Distances from", lambda r: str(_get(r.summary, "network", "distance_basis") or "roads")),
         ("Warnings", lambda r: str(len(r.plan.warnings))),
     ]
     head = "".join(f"<th>{_e(label)}</th>" for label in labels)
