@@ -121,3 +121,17 @@ def test_demo_config_is_valid(repo_root: Path) -> None:
     config = load_config(repo_root / "configs" / "demo_county.yaml")
     assert config.data.villages.exists()
     assert config.data.roads.exists()
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in (Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"))
+)
+def test_every_shipped_config_validates(repo_root: Path, name: str) -> None:
+    import io
+
+    from rural_logistics.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["validate", str(repo_root / "configs" / name)], stdout=out, stderr=err)
+    assert code == 0, err.getvalue()
+    assert "OK —" in out.getvalue()
