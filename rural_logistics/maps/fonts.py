@@ -15,6 +15,7 @@ import unicodedata
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from matplotlib import font_manager, rc_context
 
@@ -91,9 +92,10 @@ def wrap_title(text: str, width: int = TITLE_WIDTH) -> str:
 
 
 @contextlib.contextmanager
-def font_context(texts: Iterable[str] = ()) -> Iterator[None]:
+def font_context(texts: Iterable[str] = (), *, rc: dict[str, object] | None = None
+                 ) -> Iterator[None]:
     """matplotlib settings for drawing ``texts``: DejaVu Sans with the CJK font as the
-    fallback for characters it lacks.
+    fallback for characters it lacks (plus ``rc``, any other settings).
 
     Without a CJK font and with CJK characters in ``texts``, warns once
     (``UserWarning``) instead of matplotlib's warning per missing glyph.
@@ -104,18 +106,19 @@ def font_context(texts: Iterable[str] = ()) -> Iterator[None]:
     log = logging.getLogger("matplotlib.font_manager")
     level = log.level
     log.setLevel(logging.ERROR)
-    with rc_context({"font.family": families}), warnings.catch_warnings():
-        if font is None:
-            cjk = sum(has_cjk(str(t)) for t in texts)
-            if cjk:
-                warnings.warn(
-                    f"no CJK font: {cjk} name(s) in Chinese, Japanese or Korean are drawn as "
-                    "boxes; install the noto-cjk-sans-otc package (pip) or a CJK font such as "
-                    "Debian's fonts-noto-cjk",
-                    UserWarning, stacklevel=3,
-                )
-            warnings.filterwarnings("ignore", message="Glyph .* missing from")
-        try:
+    settings: dict[str, Any] = {**(rc or {}), "font.family": families}
+    try:
+        with rc_context(settings), warnings.catch_warnings():  # type: ignore[arg-type]
+            if font is None:
+                cjk = sum(has_cjk(str(t)) for t in texts)
+                if cjk:
+                    warnings.warn(
+                        f"no CJK font: {cjk} name(s) in Chinese, Japanese or Korean are drawn "
+                        "as boxes; install the noto-cjk-sans-otc package (pip) or a CJK font "
+                        "such as Debian's fonts-noto-cjk",
+                        UserWarning, stacklevel=3,
+                    )
+                warnings.filterwarnings("ignore", message="Glyph .* missing from")
             yield
-        finally:
-            log.setLevel(level)
+    finally:
+        log.setLevel(level)

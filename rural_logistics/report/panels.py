@@ -17,7 +17,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from matplotlib import rc_context
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
@@ -26,8 +25,8 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from rural_logistics.maps import (
     DEFAULT_ACCESS_BANDS_MIN,
     _station_areas,
-    cjk_font,
     draw_plan,
+    font_context,
 )
 from rural_logistics.report.kpis import _assigned, _fmt, _fmt_int, _plural
 from rural_logistics.report.runs import RunResult
@@ -42,10 +41,8 @@ _DISTANCE_BINS_KM: tuple[float, ...] = (0.0, 1.0, 2.0, 3.0, 5.0, 10.0)
 
 def _svg_style() -> AbstractContextManager[None]:
     """matplotlib settings of every inline SVG: text as paths, stable ids."""
-    font = cjk_font()
-    return rc_context({"svg.fonttype": "path", "svg.hashsalt": "rural-logistics",
-                       "font.size": 9.0,
-                       "font.family": ["DejaVu Sans", *([font[0]] if font else [])]})
+    return font_context(rc={"svg.fonttype": "path", "svg.hashsalt": "rural-logistics",
+                            "font.size": 9.0})
 
 
 def _svg_text(fig: Figure) -> str:
