@@ -37,17 +37,24 @@ def network_source(config: RegionConfig) -> object:
 def network_mode_notes(config: RegionConfig) -> list[str]:
     """The warning every plan made without road data carries (empty with roads)."""
     settings = config.network
+    ignored = (
+        [f"data.roads ({config.data.roads}) is not used with network.mode: {settings.mode}"]
+        if settings.mode != "roads" and config.data.roads is not None else []
+    )
     if settings.mode == "straight_line":
-        return [
+        return ignored + [
             f"no road data (network.mode: straight_line): distances are straight lines × "
             f"circuity {settings.circuity:g}, times at {settings.straight_line_speed_kph:g} "
             "km/h; routes are drawn as straight lines"
         ]
     if settings.mode == "matrix":
-        return [
+        return ignored + [
             f"no road data (network.mode: matrix): distances and times from "
             f"{config.data.travel_matrix}; routes are drawn as straight lines"
         ]
+    if config.data.travel_matrix is not None:
+        return [f"data.travel_matrix ({config.data.travel_matrix}) is not used with "
+                f"network.mode: {settings.mode}"]
     return []
 
 
