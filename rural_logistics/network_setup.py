@@ -42,9 +42,18 @@ def network_mode_notes(config: RegionConfig) -> list[str]:
         if settings.mode != "roads" and config.data.roads is not None else []
     )
     if settings.mode == "straight_line":
-        return [*ignored, f"no road data (network.mode: straight_line): distances are straight lines × " f"circuity {settings.circuity:g}, times at {settings.straight_line_speed_kph:g} " "km/h; routes are drawn as straight lines"]
+        return [
+            *ignored,
+            f"no road data (network.mode: straight_line): distances are straight lines × "
+            f"circuity {settings.circuity:g}, times at {settings.straight_line_speed_kph:g} "
+            "km/h; routes are drawn as straight lines",
+        ]
     if settings.mode == "matrix":
-        return [*ignored, f"no road data (network.mode: matrix): distances and times from " f"{config.data.travel_matrix}; routes are drawn as straight lines"]
+        return [
+            *ignored,
+            f"no road data (network.mode: matrix): distances and times from "
+            f"{config.data.travel_matrix}; routes are drawn as straight lines",
+        ]
     if config.data.travel_matrix is not None:
         return [f"data.travel_matrix ({config.data.travel_matrix}) is not used with "
                 f"network.mode: {settings.mode}"]
