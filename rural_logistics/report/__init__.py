@@ -29,7 +29,7 @@ Modules: :mod:`~rural_logistics.report.runs` (run folders, labels),
 
 from rural_logistics.report.kpis import KPIS, Kpi, township_table, worst_served
 from rural_logistics.report.page import (
-    MAX_RUNS,
+    MAX_MAP_RUNS,
     MIN_RUNS,
     REPORT_FILE,
     compare_runs,
@@ -43,7 +43,7 @@ from rural_logistics.report.runs import RunResult, load_run, scenario_labels
 
 __all__ = [
     "KPIS",
-    "MAX_RUNS",
+    "MAX_MAP_RUNS",
     "MIN_RUNS",
     "REPORT_FILE",
     "Kpi",

@@ -34,7 +34,9 @@ from rural_logistics.report.sections import (
 
 REPORT_FILE = "report.html"
 MIN_RUNS = 2
-MAX_RUNS = 6
+#: Most runs whose maps (and access-distance chart) a report draws; the key figures,
+#: equity, township and settings tables take any number of runs.
+MAX_MAP_RUNS = 6
 
 
 _CSS = """
@@ -141,7 +143,9 @@ def render_report(runs: Sequence[RunResult], *, title: str | None = None) -> str
     Parameters
     ----------
     runs
-        One run, or 2–6 runs of one region (the first is the baseline of the deltas).
+        One run, or several runs of one region (the first is the baseline of the deltas).
+        Maps and the access-distance chart are drawn for up to :data:`MAX_MAP_RUNS` runs;
+        a report of more runs says so in their place.
     title
         Page title; default ``"<region> — scenario comparison"`` (or the run's scenario
         for a single run).
@@ -154,13 +158,12 @@ def render_report(runs: Sequence[RunResult], *, title: str | None = None) -> str
     Raises
     ------
     InputDataError
-        If no run, more than :data:`MAX_RUNS` runs, or runs of different regions are given.
+        If no run, or runs of different regions are given.
     """
     if not runs:
         raise InputDataError("report: no run given")
-    if len(runs) > MAX_RUNS:
-        raise InputDataError(f"report: at most {MAX_RUNS} runs fit one report, got {len(runs)}")
     _check_same_region(runs)
+    with_maps = len(runs) <= MAX_MAP_RUNS
     region = runs[0].plan.region
     labels = scenario_labels(runs)
     single = len(runs) == 1
@@ -175,6 +178,8 @@ def render_report(runs: Sequence[RunResult], *, title: str | None = None) -> str
 
     panels = []
     for i, (run, label) in enumerate(zip(runs, labels, strict=True)):
+        if not with_maps:
+            break
         s = run.summary
         share = _number(s.get("population_within_radius_share"))
         caption = (
@@ -219,19 +224,21 @@ def render_report(runs: Sequence[RunResult], *, title: str | None = None) -> str
         '<a href="#settings">Run settings</a></nav></header>',
         f'<section id="summary">{_cards_html(runs, labels)}</section>',
         '<section id="maps"><h2>Coverage maps</h2>'
-        f'<div class="controls" role="group" aria-label="Map layers"><b>Show:</b>{toggles}</div>'
-        f"{_legend_html(runs, size_max)}"
-        f'<div class="maps" style="--cols:{cols}">{"".join(panels)}</div>'
-        '<p class="note">All panels share one extent, one colour scale for access time and '
-        "one size scale for stations (square area proportional to parcels per day).</p>"
-        "</section>",
+        + (f'<div class="controls" role="group" aria-label="Map layers"><b>Show:</b>{toggles}'
+           f"</div>{_legend_html(runs, size_max)}"
+           f'<div class="maps" style="--cols:{cols}">{"".join(panels)}</div>'
+           '<p class="note">All panels share one extent, one colour scale for access time and '
+           "one size scale for stations (square area proportional to parcels per day).</p>"
+           if with_maps else _too_many_note(len(runs), "Maps"))
+        + "</section>",
         f'<section id="kpis"><h2>Key figures</h2><div class="table-wrap">'
         f"{_kpi_table(runs, labels)}</div></section>",
         '<section id="equity"><h2>Equity of access</h2>'
         f'<p>Gini coefficient of access distance, weighted by population (0 = everyone '
         f"equally far from a station, 1 = maximally unequal): {gini_row}</p>"
-        f'<figure class="chart" id="distribution">{_distribution_chart(runs, labels)}</figure>'
-        f"<h3>The {_WORST_N} worst-served villages</h3>{_worst_tables(runs, labels)}</section>",
+        + (f'<figure class="chart" id="distribution">{_distribution_chart(runs, labels)}</figure>'
+           if with_maps else _too_many_note(len(runs), "The access-distance chart"))
+        + f"<h3>The {_WORST_N} worst-served villages</h3>{_worst_tables(runs, labels)}</section>",
         '<section id="townships"><h2>Townships</h2><div class="table-wrap">'
         f"{_township_html(runs, labels)}</div></section>",
         '<section id="settings"><h2>Run settings</h2><div class="table-wrap">'
@@ -294,6 +301,14 @@ def _cjk_font_face(text: str) -> str:
             f'src: url(data:font/woff;base64,{data}) format("woff"); }}\n')
 
 
+def _too_many_note(n: int, what: str) -> str:
+    return (f'<p class="note too-many">{what} are drawn for up to {MAX_MAP_RUNS} runs; this '
+            f"report compares {n}. Compare at most {MAX_MAP_RUNS} of them to see them.</p>"
+            if what == "Maps" else
+            f'<p class="note too-many">{what} is drawn for up to {MAX_MAP_RUNS} runs; this '
+            f"report compares {n}.</p>")
+
+
 def write_report(runs: Sequence[RunResult], path: str | Path, *, title: str | None = None,
                  force: bool = True) -> Path:
     """Render and write the report atomically (temporary file, then rename).
@@ -347,7 +362,8 @@ def compare_runs(
     folders: Sequence[str | Path], *, out: str | Path, force: bool = True,
     title: str | None = None,
 ) -> Path:
-    """Read 2–6 run folders of one region and write their comparison report.
+    """Read 2 or more run folders of one region and write their comparison report (maps
+    for up to :data:`MAX_MAP_RUNS` of them).
 
     Parameters
     ----------
@@ -368,14 +384,14 @@ def compare_runs(
     Raises
     ------
     InputDataError
-        If fewer than 2 or more than 6 folders are given, a folder is not a run, or the
-        runs are of different regions.
+        If fewer than 2 folders are given, a folder is not a run, or the runs are of
+        different regions.
     OutputError
         If ``out`` cannot be written.
     """
-    if not MIN_RUNS <= len(folders) <= MAX_RUNS:
+    if len(folders) < MIN_RUNS:
         raise InputDataError(
-            f"compare: give {MIN_RUNS} to {MAX_RUNS} run folders, got {len(folders)}"
+            f"compare: give at least {MIN_RUNS} run folders, got {len(folders)}"
         )
     out = Path(out)
     if out.is_dir():
