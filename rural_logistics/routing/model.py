@@ -590,9 +590,43 @@ class RawSolution:
     note: str = ""
 
 
+#: Start methods :func:`set_start_method` accepts. ``forkserver`` is not one: its
+#: processes are children of the server, not of the solve, so they could not die with it.
+START_METHODS = ("fork", "spawn")
+_start_method: str | None = None
+
+
+def set_start_method(method: str | None) -> None:
+    """Choose how this process starts its solver processes from now on.
+
+    Parameters
+    ----------
+    method
+        ``"spawn"`` (a fresh interpreter per process) or ``"fork"``; ``None`` restores the
+        default of :func:`process_context`. A process that runs other threads while it
+        solves (a Dask worker of ``rural-logistics batch``) should use ``"spawn"``: a
+        forked child inherits the other threads' locks but not the threads, and can hang
+        on one of them.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is not one of :data:`START_METHODS` or this platform lacks it.
+    """
+    global _start_method
+    if method is not None and (
+        method not in START_METHODS or method not in multiprocessing.get_all_start_methods()
+    ):
+        raise ValueError(f"start method {method!r} is not available here")
+    _start_method = method
+
+
 def process_context() -> BaseContext:
-    """Start method of the parallel runs: ``fork`` where the platform has it (no
-    re-import of the caller's script, quick start), else ``spawn``."""
+    """Start method of the parallel runs: the one chosen by :func:`set_start_method`,
+    else ``fork`` where the platform has it (no re-import of the caller's script, quick
+    start), else ``spawn``."""
+    if _start_method is not None:
+        return multiprocessing.get_context(_start_method)
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
