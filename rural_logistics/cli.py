@@ -1,4 +1,5 @@
-"""Command line: ``rural-logistics solve | validate | generate | import-osm | compare``.
+"""Command line: ``rural-logistics solve | validate | generate | import-osm | batch | compare |
+benchmark``.
 
 A thin layer over the library: parse options, call the pipeline, print progress and
 results, and turn domain errors into one line each with exit code 2. This is the only
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import os
 import sys
 import threading
 import time
@@ -19,9 +21,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from rural_logistics import __version__
-from rural_logistics.errors import RuralLogisticsError
+from rural_logistics.errors import RuralLogisticsError, one_line
 
 EXIT_OK = 0
+EXIT_RUNS_FAILED = 1
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
 
@@ -67,14 +70,6 @@ class ConsoleProgress:
             prefix = "\r" if self.live else ""
             self.stream.write(f"{prefix}  {stage} … {elapsed:.1f} s\n")
             self.stream.flush()
-
-
-def one_line(text: str) -> str:
-    """``text`` with line breaks and other control characters escaped (``\\r``, ``\\x00``),
-    so that every problem stays on one line whatever a file name or value contains."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 def _one_line_warnings(err: TextIO) -> Callable[..., None]:
@@ -143,22 +138,38 @@ def build_parser() -> argparse.ArgumentParser:
 
     generate = sub.add_parser(
         "generate",
-        help="write a synthetic demo county (seeded)",
+        help="write a synthetic demo county, or a province of counties (seeded)",
         description="Generate a synthetic county (villages, roads, depot, towns, township "
-        "boundaries) for demos and tests. The same seed gives the same data.",
+        "boundaries) for demos and tests; with --counties N, N counties of varied size and "
+        "shape with a config each and a manifest for `batch`. The same seed gives the same "
+        "data.",
     )
     generate.add_argument("--out", type=Path, required=True, help="folder for the data files")
     generate.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
-    generate.add_argument("--villages", type=int, default=250, help="number of villages")
-    generate.add_argument("--townships", type=int, default=14, help="number of townships")
-    generate.add_argument("--area-km2", type=float, default=2000.0, help="county area, km²")
     generate.add_argument(
-        "--remote", type=int, default=6, help="remote villages with no road within 2 km"
+        "--counties", type=int, metavar="N",
+        help="write N counties, their configs and manifest.csv (villages, townships, area, "
+        "remote villages and shape drawn per county)",
+    )
+    generate.add_argument(
+        "--villages", metavar="N|MIN-MAX",
+        help="number of villages (default 250); with --counties the range per county "
+        "(default 40-250)",
+    )
+    generate.add_argument("--townships", type=int, help="number of townships (default 14)")
+    generate.add_argument("--area-km2", type=float, help="county area, km² (default 2000)")
+    generate.add_argument(
+        "--remote", type=int, help="remote villages with no road within 2 km (default 6)"
+    )
+    generate.add_argument(
+        "--time-limit", type=float, metavar="S",
+        help="with --counties: solver.time_limit_s of the configs (default 10)",
     )
     generate.add_argument(
         "--force", action="store_true", help="write into --out even if it is not empty"
     )
     _add_import_osm_parser(sub)
+    _add_batch_parser(sub)
     _add_compare_parser(sub)
     _add_benchmark_parsers(sub)
     return parser
@@ -197,16 +208,71 @@ def _add_import_osm_parser(sub: argparse._SubParsersAction) -> None:
                      help="write into --out even if it is not empty")
 
 
+def _add_batch_parser(sub: argparse._SubParsersAction) -> None:
+    batch = sub.add_parser(
+        "batch",
+        help="plan many configs at once on a Dask cluster (local or existing)",
+        description="Run `solve` for every config of a list, a glob or a manifest CSV on a "
+        "Dask cluster: one run folder per config under OUT/runs/, one row per run in "
+        "OUT/results.csv and OUT/results.parquet. A failed run is recorded with its error "
+        "and the others go on; --resume finishes an interrupted batch. Exit code 1 if a "
+        "run failed.",
+    )
+    batch.add_argument(
+        "inputs", nargs="+", metavar="CONFIG|GLOB|MANIFEST",
+        help="config files, folders or globs of them (quote globs, e.g. 'counties/*.yaml'), "
+        "or one manifest .csv with per-run overrides",
+    )
+    batch.add_argument("--out", type=Path, required=True, help="the batch folder")
+    batch.add_argument(
+        "--workers", type=int,
+        help="local Dask worker processes (default: cores / (threads x solve workers))",
+    )
+    batch.add_argument(
+        "--threads-per-worker", type=int, default=1, metavar="T",
+        help="runs at once per local worker (default 1)",
+    )
+    batch.add_argument(
+        "--memory-limit", metavar="SIZE",
+        help="memory per local worker: 2GiB, 1500MB, a fraction of this machine's memory "
+        "(0.25) or auto (default: memory / workers); a worker above 95%% of it is restarted "
+        "and its run recorded as failed",
+    )
+    batch.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="use the Dask cluster of this scheduler (tcp://host:8786) instead of a local one",
+    )
+    batch.add_argument(
+        "--solve-workers", type=int, choices=(1, 2), default=1,
+        help="routing.workers of every run: solver processes per run (default 1, so that "
+        "the batch's workers share the cores)",
+    )
+    batch.add_argument("--scenario", help="scenario of runs whose manifest cell is blank")
+    batch.add_argument("--stations", type=int, metavar="K",
+                       help="stations of runs whose manifest cell is blank")
+    batch.add_argument("--seed", type=int, help="seed of runs whose manifest cell is blank")
+    batch.add_argument("--time-limit", type=float, metavar="S",
+                       help="solver.time_limit_s of runs whose manifest cell is blank")
+    batch.add_argument("--resume", action="store_true",
+                       help="reuse the finished runs of OUT whose config and data are unchanged")
+    batch.add_argument("--force", action="store_true",
+                       help="run every run again in a non-empty OUT")
+    batch.add_argument("--no-map", action="store_true", help="runs do not draw map.png")
+    batch.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+
+
 def _add_compare_parser(sub: argparse._SubParsersAction) -> None:
     compare = sub.add_parser(
         "compare",
-        help="compare 2 to 6 runs of one region in one HTML report",
-        description="Read run folders written by `solve` and write one self-contained HTML "
-        "report: coverage maps side by side, key figures with deltas against the first run, "
-        "equity, townships and run settings. It opens offline and prints on landscape pages.",
+        help="compare 2 or more runs of one region in one HTML report",
+        description="Read run folders written by `solve` (or `batch`) and write one "
+        "self-contained HTML report: coverage maps side by side (for up to 6 runs), key "
+        "figures with deltas against the first run, equity, townships and run settings. It "
+        "opens offline and prints on landscape pages.",
     )
     compare.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR",
-                         help="run folders (2 to 6); the first is the baseline")
+                         help="run folders (2 or more; maps for up to 6); the first is "
+                         "the baseline")
     compare.add_argument("--out", type=Path, required=True, help="the HTML file to write")
     compare.add_argument("--title", help="page title (default '<region> — scenario comparison')")
     compare.add_argument("--force", action="store_true", help="replace --out if it exists")
@@ -322,23 +388,52 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from rural_logistics.errors import OutputError
-    from rural_logistics.generate import generate_county
+    from rural_logistics.errors import ConfigError, OutputError
+    from rural_logistics.generate import generate_county, generate_province, parse_villages_range
 
     target: Path = args.out
     if target.exists() and not target.is_dir():
         raise OutputError(f"{target}: exists and is not a folder")
     if target.is_dir() and any(target.iterdir()) and not args.force:
         raise OutputError(f"{target}: folder exists and is not empty (use --force)")
-    paths = generate_county(
-        target,
-        seed=args.seed,
-        n_villages=args.villages,
-        n_townships=args.townships,
-        area_km2=args.area_km2,
-        n_remote=args.remote,
+    try:
+        low, high = parse_villages_range(
+            args.villages or ("40-250" if args.counties is not None else "250"))
+    except ValueError as exc:
+        raise ConfigError(f"--villages: {exc}") from None
+    if args.counties is None:
+        if low != high:
+            raise ConfigError("--villages: a range MIN-MAX needs --counties")
+        if args.time_limit is not None:
+            raise ConfigError("--time-limit: only with --counties (it goes into their configs)")
+        paths = generate_county(
+            target,
+            seed=args.seed,
+            n_villages=low,
+            n_townships=14 if args.townships is None else args.townships,
+            area_km2=2000.0 if args.area_km2 is None else args.area_km2,
+            n_remote=6 if args.remote is None else args.remote,
+        )
+        out.write("wrote " + ", ".join(str(p) for p in paths.values()) + "\n")
+        return EXIT_OK
+    fixed = [o for o, v in (("--townships", args.townships), ("--area-km2", args.area_km2),
+                            ("--remote", args.remote)) if v is not None]
+    if fixed:
+        raise ConfigError(f"{', '.join(fixed)}: not with --counties (drawn for each county)")
+    try:
+        files = generate_province(
+            target, n_counties=args.counties, seed=args.seed, villages=(low, high),
+            time_limit_s=10.0 if args.time_limit is None else args.time_limit,
+        )
+    except ValueError as exc:
+        raise ConfigError(f"generate: {exc}") from None
+    sizes = [int(c["villages"]) for c in files.counties]
+    out.write(
+        f"wrote {len(sizes)} counties ({sum(sizes):,} villages, {min(sizes)}–{max(sizes)} "
+        f"per county) into {target}: {files.manifest}, {files.counties_table}, "
+        f"{len(files.configs)} configs in {target / 'configs'}, data in {target / 'data'}\n"
+        f"run them: rural-logistics batch {files.manifest} --out RUNS_FOLDER\n"
     )
-    out.write("wrote " + ", ".join(str(p) for p in paths.values()) + "\n")
     return EXIT_OK
 
 
@@ -390,6 +485,157 @@ def _cmd_import_osm(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+class BatchConsole:
+    """Progress of ``batch`` on stderr: a line per finished run; on a terminal also a
+    live bar (done, failed, running, elapsed, time left) redrawn every second."""
+
+    def __init__(self, stream: TextIO, *, quiet: bool = False, width: int = 12) -> None:
+        self.stream = stream
+        self.quiet = quiet
+        self.width = width
+        self.live = not quiet and hasattr(stream, "isatty") and stream.isatty()
+        self.last: Any = None
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.ticker: threading.Thread | None = None
+
+    def bar(self) -> str:
+        p = self.last
+        if p is None or not p.total:
+            return ""
+        filled = int(20 * p.done / p.total)
+        elapsed = p.elapsed_s if p.done == p.total else max(p.elapsed_s, self.elapsed())
+        left = f" · ~{_clock(elapsed / p.done * (p.total - p.done))} left" if p.done else ""
+        return (f"  [{'#' * filled}{'.' * (20 - filled)}] {p.done}/{p.total} · {p.failed} failed"
+                f" · {p.running} running · {_clock(elapsed)}{left}")
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def __call__(self, progress: Any) -> None:
+        if self.quiet:
+            return
+        with self.lock:
+            if progress.record is None:
+                self.started = time.perf_counter() - progress.elapsed_s
+                self.last = progress
+                if self.live and self.ticker is None and progress.total:
+                    self.ticker = threading.Thread(target=self._tick, daemon=True)
+                    self.ticker.start()
+                return
+            self.last = progress
+            r = progress.record
+            n = len(str(progress.total))
+            head = (f"  [{progress.done:>{n}}/{progress.total}] {r['run_id']:<{self.width}} "
+                    f"{r['run_status']:<6} {_seconds(r.get('run_s'))}")
+            s = r.get("summary") or {}
+            if r["run_status"] == "ok":
+                cost = s.get("cost_per_parcel")
+                tail = (f"{s.get('status')}, {s.get('stations_open')} stations, "
+                        f"{s.get('delivered_parcels_per_day', 0):.0f} of "
+                        f"{s.get('parcels_per_day', 0):.0f} parcels/day, cost per parcel "
+                        f"{'n/a' if cost is None else cost}")
+            else:
+                tail = f"error: {r.get('error')}"
+            prefix = "\r\033[K" if self.live else ""
+            self.stream.write(f"{prefix}{head}  {tail}\n")
+            if self.live:
+                self.stream.write(self.bar())
+            self.stream.flush()
+
+    def _tick(self) -> None:
+        while not self.stop.wait(1.0):
+            with self.lock:
+                self.stream.write("\r\033[K" + self.bar())
+                self.stream.flush()
+
+    def close(self) -> None:
+        self.stop.set()
+        if self.ticker is not None:
+            self.ticker.join()
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
+        else f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _seconds(value: Any) -> str:
+    return f"{value:6.1f} s" if isinstance(value, int | float) else "     - s"
+
+
+def _cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import logging
+
+    from rural_logistics.batch import (
+        RUN_FAILED,
+        RUN_NOT_RUN,
+        RUN_OK,
+        batch_cluster,
+        collect_runs,
+        prepare_batch,
+        run_batch,
+    )
+
+    runs = collect_runs(args.inputs, scenario=args.scenario, stations=args.stations,
+                        seed=args.seed, time_limit_s=args.time_limit)
+    plan = prepare_batch(runs, out_dir=args.out, resume=args.resume, force=args.force,
+                         solve_workers=args.solve_workers, map_png=not args.no_map)
+    console = BatchConsole(err, quiet=args.quiet,
+                           width=min(24, max(len(r.run_id) for r in runs)))
+    if not args.quiet:
+        reused = f", {len(plan.reused)} reused (finished, config and data unchanged)" \
+            if plan.reused else ""
+        err.write(f"Batch of {len(runs)} runs into {plan.out_dir}: {len(plan.tasks)} to run"
+                  f"{reused}\n")
+    distributed_log = logging.getLogger("distributed")
+    level = distributed_log.level
+    distributed_log.setLevel(logging.CRITICAL)  # a dead worker is reported as its run's error
+    try:
+        if plan.tasks:
+            with batch_cluster(scheduler=args.scheduler, workers=args.workers,
+                               threads_per_worker=args.threads_per_worker,
+                               memory_limit=args.memory_limit,
+                               solve_workers=args.solve_workers) as (client, info):
+                if not args.quiet:
+                    err.write(f"  {info.describe()}\n  routing.workers = {args.solve_workers} "
+                              "per run (--solve-workers)")
+                    busy = info.total_threads * args.solve_workers
+                    cores = os.cpu_count() or 1
+                    if info.kind == "local" and busy > cores:
+                        err.write(f"\nwarning: {busy} busy processes on {cores} cores: runs "
+                                  "slow each other down and time-limited stages find worse "
+                                  "plans")
+                    elif args.solve_workers > 1:
+                        err.write("; their solver processes are not counted against the "
+                                  "worker's memory limit")
+                    err.write("\n")
+                result = run_batch(plan, client, cluster=info, inputs=args.inputs,
+                                   on_progress=console)
+        else:
+            result = run_batch(plan, None, inputs=args.inputs, on_progress=console)
+    except KeyboardInterrupt:
+        console.close()
+        err.write(f"\ninterrupted: finished runs are kept in {plan.out_dir}; "
+                  "run the same command with --resume to finish the batch\n")
+        return EXIT_INTERRUPTED
+    finally:
+        console.close()
+        distributed_log.setLevel(level)
+    ok, failed = result.count(RUN_OK), result.count(RUN_FAILED)
+    out.write(
+        f"{len(result.records)} runs: {ok} ok, {failed} failed"
+        + (f", {result.count(RUN_NOT_RUN)} not run" if result.count(RUN_NOT_RUN) else "")
+        + (f" ({result.reused} reused)" if result.reused else "")
+        + f" in {_clock(result.elapsed_s)}\n"
+        f"wrote {result.results_csv}, {result.results_parquet}, {result.settings}\n"
+    )
+    return EXIT_RUNS_FAILED if failed else EXIT_OK
+
+
 def _cmd_benchmark(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from rural_logistics.benchmarks import BENCHMARKS
     from rural_logistics.benchmarks.common import format_table, format_value, write_csv
@@ -422,6 +668,7 @@ _COMMANDS = {
     "solve": _cmd_solve,
     "validate": _cmd_validate,
     "generate": _cmd_generate,
+    "batch": _cmd_batch,
     "benchmark": _cmd_benchmark,
     "compare": _cmd_compare,
     "import-osm": _cmd_import_osm,

@@ -10,6 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped (``\\r``, ``\\x00``),
+    so that every problem stays on one line whatever a file name or value contains."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 class RuralLogisticsError(Exception):
     """Base class for user-facing errors.
 

@@ -271,6 +271,9 @@ def test_in_memory_county_matches_the_files(small_dir: Path) -> None:
         ({"seed": -3}, "seed"),
         ({"n_villages": 5, "n_townships": 4, "n_remote": 2}, "every township"),
         ({"n_villages": 1000, "area_km2": 300.0}, "per village"),
+        ({"elongation": 0.5}, "elongation"),
+        ({"orientation_deg": float("inf")}, "orientation_deg"),
+        ({"centre_lonlat": (0.0, 0.0)}, "centre_lonlat"),
     ],
 )
 def test_bad_arguments_raise(tmp_path: Path, kwargs: dict[str, object], message: str) -> None:
@@ -317,3 +320,106 @@ def test_committed_demo_is_what_the_generator_makes(repo_root: Path) -> None:
     assert made["id"][made["id"].isin(county.remote_village_ids)].size == DEMO["n_remote"]
     assert county.roads["road_class"].tolist() == layers["roads"]["road_class"].tolist()
     assert county.roads.geometry.geom_equals_exact(layers["roads"].geometry, 1e-6).all()
+
+
+# ----------------------------------------------------------------------------- provinces
+
+
+def _aspect(outline: shapely.Geometry) -> float:
+    rect = shapely.minimum_rotated_rectangle(outline)
+    xy = np.asarray(rect.exterior.coords)[:4]
+    sides = np.hypot(*(np.roll(xy, -1, axis=0) - xy).T)
+    return float(sides.max() / sides.min())
+
+
+def test_elongated_county_keeps_its_area_and_centre() -> None:
+    args = {**SMALL, "n_remote": 0}
+    round_county = make_county(seed=4, **args)
+    long_county = make_county(seed=4, **args, elongation=3.0, orientation_deg=90.0,
+                              centre_lonlat=(112.0, 26.0))
+    assert long_county.area_km2 == pytest.approx(SMALL["area_km2"])
+    outline = shapely.union_all(long_county.townships.to_crs(UTM).geometry)
+    assert _aspect(outline) > 2.0 > _aspect(
+        shapely.union_all(round_county.townships.to_crs(UTM).geometry))
+    minx, miny, maxx, maxy = long_county.townships.total_bounds
+    assert maxy - miny > 2 * (maxx - minx) * np.cos(np.radians(26.0))  # north–south valley
+    assert minx < 112.0 < maxx and miny < 26.0 < maxy
+    assert len(long_county.villages) == SMALL["n_villages"]
+
+
+def test_province_is_seeded_varied_and_laid_out_apart(tmp_path: Path) -> None:
+    from rural_logistics.config import load_config
+    from rural_logistics.generate import generate_province, plan_province
+
+    files = generate_province(tmp_path / "a", n_counties=6, seed=9, villages=(10, 60),
+                              time_limit_s=3.0)
+    again = generate_province(tmp_path / "b", n_counties=6, seed=9, villages=(10, 60),
+                              time_limit_s=3.0)
+    for name in ("manifest.csv", "counties.csv", *(f"configs/{c.name}" for c in files.configs)):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    assert again.counties == files.counties
+    table = pd.read_csv(files.counties_table)
+    manifest = pd.read_csv(files.manifest)
+    assert manifest.columns.tolist() == ["run_id", "config"]
+    assert manifest["run_id"].tolist() == table["run_id"].tolist()
+    assert table["run_id"].is_unique and table["run_id"].str.match(r"^[1-6]-[a-z]+$").all()
+    assert table["villages"].between(10, 60).all() and table["villages"].nunique() >= 5
+    assert table["villages"].max() - table["villages"].min() >= 25  # spans the range
+    assert table["elongation"].between(1.0, 3.5).all() and table["elongation"].nunique() == 6
+    outlines = []
+    for row in table.itertuples():
+        config = load_config(tmp_path / "a" / row.config)
+        assert config.solver.time_limit_s == 3.0
+        assert config.placement.stations == row.stations
+        layers = _read(config.data.villages.parent)
+        assert len(layers["villages"]) == row.villages
+        assert int(layers["villages"]["population"].sum()) == row.population
+        outlines.append(shapely.union_all(layers["townships"].to_crs(UTM).geometry))
+    for a, b in itertools.combinations(outlines, 2):
+        assert a.distance(b) > 1000.0  # counties side by side, never overlapping
+    assert [c.villages for c in plan_province(n_counties=6, seed=10, villages=(10, 60))] != \
+        table["villages"].tolist()
+
+
+def test_province_arguments_are_checked() -> None:
+    from rural_logistics.generate import parse_villages_range, plan_province
+
+    assert parse_villages_range("40-250") == (40, 250)
+    assert parse_villages_range("30") == (30, 30)
+    for text in ("", "a-b", "50-20", "0", "1-2-3"):
+        with pytest.raises(ValueError, match="MIN-MAX"):
+            parse_villages_range(text)
+    with pytest.raises(ValueError) as info:
+        plan_province(n_counties=0, seed=-1, villages=(5, 50))
+    assert str(info.value) == (
+        "counties must be an integer from 1 to 500, got 0; seed must be an integer >= 0, "
+        "got -1; villages per county must be MIN-MAX with 10 <= MIN <= MAX, got 5-50")
+
+
+def test_generate_counties_cli(tmp_path: Path) -> None:
+    import io
+
+    from rural_logistics.cli import main
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        return main(list(argv), stdout=out, stderr=err), out.getvalue(), err.getvalue()
+
+    target = tmp_path / "prov"
+    code, out, err = run("generate", "--counties", "2", "--villages", "10-20", "--seed", "1",
+                         "--time-limit", "2", "--out", str(target))
+    assert code == 0, err
+    assert out.startswith("wrote 2 counties (")
+    assert f"run them: rural-logistics batch {target / 'manifest.csv'} --out RUNS_FOLDER" in out
+    assert sorted(p.name for p in target.iterdir()) == [
+        "configs", "counties.csv", "data", "manifest.csv"]
+    for argv, message in (
+        (("--counties", "2", "--townships", "3"), "--townships: not with --counties"),
+        (("--villages", "10-20",), "--villages: a range MIN-MAX needs --counties"),
+        (("--counties", "2", "--villages", "ten"), "--villages: expected N or MIN-MAX"),
+        (("--counties", "0",), "generate: counties must be an integer from 1 to 500"),
+        (("--time-limit", "3",), "--time-limit: only with --counties"),
+    ):
+        code, out, err = run("generate", *argv, "--out", str(tmp_path / "x"))
+        assert (code, out) == (2, ""), argv
+        assert err.startswith(f"error: {message}"), err

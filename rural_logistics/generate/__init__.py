@@ -22,9 +22,11 @@ used (no global random state).
 Modules: :mod:`~rural_logistics.generate.county` (:func:`make_county`,
 :func:`generate_county`), :mod:`~rural_logistics.generate.townships` (outline, townships),
 :mod:`~rural_logistics.generate.villages`, :mod:`~rural_logistics.generate.roads`,
-:mod:`~rural_logistics.generate.tables` (lon/lat layers, names) and
-:mod:`~rural_logistics.generate.write` (files); shared constants and types in
-:mod:`~rural_logistics.generate.common`.
+:mod:`~rural_logistics.generate.tables` (lon/lat layers, names),
+:mod:`~rural_logistics.generate.write` (files) and
+:mod:`~rural_logistics.generate.province` (:func:`generate_province`: many counties of
+varied size and shape, their configs and a manifest for ``rural-logistics batch``); shared
+constants and types in :mod:`~rural_logistics.generate.common`.
 """
 
 from rural_logistics.generate.common import (
@@ -41,6 +43,13 @@ from rural_logistics.generate.common import (
     SyntheticCounty,
 )
 from rural_logistics.generate.county import generate_county, make_county
+from rural_logistics.generate.province import (
+    CountySpec,
+    ProvinceFiles,
+    generate_province,
+    parse_villages_range,
+    plan_province,
+)
 from rural_logistics.generate.write import FILE_NAMES, write_county
 
 __all__ = [
@@ -53,10 +62,15 @@ __all__ = [
     "REMOTE_CLEARANCE_M",
     "WORK_CRS",
     "XY",
+    "CountySpec",
     "FloatArray",
     "IntArray",
+    "ProvinceFiles",
     "SyntheticCounty",
     "generate_county",
+    "generate_province",
     "make_county",
+    "parse_villages_range",
+    "plan_province",
     "write_county",
 ]

@@ -65,6 +65,9 @@ def generate_county(
     n_townships: int = 14,
     area_km2: float = 2000.0,
     n_remote: int = 6,
+    elongation: float = 1.0,
+    orientation_deg: float = 0.0,
+    centre_lonlat: tuple[float, float] = (CENTRE_LON, CENTRE_LAT),
 ) -> dict[str, Path]:
     """Write a seeded synthetic county into ``out_dir``.
 
@@ -83,6 +86,15 @@ def generate_county(
         Area of the county, km².
     n_remote
         Remote mountain villages near the county border with no road within 2 km.
+    elongation
+        Length over width of the county outline (1 to 4): 1 is a roundish county, 3 a
+        long valley.
+    orientation_deg
+        Direction of the long axis, degrees counter-clockwise from east (with
+        ``elongation`` > 1).
+    centre_lonlat
+        Longitude and latitude of the county's centre (WGS 84). The county is built in
+        UTM zone 49N whatever the centre, so keep it within about 105–117° E.
 
     Returns
     -------
@@ -105,6 +117,9 @@ def generate_county(
         n_townships=n_townships,
         area_km2=area_km2,
         n_remote=n_remote,
+        elongation=elongation,
+        orientation_deg=orientation_deg,
+        centre_lonlat=centre_lonlat,
     )
     return write_county(county, out_dir)
 
@@ -116,12 +131,15 @@ def make_county(
     n_townships: int = 14,
     area_km2: float = 2000.0,
     n_remote: int = 6,
+    elongation: float = 1.0,
+    orientation_deg: float = 0.0,
+    centre_lonlat: tuple[float, float] = (CENTRE_LON, CENTRE_LAT),
 ) -> SyntheticCounty:
     """Build a synthetic county in memory (see :func:`generate_county`).
 
     Parameters
     ----------
-    seed, n_villages, n_townships, area_km2, n_remote
+    seed, n_villages, n_townships, area_km2, n_remote, elongation, orientation_deg, centre_lonlat
         As for :func:`generate_county`.
 
     Returns
@@ -141,12 +159,15 @@ def make_county(
         n_townships=n_townships,
         area_km2=area_km2,
         n_remote=n_remote,
+        elongation=elongation,
+        orientation_deg=orientation_deg,
+        centre_lonlat=centre_lonlat,
     )
     root = np.random.default_rng(seed)
     geo_rng, attr_rng, name_rng = root.spawn(3)
     area_m2 = float(area_km2) * 1e6
     to_utm = Transformer.from_crs(OUTPUT_CRS, WORK_CRS, always_xy=True)
-    cx, cy = to_utm.transform(CENTRE_LON, CENTRE_LAT)
+    cx, cy = to_utm.transform(*centre_lonlat)
     centre = (float(cx), float(cy))
 
     layout: _Layout | None = None
@@ -159,6 +180,8 @@ def make_county(
             n_villages=n_villages,
             n_townships=n_townships,
             n_remote=n_remote,
+            elongation=elongation,
+            orientation_deg=orientation_deg,
         )
         if layout is not None:
             break
@@ -235,7 +258,15 @@ def make_county(
 
 
 def _check_arguments(
-    *, seed: int, n_villages: int, n_townships: int, area_km2: float, n_remote: int
+    *,
+    seed: int,
+    n_villages: int,
+    n_townships: int,
+    area_km2: float,
+    n_remote: int,
+    elongation: float = 1.0,
+    orientation_deg: float = 0.0,
+    centre_lonlat: tuple[float, float] = (CENTRE_LON, CENTRE_LAT),
 ) -> None:
     """Raise ``ValueError`` listing every argument of :func:`make_county` out of range."""
     problems: list[str] = []
@@ -256,6 +287,19 @@ def _check_arguments(
         problems.append(f"area_km2 must be a number, got {area_km2!r}")
     elif not math.isfinite(float(area_km2)) or area_km2 < 50.0:
         problems.append(f"area_km2 must be a finite number >= 50, got {area_km2!r}")
+    if not _is_number(elongation) or not 1.0 <= float(elongation) <= 4.0:
+        problems.append(f"elongation must be a number from 1 to 4, got {elongation!r}")
+    if not _is_number(orientation_deg) or not math.isfinite(float(orientation_deg)):
+        problems.append(f"orientation_deg must be a finite number, got {orientation_deg!r}")
+    lon_lat = tuple(centre_lonlat) if isinstance(centre_lonlat, tuple | list) else ()
+    if (
+        len(lon_lat) != 2
+        or not all(_is_number(v) for v in lon_lat)
+        or not (100.0 <= float(lon_lat[0]) <= 122.0 and 15.0 <= float(lon_lat[1]) <= 45.0)
+    ):
+        problems.append(
+            f"centre_lonlat must be (lon, lat) within 100–122° E, 15–45° N, got {centre_lonlat!r}"
+        )
     if problems:
         raise ValueError("; ".join(problems))
     if n_villages - n_remote < n_townships:
@@ -274,6 +318,10 @@ def _check_arguments(
         )
     if problems:
         raise ValueError("; ".join(problems))
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | np.number) and not isinstance(value, bool)
 
 
 # ----------------------------------------------------------------------------- geography
@@ -305,11 +353,19 @@ def _layout(
     n_villages: int,
     n_townships: int,
     n_remote: int,
+    elongation: float = 1.0,
+    orientation_deg: float = 0.0,
 ) -> _Layout | None:
     """Outline, townships, villages and roads; ``None`` if the remote villages find no room."""
     radius_m = math.sqrt(area_m2 / math.pi)
     spacing_m = min(800.0, 0.5 * math.sqrt(area_m2 / n_villages))
-    outline = _outline(geo_rng, centre=centre, area_m2=area_m2)
+    outline = _outline(
+        geo_rng,
+        centre=centre,
+        area_m2=area_m2,
+        elongation=float(elongation),
+        orientation_deg=float(orientation_deg),
+    )
     pockets = _remote_pockets(geo_rng, outline, n_remote, inset_m=min(1200.0, 0.1 * radius_m))
     seats = _township_seats(
         geo_rng,

@@ -11,8 +11,19 @@ import shapely
 from rural_logistics.generate.common import XY, FloatArray, IntArray
 
 
-def _outline(rng: np.random.Generator, *, centre: XY, area_m2: float) -> shapely.Polygon:
-    """A star-shaped county outline from smoothed random radii, scaled to ``area_m2``."""
+def _outline(
+    rng: np.random.Generator,
+    *,
+    centre: XY,
+    area_m2: float,
+    elongation: float = 1.0,
+    orientation_deg: float = 0.0,
+) -> shapely.Polygon:
+    """A star-shaped county outline from smoothed random radii, scaled to ``area_m2``.
+
+    ``elongation`` > 1 stretches it along ``orientation_deg`` (counter-clockwise from east)
+    into a long valley county, length/width about ``elongation``; the area is kept.
+    """
     n = 180
     theta = np.linspace(0.0, 2.0 * math.pi, n, endpoint=False)
     log_r = np.zeros(n)
@@ -24,6 +35,13 @@ def _outline(rng: np.random.Generator, *, centre: XY, area_m2: float) -> shapely
     radius = np.maximum(radius, 0.5)
     xs = radius * np.cos(theta)
     ys = radius * np.sin(theta)
+    if elongation != 1.0:
+        angle = math.radians(orientation_deg)
+        along = xs * math.cos(angle) + ys * math.sin(angle)
+        across = -xs * math.sin(angle) + ys * math.cos(angle)
+        along, across = along * math.sqrt(elongation), across / math.sqrt(elongation)
+        xs = along * math.cos(angle) - across * math.sin(angle)
+        ys = along * math.sin(angle) + across * math.cos(angle)
     unit_area = 0.5 * abs(float(np.dot(xs, np.roll(ys, -1)) - np.dot(ys, np.roll(xs, -1))))
     scale = math.sqrt(area_m2 / unit_area)
     return shapely.Polygon(np.column_stack([centre[0] + scale * xs, centre[1] + scale * ys]))
