@@ -24,4 +24,5 @@ BENCHMARKS: dict[str, str] = {
     "lrp": "rural_logistics.benchmarks.lrp",
     "solve-overhead": "rural_logistics.benchmarks.overhead",
     "osm": "rural_logistics.benchmarks.osm",
+    "batch": "rural_logistics.benchmarks.batch",
 }
