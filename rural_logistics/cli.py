@@ -505,7 +505,8 @@ class BatchConsole:
             return ""
         filled = int(20 * p.done / p.total)
         elapsed = p.elapsed_s if p.done == p.total else max(p.elapsed_s, self.elapsed())
-        left = f" · ~{_clock(elapsed / p.done * (p.total - p.done))} left" if p.done else ""
+        left = (f" · ~{_clock(elapsed / p.done * (p.total - p.done))} left"
+                if 0 < p.done < p.total else "")
         return (f"  [{'#' * filled}{'.' * (20 - filled)}] {p.done}/{p.total} · {p.failed} failed"
                 f" · {p.running} running · {_clock(elapsed)}{left}")
 
@@ -599,7 +600,8 @@ def _cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             with batch_cluster(scheduler=args.scheduler, workers=args.workers,
                                threads_per_worker=args.threads_per_worker,
                                memory_limit=args.memory_limit,
-                               solve_workers=args.solve_workers) as (client, info):
+                               solve_workers=args.solve_workers,
+                               runs=len(plan.tasks)) as (client, info):
                 if not args.quiet:
                     err.write(f"  {info.describe()}\n  routing.workers = {args.solve_workers} "
                               "per run (--solve-workers)")

@@ -133,6 +133,18 @@ def test_runs_from_files_folders_and_globs(tmp_path: Path) -> None:
         collect_runs([str(tmp_path / "m.csv"), str(tmp_path / "east")])
 
 
+def test_the_committed_sweep_manifest_names_valid_runs(repo_root: Path) -> None:
+    from rural_logistics.batch import effective_config
+
+    runs = collect_runs([repo_root / "configs" / "demo_sweep.csv"])
+    assert [r.run_id for r in runs] == [
+        "normal-30", "normal-40", "normal-50", "double11-40", "double11-50"]
+    configs = [effective_config(r, solve_workers=1) for r in runs]
+    assert [(c.scenario, c.placement.stations, c.routing.workers) for c in configs] == [
+        ("normal", 30, 1), ("normal", 40, 1), ("normal", 50, 1), ("double11", 40, 1),
+        ("double11", 50, 1)]
+
+
 # --------------------------------------------------------------------------- fingerprints
 
 

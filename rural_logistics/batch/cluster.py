@@ -2,7 +2,7 @@
 
 A local cluster has one process per worker, each watched by a nanny that restarts it
 when it dies or passes its memory limit (Dask's ``distributed.worker.memory.terminate``,
-95 % of the limit by default). Three Dask settings are held for the cluster's lifetime:
+95 % of the limit by default). These Dask settings are held for the cluster's lifetime:
 
 - ``distributed.worker.daemon: False`` — a run may start solver processes
   (``routing.workers`` 2), which a daemonic process cannot;
@@ -10,7 +10,10 @@ when it dies or passes its memory limit (Dask's ``distributed.worker.memory.term
   as failed at once instead of being retried on another worker (a run that exhausts
   its memory would only kill that one too);
 - ``distributed.scheduler.worker-saturation: 1.0`` — a worker is given only as many runs
-  as it has threads, so a worker that dies takes only the runs it was running.
+  as it has threads, so a worker that dies takes only the runs it was running;
+- ``distributed.worker.memory.target/spill/pause: False`` — a run holds no Dask data to
+  spill, and a worker paused by memory that a finished run left resident would never
+  start the next run (the batch would hang); the limit acts by restarting the worker.
 
 An existing cluster (``scheduler``) keeps its own settings; the batch only reads how many
 workers, threads and how much memory it has.
@@ -35,6 +38,9 @@ LOCAL_SETTINGS: dict[str, Any] = {
     "distributed.worker.daemon": False,
     "distributed.scheduler.allowed-failures": 0,
     "distributed.scheduler.worker-saturation": 1.0,
+    "distributed.worker.memory.target": False,
+    "distributed.worker.memory.spill": False,
+    "distributed.worker.memory.pause": False,
 }
 MIN_MEMORY_LIMIT = 256 * 2**20
 
@@ -199,6 +205,7 @@ def batch_cluster(
     threads_per_worker: int = 1,
     memory_limit: str | int | None = None,
     solve_workers: int = 1,
+    runs: int | None = None,
 ) -> Iterator[tuple[Client, ClusterInfo]]:
     """A Dask client for a batch: a local cluster started here, or an existing one.
 
@@ -215,6 +222,9 @@ def batch_cluster(
         Per local worker, see :func:`parse_memory_limit`.
     solve_workers
         Solver processes per run, for the default number of workers.
+    runs
+        Runs to execute: a local cluster starts no more workers than that (their
+        memory limit is then still the machine's memory divided by ``workers``).
 
     Yields
     ------
@@ -254,6 +264,8 @@ def batch_cluster(
     if n_workers < 1 or threads_per_worker < 1:
         raise InputDataError("--workers and --threads-per-worker must be at least 1")
     limit = parse_memory_limit(memory_limit, workers=n_workers)
+    if runs is not None:
+        n_workers = max(1, min(n_workers, runs))
     with dask.config.set(LOCAL_SETTINGS):
         terminate = dask.config.get("distributed.worker.memory.terminate", default=None)
         cluster = LocalCluster(
@@ -262,7 +274,7 @@ def batch_cluster(
             processes=True,
             memory_limit=limit,
             dashboard_address=None,
-            silence_logs=logging.ERROR,
+            silence_logs=logging.CRITICAL,
             host="127.0.0.1",
         )
         try:

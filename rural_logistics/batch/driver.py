@@ -332,8 +332,8 @@ def run_batch(
                            time.perf_counter() - start)
 
     settings("running")
-    report(None, 0)
     if not plan.tasks:
+        report(None, 0)
         return finish("finished")
     if client is None:
         raise ValueError("run_batch: a Dask client is needed to execute runs")
@@ -355,6 +355,7 @@ def run_batch(
 
     try:
         fill()
+        report(None, len(in_flight))
         for future in completed:
             task = in_flight.pop(future)
             if future.status == "finished":

@@ -20,8 +20,9 @@ How the figures vary (all from the province seed, so the same seed gives the sam
 - shape: outline length/width 1–3.5 (a roundish basin to a long valley), in a random
   direction, on top of the generator's own irregular outline;
 - stations: 12–20 % of the villages (at least 2); fleet: 4.2 m trucks (1,200 parcels)
-  and vans (500 parcels) sized for 1.6 times the county's normal-day parcels, so that
-  a plan can deliver everything;
+  enough to carry the county's normal-day parcels alone, plus one, and as many vans
+  (500 parcels) again — a plan pays only for the vehicles it uses, and a large station
+  (more than a van holds) needs a truck;
 - each county's own generator seed is drawn from the province seed.
 
 Everything is made up; nothing in it is a real place.
@@ -60,8 +61,6 @@ MAX_COUNTIES = 500
 PARCELS_PER_CAPITA_PER_YEAR = 25.0
 TRUCK_CAPACITY = 1200
 VAN_CAPACITY = 500
-#: Fleet capacity over the normal-day parcels of a county.
-FLEET_MARGIN = 1.6
 
 
 @dataclass(frozen=True)
@@ -248,8 +247,8 @@ def _county_config(
     spec: CountySpec, county: SyntheticCounty, *, time_limit_s: float
 ) -> dict[str, Any]:
     parcels = float(county.villages["population"].sum()) * PARCELS_PER_CAPITA_PER_YEAR / 365.0
-    trucks = max(1, math.ceil(0.55 * FLEET_MARGIN * parcels / TRUCK_CAPACITY))
-    vans = max(1, math.ceil(0.45 * FLEET_MARGIN * parcels / VAN_CAPACITY))
+    trucks = math.ceil(parcels / TRUCK_CAPACITY) + 1
+    vans = math.ceil(parcels / VAN_CAPACITY)
     data = f"../data/{spec.run_id}"
     return {
         "region": {"name": f"{county.name} County (synthetic, {spec.run_id})", "crs": "auto"},
