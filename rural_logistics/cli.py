@@ -564,6 +564,10 @@ def _clock(seconds: float) -> str:
         else f"{seconds // 60}:{seconds % 60:02d}"
 
 
+def _runs(n: int) -> str:
+    return f"{n} run" if n == 1 else f"{n} runs"
+
+
 def _seconds(value: Any) -> str:
     return f"{value:6.1f} s" if isinstance(value, int | float) else "     - s"
 
@@ -590,7 +594,7 @@ def _cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not args.quiet:
         reused = f", {len(plan.reused)} reused (finished, config and data unchanged)" \
             if plan.reused else ""
-        err.write(f"Batch of {len(runs)} runs into {plan.out_dir}: {len(plan.tasks)} to run"
+        err.write(f"Batch of {_runs(len(runs))} into {plan.out_dir}: {len(plan.tasks)} to run"
                   f"{reused}\n")
     distributed_log = logging.getLogger("distributed")
     level = distributed_log.level
@@ -629,7 +633,7 @@ def _cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         distributed_log.setLevel(level)
     ok, failed = result.count(RUN_OK), result.count(RUN_FAILED)
     out.write(
-        f"{len(result.records)} runs: {ok} ok, {failed} failed"
+        f"{_runs(len(result.records))}: {ok} ok, {failed} failed"
         + (f", {result.count(RUN_NOT_RUN)} not run" if result.count(RUN_NOT_RUN) else "")
         + (f" ({result.reused} reused)" if result.reused else "")
         + f" in {_clock(result.elapsed_s)}\n"

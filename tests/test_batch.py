@@ -367,6 +367,18 @@ def test_memory_limit_sizes_and_errors(monkeypatch: Any) -> None:
             parse_memory_limit(text, workers=1)
 
 
+def test_local_cluster_options_are_refused_with_a_scheduler() -> None:
+    from rural_logistics.batch import batch_cluster
+
+    with pytest.raises(InputDataError) as info, batch_cluster(
+        scheduler="tcp://127.0.0.1:1", workers=2, threads_per_worker=2, memory_limit="1GiB"
+    ):
+        pass
+    assert info.value.problems == (
+        "--workers, --memory-limit, --threads-per-worker: not with --scheduler (an existing "
+        "cluster's workers have their own threads and memory limit)",)
+
+
 def test_cluster_description_states_workers_and_memory() -> None:
     local = ClusterInfo("local", "tcp://127.0.0.1:1", 2, (1, 1), (2 * 2**30, 2 * 2**30), 0.95)
     assert local.describe() == (

@@ -157,5 +157,14 @@ def test_a_killed_worker_loses_only_its_run_and_resume_finishes(
         assert record["run_status"] == "ok", record.get("error")
         assert record["solve_workers"] == 2
         assert record["summary"]["routing"]["status"] == "solved"
+
+        # The CLI on this existing cluster (--scheduler).
+        code, stdout, err = cli("batch", str(province / "configs" / f"{ids[2]}.yaml"),
+                                "--out", str(tmp_path / "existing"), "--scheduler",
+                                info.address, "--no-map")
+        assert code == 0, err
+        assert f"Dask cluster at {info.address}: 2 workers × 1 thread, memory limit " \
+            "1.0 GiB per worker" in err
+        assert stdout.startswith("1 run: 1 ok, 0 failed in ")
     table = pd.read_csv(out / "results.csv")
     assert table["run_status"].tolist() == ["ok", "ok", "ok"]
