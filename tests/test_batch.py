@@ -292,21 +292,12 @@ def test_solver_processes_cannot_start_in_a_daemonic_worker(monkeypatch: Any) ->
 
 
 def test_spawned_solver_processes_find_the_forked_plan() -> None:
-    from dataclasses import replace
+    from test_route_pool import thirty_stations_problem
 
-    from test_route_pool import pairs_problem
-
-    from rural_logistics.routing.model import RoutingProblem, build_visits, process_context
+    from rural_logistics.routing.model import build_visits, process_context
     from rural_logistics.routing.pyvrp_engine import solve_pyvrp
 
-    rng = np.random.default_rng(4)
-    xy = rng.uniform(0.0, 50.0, size=(31, 2))
-    d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
-    van = pairs_problem().vehicles[0]
-    problem = RoutingProblem(
-        distance_km=d, time_min=d, parcels_per_day=np.r_[0.0, rng.integers(1, 3, 30)],
-        vehicles=(replace(van, capacity_parcels=8),) * 10, xy=xy, optional=False,
-    )
+    problem = thirty_stations_problem()
     visits = build_visits(problem)
 
     def solve() -> Any:

@@ -343,17 +343,22 @@ def test_merged_pools_give_a_plan_neither_run_had() -> None:
     assert sorted(tuple(sorted(t)) for _, (t,) in merged.routes) == [(0, 1), (2, 3), (4, 5)]
 
 
-def test_two_runs_with_exchange_same_seed_same_routes() -> None:
-    # Two worker processes, iteration stop rule: the exchange and the final merge are
-    # deterministic too. 30 random stations, so that plans can differ between runs.
+def thirty_stations_problem() -> RoutingProblem:
+    """30 random stations (seeded), vans of 8 parcels: plans can differ between runs."""
     rng = np.random.default_rng(4)
     xy = rng.uniform(0.0, 50.0, size=(31, 2))
     d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
     van = pairs_problem().vehicles[0]
-    problem = RoutingProblem(
+    return RoutingProblem(
         distance_km=d, time_min=d, parcels_per_day=np.r_[0.0, rng.integers(1, 3, 30)],
         vehicles=(replace(van, capacity_parcels=8),) * 10, xy=xy, optional=False,
     )
+
+
+def test_two_runs_with_exchange_same_seed_same_routes() -> None:
+    # Two worker processes, iteration stop rule: the exchange and the final merge are
+    # deterministic too. 30 random stations, so that plans can differ between runs.
+    problem = thirty_stations_problem()
     visits = build_visits(problem)
 
     def once(seed: int = 0) -> RawSolution:

@@ -32,6 +32,7 @@ from rural_logistics.batch.results import (
     RUN_FAILED,
     RUN_NOT_RUN,
     RUN_OK,
+    RUN_RUNNING,
     read_record,
     write_record,
     write_results,
@@ -213,9 +214,15 @@ def _lost_record(task: RunTask, future: Future, cluster: ClusterInfo | None) -> 
 
     record = base_record(task)
     running = read_record(task.record_path) or {}
+    if running.get("run_status") != RUN_RUNNING:  # a record of an earlier attempt
+        running = {}
     record.update({k: running.get(k) for k in ("started_at", "worker", "pid", "host")})
     exc = future.exception() if future.status == "error" else None
-    if isinstance(exc, KilledWorker) or (exc is None and future.status == "cancelled"):
+    if exc is None and future.status == "cancelled":
+        error = ("Dask cancelled the run (the connection to the scheduler was lost, or the "
+                 "cluster shut down)")
+        error_type = "CancelledError"
+    elif isinstance(exc, KilledWorker):
         limit = ""
         if cluster is not None:
             limits = {m for m in cluster.memory_limit_bytes if m}
