@@ -14,9 +14,8 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import numpy as np
 import shapely
@@ -31,13 +30,9 @@ from rural_logistics.lrp.two_echelon import (
     solve_two_echelon,
 )
 from rural_logistics.placement import PlacementResult
+from rural_logistics.region import PreparedRegion, depot_nodes
 from rural_logistics.routing import Route, RoutingResult, expand_fleet
 from rural_logistics.routing.diagnose import NOT_PROVEN
-
-if TYPE_CHECKING:
-    from rural_logistics.pipeline import PreparedRegion
-
-NearestNodes = Callable[["PreparedRegion", list[int]], list[int]]
 
 
 @dataclass(frozen=True)
@@ -70,8 +65,6 @@ def route_two_echelon(
     config: RegionConfig,
     prepared: PreparedRegion,
     placement: PlacementResult,
-    *,
-    nearest_nodes: NearestNodes,
 ) -> tuple[RoutingResult, np.ndarray, TierPlan]:
     """Open hubs and route both tiers.
 
@@ -116,7 +109,7 @@ def route_two_echelon(
     types = {v.name: v for v in config.fleet.vehicles}
     trunk_t, lm_t = types[hubs.trunk_vehicle], types[hubs.last_mile_vehicle]
     h = len(rows)
-    hub_nodes = nearest_nodes(prepared, rows)
+    hub_nodes = depot_nodes(prepared, rows)
     depot_xy = prepared.network.node_xy[np.array(hub_nodes, dtype=np.int64)]
     stops = net.SnappedPoints(
         node=np.concatenate(

@@ -9,23 +9,14 @@ there without a vehicle (the routing stage leaves it out); a station farther tha
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rural_logistics import network as net
 from rural_logistics.config import RegionConfig
+from rural_logistics.region import PreparedRegion
 from rural_logistics.routing import RoutingProblem, RoutingResult
-
-if TYPE_CHECKING:
-    from rural_logistics.pipeline import PreparedRegion
-
-
-def _id_list(ids: np.ndarray, limit: int = 12) -> str:
-    names = [str(i) for i in ids]
-    more = f" and {len(names) - limit} more" if len(names) > limit else ""
-    return ", ".join(names[:limit]) + more
-
+from rural_logistics.text import ids_text
 
 #: A station this close to the county distribution centre (road km, both ways) is served
 #: at the depot: its parcels are handed over there, no vehicle drives to it.
@@ -106,7 +97,7 @@ def last_metre_notes(
         notes.append(
             f"{int(at_depot.sum())} station(s) at the county distribution centre (within "
             f"{AT_DEPOT_KM * 1000:g} m by road) are served there without a vehicle: "
-            f"{_id_list(station_ids[at_depot])}"
+            f"{ids_text(station_ids[at_depot])}"
         )
     limit = config.network.remote_warning_m
     offroad = prepared.sites.offroad_m[open_sites]
@@ -118,6 +109,6 @@ def last_metre_notes(
             f"{int(far.sum())} station(s) farther than {limit:g} m from any road: vans stop at "
             "the nearest road and the last stretch (the dashed line on the map) is covered "
             f"off-road at {config.network.offroad_speed_kph:g} km/h, counted in the villages' "
-            f"access but in no route: {_id_list(np.array(detail))}"
+            f"access but in no route: {ids_text(detail)}"
         )
     return notes

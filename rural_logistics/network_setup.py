@@ -8,23 +8,13 @@ section that says what the figures are based on.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from rural_logistics import network as net
 from rural_logistics.config import RegionConfig
 from rural_logistics.errors import InputDataError
 from rural_logistics.io import RegionData
-
-if TYPE_CHECKING:
-    from rural_logistics.pipeline import PreparedRegion
-
-
-def _id_list(ids: np.ndarray, limit: int = 12) -> str:
-    names = [str(i) for i in ids]
-    more = f" and {len(names) - limit} more" if len(names) > limit else ""
-    return ", ".join(names[:limit]) + more
+from rural_logistics.text import ids_text
 
 
 def network_source(config: RegionConfig) -> object:
@@ -60,10 +50,9 @@ def network_mode_notes(config: RegionConfig) -> list[str]:
     return []
 
 
-def network_summary(config: RegionConfig, prepared: PreparedRegion) -> dict[str, object]:
+def network_summary(config: RegionConfig, graph: net.RoadNetwork) -> dict[str, object]:
     """``summary.json`` section ``network``: what the distances and times are based on."""
     settings = config.network
-    graph = prepared.network
     out: dict[str, object] = {"mode": settings.mode}
     if settings.mode == "straight_line":
         out.update({
@@ -107,7 +96,7 @@ def build_graph(
         unknown = sorted((set(matrix["origin"]) | set(matrix["destination"])) - known)
         if unknown:
             raise InputDataError(
-                f"{config.data.travel_matrix}: id(s) {_id_list(np.array(unknown))} are not "
+                f"{config.data.travel_matrix}: id(s) {ids_text(unknown)} are not "
                 "villages, candidate sites, towns or depots of this region"
             )
         return net.build_matrix_network(

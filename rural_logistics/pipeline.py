@@ -6,12 +6,8 @@ and never prints; the CLI decides how to show it.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
-from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -20,10 +16,8 @@ import shapely
 
 from rural_logistics import network as net
 from rural_logistics.config import RegionConfig
-from rural_logistics.demand import Demand, estimate_demand
 from rural_logistics.errors import InfeasibleError, InputDataError
 from rural_logistics.hubs import TierPlan, cost_split, route_two_echelon, trunk_lines
-from rural_logistics.io import RegionData, check_extent, read_region
 from rural_logistics.last_metres import (
     at_depot_stations,
     last_metre_notes,
@@ -42,9 +36,6 @@ from rural_logistics.lrp.stations import (
 )
 from rural_logistics.metrics import run_status, summarize
 from rural_logistics.network_setup import (
-    build_graph,
-    network_mode_notes,
-    network_source,
     network_summary,
 )
 from rural_logistics.placement import PlacementResult
@@ -57,210 +48,17 @@ from rural_logistics.placement.dispatch import (
 )
 from rural_logistics.placement.result import SiteRules
 from rural_logistics.plan import Plan
+from rural_logistics.region import (
+    PreparedRegion,
+    Progress,
+    depot_nodes,
+    prepare_region,
+    silent,
+)
 from rural_logistics.routing import RoutingProblem, RoutingResult, expand_fleet, solve_vrp
 from rural_logistics.routing.diagnose import is_proven
-from rural_logistics.validation import check_request, offroad_problems
-
-#: A progress reporter: called with a stage name, returns a context manager around it.
-Progress = Callable[[str], AbstractContextManager[None]]
-
-
-@contextlib.contextmanager
-def _silent(_: str) -> Iterator[None]:
-    yield
-
-
-@dataclass(frozen=True)
-class PreparedRegion:
-    """Everything the solvers need, before any optimisation.
-
-    Attributes
-    ----------
-    data
-        The input layers.
-    network
-        The road graph with every point snapped.
-    villages, sites, depot
-        Snap results (``depot`` holds the county distribution centre only).
-    site_ok
-        Candidate sites reachable from the depot.
-    demand
-        Parcels and produce per village for the scenario.
-    access
-        Village × site travel (people reaching a station, off-road legs included).
-    warnings
-        Problems that did not stop the run.
-    """
-
-    data: RegionData
-    network: net.RoadNetwork
-    villages: net.SnappedPoints
-    sites: net.SnappedPoints
-    depot: net.SnappedPoints
-    site_ok: np.ndarray
-    demand: Demand
-    access: net.TravelMatrices
-    warnings: tuple[str, ...]
-
-
-def _id_list(ids: np.ndarray, limit: int = 12) -> str:
-    names = [str(i) for i in ids]
-    more = f" and {len(names) - limit} more" if len(names) > limit else ""
-    return ", ".join(names[:limit]) + more
-
-
-def prepare_region(config: RegionConfig, *, progress: Progress = _silent) -> PreparedRegion:
-    """Read inputs, build the road graph, snap points, estimate demand and access times.
-
-    Parameters
-    ----------
-    config
-        Validated region config.
-    progress
-        Stage reporter.
-
-    Returns
-    -------
-    PreparedRegion
-
-    Raises
-    ------
-    InputDataError
-        For unusable data, including villages cut off from the depot's road network.
-    """
-    warnings: list[str] = []
-    settings = config.network
-    with progress("reading inputs"):
-        data = read_region(config)
-        warnings.extend(check_extent(data))
-    with progress("building the road network" if settings.mode == "roads"
-                  else f"building the {settings.mode.replace('_', ' ')} network"):
-        warnings.extend(data.warnings)
-        xy = {
-            "villages": shapely.get_coordinates(data.villages.geometry.to_numpy()),
-            "sites": shapely.get_coordinates(data.sites.geometry.to_numpy()),
-            "depots": shapely.get_coordinates(data.depots.geometry.to_numpy()),
-        }
-        graph, snapped = build_graph(config, data, xy)
-        warnings.extend(network_mode_notes(config))
-        if len(data.depots) > 1:
-            warnings.append(
-                f"{len(data.depots)} depots given; this version routes from the first, "
-                f"{data.depots['depot_id'].iloc[0]}"
-            )
-        depot_all = snapped["depots"]
-        depot = net.SnappedPoints(
-            node=depot_all.node[:1], offroad_m=depot_all.offroad_m[:1], xy=depot_all.xy[:1]
-        )
-        if depot.offroad_m[0] > settings.remote_warning_m:
-            warnings.append(
-                f"depot {data.depots['depot_id'].iloc[0]} is {depot.offroad_m[0]:.0f} m "
-                "from the nearest road"
-            )
-        if settings.disconnected == "connect" and settings.mode == "roads":
-            graph, added = net.connect_components(
-                graph, main_node=int(depot.node[0]), speed_kph=settings.connector_speed_kph
-            )
-            if added:
-                warnings.append(
-                    f"{added} access link(s) at {settings.connector_speed_kph:g} km/h added to "
-                    "join road pieces not connected to the depot"
-                )
-        labels = graph.components()
-        main = labels[depot.node[0]]
-        vill = snapped["villages"]
-        cut = labels[vill.node] != main
-        problems = offroad_problems(config, data, snapped) if settings.mode == "roads" else []
-        if graph.directed and not cut.any():
-            both = graph.reachable_both_ways(int(depot.node[0]))
-            one_way_only = ~both[vill.node]
-            if one_way_only.any():
-                ids = data.villages["village_id"].to_numpy()[one_way_only]
-                problems.append(
-                    f"{network_source(config)}: {int(one_way_only.sum())} village(s) can be "
-                    f"reached from depot {data.depots['depot_id'].iloc[0]} only one way "
-                    f"(one-way roads lead in but not out, or out but not in): "
-                    f"{_id_list(ids)} (check the oneway values of the roads near them)"
-                )
-        if cut.any() and settings.mode == "matrix":
-            ids = data.villages["village_id"].to_numpy()[cut]
-            problems.append(
-                f"{config.data.travel_matrix}: {int(cut.sum())} village(s) have no travel "
-                f"time to or from depot {data.depots['depot_id'].iloc[0]}: {_id_list(ids)}"
-            )
-        elif cut.any():
-            ids = data.villages["village_id"].to_numpy()[cut]
-            problems.append(
-                f"{config.data.roads}: {int(cut.sum())} village(s) lie on roads not connected "
-                f"to depot {data.depots['depot_id'].iloc[0]}: {_id_list(ids)} "
-                f"(the roads form {len(np.unique(labels))} separate pieces; lines connect "
-                "only where they share a vertex: fix the roads, or set "
-                "network.disconnected: connect)"
-            )
-        if problems:
-            raise InputDataError(problems)
-        site_ok = labels[snapped["sites"].node] == main
-        if graph.directed:
-            site_ok &= graph.reachable_both_ways(int(depot.node[0]))[snapped["sites"].node]
-        if not site_ok.all():
-            warnings.append(
-                f"{int((~site_ok).sum())} candidate site(s) not reachable from the depot are "
-                f"ignored: {_id_list(data.sites['site_id'].to_numpy()[~site_ok])}"
-            )
-        remote = vill.offroad_m > settings.remote_warning_m
-        if remote.any():
-            detail = [
-                f"{vid} ({d / 1000:.1f} km)"
-                for vid, d in zip(
-                    data.villages["village_id"].to_numpy()[remote],
-                    vill.offroad_m[remote],
-                    strict=True,
-                )
-            ]
-            warnings.append(
-                f"{int(remote.sum())} village(s) farther than {settings.remote_warning_m:g} m "
-                f"from any road (reached off-road at {settings.offroad_speed_kph:g} km/h): "
-                f"{_id_list(np.array(detail))}"
-            )
-    with progress("estimating demand"):
-        demand = estimate_demand(
-            data.villages["population"].to_numpy(dtype=float),
-            data.villages["produce_kg_per_day"].to_numpy(dtype=float),
-            settings=config.demand,
-            scenario=config.scenario,
-        )
-    with progress("computing travel matrices"):
-        same = (
-            data.sites["village_id"].to_numpy()[:, None]
-            == data.villages["village_id"].to_numpy()[None, :]
-        )
-        if graph.directed:  # village → site, the way people travel to a station
-            access = net.travel_matrices(
-                graph, vill, snapped["sites"], offroad_speed_kph=settings.offroad_speed_kph,
-                same=same.T,
-            )
-        else:
-            site_to_village = net.travel_matrices(
-                graph,
-                snapped["sites"],
-                vill,
-                offroad_speed_kph=settings.offroad_speed_kph,
-                same=same,
-            )
-            access = net.TravelMatrices(
-                time_min=site_to_village.time_min.T, distance_km=site_to_village.distance_km.T
-            )
-    return PreparedRegion(
-        data=data,
-        network=graph,
-        villages=vill,
-        sites=snapped["sites"],
-        depot=depot,
-        site_ok=site_ok,
-        demand=demand,
-        access=access,
-        warnings=tuple(warnings),
-    )
+from rural_logistics.text import ids_text
+from rural_logistics.validation import check_request
 
 
 def _weights_and_rules(
@@ -400,10 +198,10 @@ def _depot_nodes(config: RegionConfig, prepared: PreparedRegion) -> tuple[list[s
             if vt.depot not in ids:
                 raise InputDataError(
                     f"fleet.vehicles: {vt.name}: depot {vt.depot!r} is not in "
-                    f"{config.data.depots} (known: {_id_list(np.array(ids))})"
+                    f"{config.data.depots} (known: {ids_text(np.array(ids))})"
                 )
             wanted.append(vt.depot)
-    nodes = _nearest_nodes(prepared, [ids.index(d) for d in wanted])
+    nodes = depot_nodes(prepared, [ids.index(d) for d in wanted])
     return wanted, np.array(nodes, dtype=np.int64)
 
 
@@ -551,13 +349,13 @@ def _route_lines(
     if not routing.routes:
         return []
     used_depots = sorted({r.depot for r in routing.routes})
-    depot_nodes = dict(zip(used_depots, _nearest_nodes(prepared, used_depots), strict=True))
+    node_of_depot = dict(zip(used_depots, depot_nodes(prepared, used_depots), strict=True))
     # Point k: station k-1 for k ≥ 1; depots after the stations.
     nodes = list(prepared.sites.node[open_sites])
     point_of_depot = {}
     for row in used_depots:
         point_of_depot[row] = len(nodes) + 1
-        nodes.append(depot_nodes[row])
+        nodes.append(node_of_depot[row])
     nodes_arr = np.array([-1, *nodes], dtype=np.int64)
     used = sorted({s for r in routing.routes for s in r.stops} | set(point_of_depot.values()))
     _, _, pred = net.shortest_paths(prepared.network, nodes_arr[used])
@@ -579,23 +377,6 @@ def _route_lines(
             line = np.vstack([line, line])
         lines.append(shapely.LineString(line))
     return lines
-
-
-def _nearest_nodes(prepared: PreparedRegion, rows: list[int]) -> list[int]:
-    """Graph node of each depot row (row 0: the snapped county distribution centre)."""
-    out = []
-    xy = shapely.get_coordinates(prepared.data.depots.geometry.to_numpy())
-    tree = None
-    for row in rows:
-        if row == 0:
-            out.append(int(prepared.depot.node[0]))
-            continue
-        if tree is None:
-            from scipy.spatial import cKDTree
-
-            tree = cKDTree(prepared.network.node_xy)
-        out.append(int(tree.query(xy[row])[1]))
-    return out
 
 
 def build_plan(
@@ -739,7 +520,7 @@ def build_plan(
         opening_cost += tiers.solution.opening_cost
         depots = data.depots.iloc[[0, *tiers.hub_rows]].reset_index(drop=True)
         depots.insert(1, "role", ["dc", *(["hub"] * len(tiers.hub_rows))])
-    routes["distance_basis"] = str(network_summary(config, prepared)["distance_basis"])
+    routes["distance_basis"] = str(network_summary(config, prepared.network)["distance_basis"])
     warnings = list(prepared.warnings) + list(routing.notes)
     warnings.extend(last_metre_notes(config, prepared, open_sites, station_ids, at_depot))
     reasons = routing.unserved_reasons or ("",) * len(routing.unserved)
@@ -751,7 +532,7 @@ def build_plan(
         detail = [f"{station_ids[s - 1]} ({p} parcels)" for s, p in routing.unserved]
         warnings.append(
             f"{len(routing.unserved)} station(s) not fully served by the fleet: "
-            f"{_id_list(np.array(detail))} (add vehicles or raise capacity)"
+            f"{ids_text(np.array(detail))} (add vehicles or raise capacity)"
         )
         warnings.extend(
             f"unserved station {d['station_id']}: {d['reason']}"
@@ -808,7 +589,7 @@ def build_plan(
                 vehicles_fixed=fixed_cost,
                 routes_cost=float(routes["cost"].sum()) if len(routes) else 0.0,
             ),
-            "network": network_summary(config, prepared),
+            "network": network_summary(config, prepared.network),
             "stations_at_depot": [str(x) for x in station_ids[at_depot]],
             "offroad_legs": offroad_legs(config, prepared, open_sites, station_ids),
             "warnings": warnings,
@@ -843,7 +624,7 @@ def build_plan(
     )
 
 
-def plan_region(config: RegionConfig, *, progress: Progress = _silent) -> Plan:
+def plan_region(config: RegionConfig, *, progress: Progress = silent) -> Plan:
     """Run the whole pipeline for one region and scenario.
 
     Parameters
@@ -874,9 +655,7 @@ def plan_region(config: RegionConfig, *, progress: Progress = _silent) -> Plan:
     lrp = None
     if config.hubs is not None:
         with progress(f"opening hubs, routing both tiers (up to {config.solver.time_limit_s:g} s)"):
-            routing, loads, tiers = route_two_echelon(
-                config, prepared, placement, nearest_nodes=_nearest_nodes
-            )
+            routing, loads, tiers = route_two_echelon(config, prepared, placement)
     elif method == "location_routing":
         limit = config.solver.time_limit_s
         with progress(

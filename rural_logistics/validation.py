@@ -18,75 +18,22 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import numpy as np
 import yaml
 
 from rural_logistics.config import RegionConfig, load_config, parse_config
 from rural_logistics.errors import ConfigError, RuralLogisticsError
-
-if TYPE_CHECKING:
-    from rural_logistics.io import RegionData
-    from rural_logistics.network import SnappedPoints
-    from rural_logistics.pipeline import PreparedRegion
+from rural_logistics.region import PreparedRegion, prepare_region
+from rural_logistics.text import ids_text
 
 #: Most vehicle loads the routing model accepts (a visit per load of the largest vehicle).
 MAX_ROUTING_VISITS = 20_000
 #: Largest cost, in currency units, a plan may reach (unserved penalties included) so that
 #: the solvers' integer costs (1/100 000 currency unit) stay below 2**62.
 MAX_PLAN_COST = 1e12
-_LIST_LIMIT = 10
-
-
-def _ids(values: Any, limit: int = _LIST_LIMIT) -> str:
-    names = [str(v) for v in values]
-    more = f" and {len(names) - limit} more" if len(names) > limit else ""
-    return ", ".join(names[:limit]) + more
-
-
-def offroad_problems(
-    config: RegionConfig, data: RegionData, snapped: dict[str, SnappedPoints]
-) -> list[str]:
-    """Villages, depots and extra sites farther than ``network.max_offroad_m`` from a road.
-
-    Such a point is almost always a data error (swapped or wrong coordinates, a layer in
-    another CRS, a road missing from the road file) rather than a real village.
-    """
-    limit = config.network.max_offroad_m
-    problems = []
-    layers: list[tuple[str, Path, np.ndarray, np.ndarray]] = [
-        ("village", config.data.villages, data.villages["village_id"].to_numpy(),
-         snapped["villages"].offroad_m),
-        ("depot", config.data.depots, data.depots["depot_id"].to_numpy(),
-         snapped["depots"].offroad_m),
-    ]
-    extra = data.sites["village_id"].isna().to_numpy()
-    site_path = config.data.candidate_sites or config.data.towns
-    if extra.any() and site_path is not None:
-        what = "site" if config.data.candidate_sites else "town"
-        layers.append((what, site_path, data.sites["site_id"].to_numpy()[extra],
-                       snapped["sites"].offroad_m[extra]))
-    village_far = snapped["villages"].offroad_m > limit
-    if len(village_far) > 1 and village_far.all():
-        km = snapped["villages"].offroad_m / 1000
-        return [
-            f"{config.data.villages}: all {len(km)} villages are {km.min():.1f} to "
-            f"{km.max():.1f} km from the nearest road in {config.data.roads}, more than "
-            f"network.max_offroad_m = {limit:g} m: the two layers do not overlap (a layer "
-            "in a different or wrong CRS, or swapped coordinates?)"
-        ]
-    for what, path, ids, offroad in layers:
-        far = np.flatnonzero(offroad > limit)
-        for k in far[:_LIST_LIMIT]:
-            problems.append(
-                f"{path}: {what} {ids[k]}: {offroad[k] / 1000:.1f} km from the nearest road, "
-                f"more than network.max_offroad_m = {limit:g} m (wrong coordinates or CRS, "
-                f"or a road missing from {getattr(config.data.roads, 'name', 'the roads')}?)"
-            )
-        if len(far) > _LIST_LIMIT:
-            problems.append(f"{path}: and {len(far) - _LIST_LIMIT} more {what}s far from roads")
-    return problems
+#: Ids listed in a message before "and N more".
+ID_LIMIT = 10
 
 
 @dataclass(frozen=True)
@@ -148,7 +95,7 @@ def check_request(config: RegionConfig, prepared: PreparedRegion) -> RequestChec
         if vt.depot is not None and vt.depot not in depot_ids:
             problems.append(
                 f"{where}: depot {vt.depot!r} is not in {config.data.depots.name} "
-                f"(known: {_ids(sorted(depot_ids))})"
+                f"(known: {ids_text(sorted(depot_ids), limit=ID_LIMIT)})"
             )
         parcel_kg = config.routing.parcel_kg
         if vt.capacity_kg is not None and parcel_kg > vt.capacity_kg:
@@ -208,7 +155,8 @@ def _hub_problems(config: RegionConfig, prepared: PreparedRegion) -> list[str]:
         where = f"hubs.candidates.{k}.depot_id"
         if cand.depot_id not in ids:
             problems.append(
-                f"{where}: {cand.depot_id!r} is not in {name} (known: {_ids(ids)})"
+                f"{where}: {cand.depot_id!r} is not in {name} "
+                f"(known: {ids_text(ids, limit=ID_LIMIT)})"
             )
         elif cand.depot_id == ids[0]:
             problems.append(
@@ -316,8 +264,6 @@ def validate_inputs(
     -------
     ValidationReport
     """
-    from rural_logistics.pipeline import prepare_region
-
     path = Path(path)
     problems: list[str] = []
     warnings: list[str] = []
