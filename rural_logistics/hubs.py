@@ -97,14 +97,7 @@ def route_two_echelon(
     ids = [str(i) for i in prepared.data.depots["depot_id"].to_numpy()]
     rows = []
     for cand in hubs.candidates:
-        if cand.depot_id not in ids:
-            raise InputDataError(
-                f"hubs.candidates: depot_id {cand.depot_id!r} is not in {config.data.depots}"
-            )
-        if ids.index(cand.depot_id) == 0:
-            raise InputDataError(
-                f"hubs.candidates: {cand.depot_id!r} is the distribution centre itself"
-            )
+        assert cand.depot_id in ids[1:], "hubs.candidates were not checked"
         rows.append(ids.index(cand.depot_id))
     types = {v.name: v for v in config.fleet.vehicles}
     trunk_t, lm_t = types[hubs.trunk_vehicle], types[hubs.last_mile_vehicle]

@@ -43,7 +43,6 @@ from rural_logistics.placement.dispatch import (
     METHOD_TEXT,
     access_costs,
     fixed_charge_costs,
-    site_rules,
     solve_placement,
 )
 from rural_logistics.placement.result import SiteRules
@@ -54,6 +53,7 @@ from rural_logistics.region import (
     depot_nodes,
     prepare_region,
     silent,
+    village_weights,
 )
 from rural_logistics.routing import RoutingProblem, RoutingResult, expand_fleet, solve_vrp
 from rural_logistics.routing.diagnose import is_proven
@@ -61,28 +61,8 @@ from rural_logistics.text import ids_text
 from rural_logistics.validation import check_request
 
 
-def _weights_and_rules(
-    config: RegionConfig, prepared: PreparedRegion
-) -> tuple[np.ndarray, SiteRules]:
-    settings = config.placement
-    sites = prepared.data.sites
-    weights = (
-        prepared.data.villages["population"].to_numpy(dtype=float)
-        if settings.weight == "population"
-        else prepared.demand.parcels_per_day
-    )
-    rules = site_rules(
-        settings,
-        site_ids=[str(s) for s in sites["site_id"].to_numpy()],
-        site_township=[str(t) for t in sites["township"].to_numpy()],
-        site_existing=sites["existing"].to_numpy(dtype=bool),
-        site_ok=prepared.site_ok,
-    )
-    return weights, rules
-
-
 def place_stations(
-    config: RegionConfig, prepared: PreparedRegion
+    config: RegionConfig, prepared: PreparedRegion, rules: SiteRules
 ) -> PlacementResult:
     """Choose stations with the configured placement model (``placement.method``).
 
@@ -92,13 +72,11 @@ def place_stations(
         Site indices refer to ``prepared.data.sites`` (``location_routing``: the
         fixed-charge optimum its search starts from).
     """
-    settings = config.placement
-    weights, rules = _weights_and_rules(config, prepared)
     return solve_placement(
-        settings,
+        config.placement,
         time_min=prepared.access.time_min,
         distance_km=prepared.access.distance_km,
-        weights=weights,
+        weights=village_weights(config, prepared),
         parcels_per_day=prepared.demand.parcels_per_day,
         rules=rules,
         village_ids=[str(v) for v in prepared.data.villages["village_id"].to_numpy()],
@@ -107,7 +85,7 @@ def place_stations(
 
 
 def locate_and_route(
-    config: RegionConfig, prepared: PreparedRegion, start: PlacementResult
+    config: RegionConfig, prepared: PreparedRegion, start: PlacementResult, rules: SiteRules
 ) -> tuple[StationLrpResult, list[str]]:
     """``placement.method: location_routing``: stations and routes chosen together.
 
@@ -121,12 +99,9 @@ def locate_and_route(
         Both plans (routing nodes: depots, then open stations), and the depot ids.
     """
     settings = config.placement
-    weights, rules = _weights_and_rules(config, prepared)
-    village_ids = [str(v) for v in prepared.data.villages["village_id"].to_numpy()]
     time_min, distance_km = prepared.access.time_min, prepared.access.distance_km
     reachable, allowed, cost = access_costs(
-        settings, time_min=time_min, distance_km=distance_km, weights=weights, rules=rules,
-        village_ids=village_ids,
+        settings, time_min=time_min, distance_km=distance_km, rules=rules
     )
     parcels = prepared.demand.parcels_per_day
     assign, capacity = fixed_charge_costs(
@@ -195,11 +170,7 @@ def _depot_nodes(config: RegionConfig, prepared: PreparedRegion) -> tuple[list[s
     wanted = [ids[0]]
     for vt in config.fleet.vehicles:
         if vt.depot is not None and vt.depot not in wanted:
-            if vt.depot not in ids:
-                raise InputDataError(
-                    f"fleet.vehicles: {vt.name}: depot {vt.depot!r} is not in "
-                    f"{config.data.depots} (known: {ids_text(np.array(ids))})"
-                )
+            assert vt.depot in ids, "fleet.vehicles depots were not checked"
             wanted.append(vt.depot)
     nodes = depot_nodes(prepared, [ids.index(d) for d in wanted])
     return wanted, np.array(nodes, dtype=np.int64)
@@ -643,6 +614,7 @@ def plan_region(config: RegionConfig, *, progress: Progress = silent) -> Plan:
     request = check_request(config, prepared)
     if request.problems:
         raise InfeasibleError(request.problems)
+    assert request.rules is not None
     method = config.placement.method
     what = (
         f"placing {config.placement.stations} stations"
@@ -650,7 +622,7 @@ def plan_region(config: RegionConfig, *, progress: Progress = silent) -> Plan:
         else "placing stations"
     )
     with progress(f"{what} ({METHOD_TEXT[method]})"):
-        placement = place_stations(config, prepared)
+        placement = place_stations(config, prepared, request.rules)
     tiers = None
     lrp = None
     if config.hubs is not None:
@@ -662,7 +634,7 @@ def plan_region(config: RegionConfig, *, progress: Progress = silent) -> Plan:
             f"location-routing: routing the fixed-charge stations, searching station sets, "
             f"routing the best (about {3 * limit:g} s)"
         ):
-            lrp, depot_ids = locate_and_route(config, prepared, placement)
+            lrp, depot_ids = locate_and_route(config, prepared, placement, request.rules)
         best = lrp.best
         if lrp.chosen == "joint":
             placement = station_plan_placement(best, bound=placement.bound)

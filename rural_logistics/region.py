@@ -367,6 +367,13 @@ def offroad_problems(
     return problems
 
 
+def village_weights(config: RegionConfig, prepared: PreparedRegion) -> np.ndarray:
+    """Weight of each village in placement (``placement.weight``: population or parcels)."""
+    if config.placement.weight == "population":
+        return prepared.data.villages["population"].to_numpy(dtype=float)
+    return prepared.demand.parcels_per_day
+
+
 def depot_nodes(prepared: PreparedRegion, rows: Sequence[int]) -> list[int]:
     """Graph node of each depot row (row 0: the snapped county distribution centre).
 

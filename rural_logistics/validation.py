@@ -24,7 +24,13 @@ import yaml
 
 from rural_logistics.config import RegionConfig, load_config, parse_config
 from rural_logistics.errors import ConfigError, RuralLogisticsError
-from rural_logistics.region import PreparedRegion, prepare_region
+from rural_logistics.placement.dispatch import (
+    access_problems,
+    site_rule_problems,
+    site_rules,
+)
+from rural_logistics.placement.result import SiteRules, rule_problems
+from rural_logistics.region import PreparedRegion, prepare_region, village_weights
 from rural_logistics.text import ids_text
 
 #: Most vehicle loads the routing model accepts (a visit per load of the largest vehicle).
@@ -47,14 +53,24 @@ class RequestCheck:
     warnings
         What the run will survive but the planner should know (e.g. a fleet too small
         for the demand: the plan lists the unserved stations).
+    rules
+        The placement side constraints, built once here and handed to the placement
+        stage (``None`` when ``placement.exclude_sites`` cannot be applied).
     """
 
     problems: tuple[str, ...]
     warnings: tuple[str, ...]
+    rules: SiteRules | None = None
 
 
 def check_request(config: RegionConfig, prepared: PreparedRegion) -> RequestCheck:
-    """Check the request (stations, fleet) against the prepared data, without solving.
+    """The check pass: the request against the prepared data, before any solver.
+
+    ``validate`` and ``solve`` both run it; it is the one home of the rules that need
+    the config and the data together: placement side constraints (``exclude_sites``,
+    ``keep_existing``, ``stations``, ``max_stations``, ``max_opening_cost``,
+    ``min_stations_per_township``, ``max_access_km``), vehicle depots and weights, hubs,
+    the keys the delivery mode ignores, and the solvers' number ranges.
 
     Parameters
     ----------
@@ -67,29 +83,55 @@ def check_request(config: RegionConfig, prepared: PreparedRegion) -> RequestChec
     -------
     RequestCheck
     """
-    problems: list[str] = []
+    problems, rules = _placement_problems(config, prepared)
     warnings: list[str] = []
-    placement = config.placement
-    n_ok = int(prepared.site_ok.sum())
-    stations = getattr(placement, "stations", None)
-    if getattr(placement, "method", "p_median") not in ("p_median", "max_coverage"):
-        stations = None  # the model chooses how many
-    if isinstance(stations, int) and stations > n_ok:
-        problems.append(
-            f"placement.stations = {stations} is more than the {n_ok} usable candidate "
-            "sites (villages and towns reachable from the depot); lower it or add "
-            "candidate sites"
-        )
-    if getattr(placement, "keep_existing", False) and isinstance(stations, int):
-        existing = int(
-            (prepared.data.sites["existing"].to_numpy(dtype=bool) & prepared.site_ok).sum()
-        )
-        if existing > stations:
-            problems.append(
-                f"placement.keep_existing keeps {existing} existing stations open, more "
-                f"than placement.stations = {stations}"
-            )
-    depot_ids = {str(d) for d in prepared.data.depots["depot_id"]}
+    problems += _fleet_problems(config, prepared)
+    if config.hubs is not None:
+        problems += _hub_problems(config, prepared)
+    size_problems, size_warnings = _size_findings(config, prepared)
+    return RequestCheck(
+        problems=(*problems, *size_problems),
+        warnings=(*warnings, *size_warnings),
+        rules=rules,
+    )
+
+
+def _placement_problems(
+    config: RegionConfig, prepared: PreparedRegion
+) -> tuple[list[str], SiteRules | None]:
+    """Side constraints against the candidate sites and villages, and the rules."""
+    settings = config.placement
+    sites = prepared.data.sites
+    existing = sites["existing"].to_numpy(dtype=bool)
+    problems = site_rule_problems(
+        settings, site_ids=prepared.site_ids, site_existing=existing, site_ok=prepared.site_ok
+    )
+    if problems:
+        return problems, None
+    rules = site_rules(
+        settings,
+        site_ids=prepared.site_ids,
+        site_township=[str(t) for t in sites["township"].to_numpy()],
+        site_existing=existing,
+        site_ok=prepared.site_ok,
+    )
+    # The K models open exactly `stations`; the others choose how many.
+    stations = settings.stations if settings.method in ("p_median", "max_coverage") else None
+    problems = rule_problems(rules, len(sites), stations=stations)
+    problems += access_problems(
+        settings,
+        distance_km=prepared.access.distance_km,
+        weights=village_weights(config, prepared),
+        rules=rules,
+        village_ids=prepared.village_ids,
+    )
+    return problems, rules
+
+
+def _fleet_problems(config: RegionConfig, prepared: PreparedRegion) -> list[str]:
+    """Vehicle depots against the depots layer; a vehicle that cannot carry one parcel."""
+    problems = []
+    depot_ids = set(prepared.depot_ids)
     for k, vt in enumerate(config.fleet.vehicles):
         where = f"fleet.vehicles.{k} ({vt.name})"
         if vt.depot is not None and vt.depot not in depot_ids:
@@ -103,8 +145,15 @@ def check_request(config: RegionConfig, prepared: PreparedRegion) -> RequestChec
                 f"{where}: capacity_kg = {vt.capacity_kg:g} is less than one parcel "
                 f"(routing.parcel_kg = {parcel_kg:g}); expected capacity_kg >= parcel_kg"
             )
-    if config.hubs is not None:
-        problems.extend(_hub_problems(config, prepared))
+    return problems
+
+
+def _size_findings(
+    config: RegionConfig, prepared: PreparedRegion
+) -> tuple[list[str], list[str]]:
+    """Demand and costs against the solvers' limits; the fleet against the demand."""
+    problems: list[str] = []
+    warnings: list[str] = []
     parcels = prepared.demand.parcels_per_day
     produce = prepared.demand.produce_kg_per_day
     total_parcels = float(parcels.sum())
@@ -141,7 +190,7 @@ def check_request(config: RegionConfig, prepared: PreparedRegion) -> RequestChec
             f"(capacity_parcels × count × max_trips), the demand is {total_parcels:,.0f}; "
             "some stations will be unserved (add vehicles or raise capacity)"
         )
-    return RequestCheck(problems=tuple(problems), warnings=tuple(warnings))
+    return problems, warnings
 
 
 def _hub_problems(config: RegionConfig, prepared: PreparedRegion) -> list[str]:

@@ -93,7 +93,8 @@ SOLVE_CASES = [
     "stations_more_than_candidates", "capacity_below_one_parcel_kg", "huge_demand",
     "many_problems_at_once", "unknown_vehicle_depot", "crs_web_mercator",
     "villages_metres_labelled_wgs84_auto", "raw_osm_lines_layer", "gpkg_several_layers",
-    "road_class_column_misspelled",
+    "road_class_column_misspelled", "exclude_sites_unknown", "township_short_of_sites",
+    "max_stations_below_kept_stations", "max_access_km_infeasible",
 ]
 
 

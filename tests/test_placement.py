@@ -97,7 +97,7 @@ def test_unreachable_site_is_never_needed() -> None:
 @pytest.mark.parametrize(
     ("p", "locked", "message"),
     [
-        (7, None, "more than the 6 candidate sites"),
+        (7, None, "more than the 6 usable candidate sites"),
         (1, np.array([0, 3]), "more than placement.stations = 1"),
     ],
 )

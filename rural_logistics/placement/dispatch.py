@@ -12,14 +12,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from rural_logistics.config import PlacementSettings
-from rural_logistics.errors import ConfigError, InfeasibleError
 from rural_logistics.placement.models import (
     solve_fixed_charge,
     solve_max_coverage,
     solve_set_cover,
 )
 from rural_logistics.placement.pmedian import solve_p_median
-from rural_logistics.placement.result import PlacementResult, SiteRules, ids_text, nearest_open
+from rural_logistics.placement.result import PlacementResult, SiteRules, nearest_open
+from rural_logistics.text import ids_text
 
 #: Progress text per method.
 METHOD_TEXT = {
@@ -29,6 +29,31 @@ METHOD_TEXT = {
     "fixed_charge": "capacitated fixed charge",
     "location_routing": "fixed charge, the start of location-routing",
 }
+
+
+def site_rule_problems(
+    settings: PlacementSettings,
+    *,
+    site_ids: Sequence[str],
+    site_existing: np.ndarray,
+    site_ok: np.ndarray,
+) -> list[str]:
+    """What in ``exclude_sites`` cannot be applied: unknown ids, or existing stations
+    that ``keep_existing`` keeps open (one line each; empty when none)."""
+    index = {str(s): k for k, s in enumerate(site_ids)}
+    unknown = [s for s in settings.exclude_sites if s not in index]
+    if unknown:
+        return [f"placement.exclude_sites: unknown candidate site id(s) {ids_text(unknown)}"]
+    if not settings.keep_existing:
+        return []
+    locked = np.asarray(site_existing, dtype=bool) & np.asarray(site_ok, dtype=bool)
+    both = [s for s in settings.exclude_sites if locked[index[s]]]
+    if both:
+        return [
+            f"placement.exclude_sites: site(s) {ids_text(both)} are existing stations "
+            "kept open by placement.keep_existing"
+        ]
+    return []
 
 
 def site_rules(
@@ -42,32 +67,19 @@ def site_rules(
     """Side constraints from the settings.
 
     Sites not reachable from the depot are excluded. Existing stations are locked open
-    when ``keep_existing``; every site costs ``opening_cost_per_day``.
-
-    Raises
-    ------
-    ConfigError
-        When ``exclude_sites`` names an unknown site.
+    when ``keep_existing``; every site costs ``opening_cost_per_day``. The settings must
+    have passed :func:`site_rule_problems` (the check pass of ``validate`` and ``solve``).
     """
     ids = [str(s) for s in site_ids]
     index = {s: k for k, s in enumerate(ids)}
-    unknown = [s for s in settings.exclude_sites if s not in index]
-    if unknown:
-        raise ConfigError(
-            f"placement.exclude_sites: unknown candidate site id(s) {ids_text(unknown)}"
-        )
+    assert not site_rule_problems(
+        settings, site_ids=ids, site_existing=site_existing, site_ok=site_ok
+    ), "placement.exclude_sites was not checked"
     excluded = np.zeros(len(ids), dtype=bool)
     excluded[[index[s] for s in settings.exclude_sites]] = True
     locked = np.zeros(len(ids), dtype=bool)
     if settings.keep_existing:
         locked = np.asarray(site_existing, dtype=bool) & np.asarray(site_ok, dtype=bool)
-        both = locked & excluded
-        if both.any():
-            raise ConfigError(
-                "placement.exclude_sites: site(s) "
-                f"{ids_text([ids[k] for k in np.flatnonzero(both)])} are existing stations "
-                "kept open by placement.keep_existing"
-            )
     excluded |= ~np.asarray(site_ok, dtype=bool)
     names = sorted({str(t) for t in site_township if str(t) not in ("", "nan", "None")})
     label = {n: k for k, n in enumerate(names)}
@@ -84,16 +96,51 @@ def site_rules(
     )
 
 
+def access_problems(
+    settings: PlacementSettings,
+    *,
+    distance_km: np.ndarray,
+    weights: np.ndarray,
+    rules: SiteRules,
+    village_ids: Sequence[str],
+) -> list[str]:
+    """Villages with weight and no usable site within ``max_access_km`` (one line)."""
+    if settings.max_access_km is None:
+        return []
+    _, allowed = _usable(settings, distance_km=distance_km, rules=rules)
+    lost = np.flatnonzero((weights > 0) & ~allowed.any(axis=1))
+    if not len(lost):
+        return []
+    return [
+        f"placement.max_access_km = {settings.max_access_km:g}: no usable candidate site "
+        f"within it of village(s) {ids_text([village_ids[int(i)] for i in lost])}"
+    ]
+
+
+def _usable(
+    settings: PlacementSettings, *, distance_km: np.ndarray, rules: SiteRules
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(n_villages, n_sites)``: reachable and not excluded; also within
+    ``max_access_km``."""
+    ok = np.ones(distance_km.shape[1], dtype=bool)
+    ok[rules.excluded] = False
+    reachable = np.isfinite(distance_km) & ok[None, :]
+    if settings.max_access_km is None:
+        return reachable, reachable
+    return reachable, reachable & (distance_km <= settings.max_access_km)
+
+
 def access_costs(
     settings: PlacementSettings,
     *,
     time_min: np.ndarray,
     distance_km: np.ndarray,
-    weights: np.ndarray,
     rules: SiteRules,
-    village_ids: Sequence[str],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Which village may use which site, and the nearest-station cost.
+
+    Every village with weight has an allowed site (checked by :func:`access_problems`
+    in the check pass).
 
     Returns
     -------
@@ -101,27 +148,9 @@ def access_costs(
         ``(n_villages, n_sites)``: reachable and not excluded; also within
         ``max_access_km``; travel time or distance (``placement.objective``) where
         allowed, ``inf`` elsewhere.
-
-    Raises
-    ------
-    InfeasibleError
-        A village with weight has no usable site within ``max_access_km``.
     """
-    n_sites = distance_km.shape[1]
     base = time_min if settings.objective == "time" else distance_km
-    ok = np.ones(n_sites, dtype=bool)
-    ok[rules.excluded] = False
-    reachable = np.isfinite(distance_km) & ok[None, :]
-    if settings.max_access_km is not None:
-        allowed = reachable & (distance_km <= settings.max_access_km)
-        lost = np.flatnonzero((weights > 0) & ~allowed.any(axis=1))
-        if len(lost):
-            raise InfeasibleError(
-                f"placement.max_access_km = {settings.max_access_km:g}: no usable candidate "
-                f"site within it of village(s) {ids_text([village_ids[int(i)] for i in lost])}"
-            )
-    else:
-        allowed = reachable
+    reachable, allowed = _usable(settings, distance_km=distance_km, rules=rules)
     return reachable, allowed, np.where(allowed, base, np.inf)
 
 
@@ -179,19 +208,11 @@ def solve_placement(
         leaves it unassigned, e.g. a village without weight beyond every radius).
     """
     n_sites = distance_km.shape[1]
-    usable = n_sites - len(rules.excluded)
-    if settings.method in ("p_median", "max_coverage") and settings.stations > usable:
-        raise InfeasibleError(
-            f"placement.stations = {settings.stations} is more than the {usable} usable "
-            "candidate sites (reachable and not in placement.exclude_sites)"
-        )
+    assert not access_problems(
+        settings, distance_km=distance_km, weights=weights, rules=rules, village_ids=village_ids
+    ), "placement.max_access_km was not checked"
     reachable, allowed, cost = access_costs(
-        settings,
-        time_min=time_min,
-        distance_km=distance_km,
-        weights=weights,
-        rules=rules,
-        village_ids=village_ids,
+        settings, time_min=time_min, distance_km=distance_km, rules=rules
     )
     base = time_min if settings.objective == "time" else distance_km
     covers = allowed & (distance_km <= settings.radius_km)

@@ -33,7 +33,8 @@ from rural_logistics.placement.result import (
 LAGRANGIAN_MIN_PAIRS = 20_000
 
 SIDE_CONSTRAINTS = (
-    "keep_existing, excluded_sites, max_stations, max_opening_cost, min_per_township, max_access_km"
+    "keep_existing, exclude_sites, max_stations, max_opening_cost, "
+    "min_stations_per_township, max_access_km"
 )
 
 

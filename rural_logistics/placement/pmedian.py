@@ -412,7 +412,7 @@ def solve_p_median(
             if out.infeasible:
                 raise InfeasibleError(
                     f"no choice of {p} stations meets all placement side constraints together "
-                    "(keep_existing, excluded_sites, max_opening_cost, min_per_township, "
+                    "(keep_existing, exclude_sites, max_opening_cost, min_stations_per_township, "
                     "max_access_km)"
                 )
             bound = max(bound, _round_up(out.bound, integral))

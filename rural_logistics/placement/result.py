@@ -9,6 +9,7 @@ from typing import Literal
 import numpy as np
 
 from rural_logistics.errors import InfeasibleError
+from rural_logistics.text import ids_text
 
 Status = Literal["optimal", "feasible", "heuristic"]
 
@@ -130,13 +131,6 @@ class SiteRules:
         return self.group_names[g] if 0 <= g < len(self.group_names) else str(g)
 
 
-def ids_text(items: np.ndarray | list[int] | list[str], *, limit: int = 12) -> str:
-    """``a, b, c and 4 more``."""
-    names = [str(i) for i in items]
-    more = f" and {len(names) - limit} more" if len(names) > limit else ""
-    return ", ".join(names[:limit]) + more
-
-
 def clients_text(items: np.ndarray, names: Sequence[str] | None) -> str:
     """``client(s) 3, 7`` by index, or ``village(s) V4, V8`` when names are given."""
     if names is None:
@@ -144,41 +138,54 @@ def clients_text(items: np.ndarray, names: Sequence[str] | None) -> str:
     return f"village(s) {ids_text([names[int(i)] for i in items])}"
 
 
-def check_rules(rules: SiteRules, n_sites: int, *, stations: int | None = None) -> None:
-    """Reject side constraints that contradict each other before any solving.
+def rule_problems(
+    rules: SiteRules, n_sites: int, *, stations: int | None = None
+) -> list[str]:
+    """Side constraints that contradict each other, one line each (empty: none).
 
-    Raises
-    ------
-    InfeasibleError
-        Naming the setting at fault.
+    The messages name the config keys the rules come from (``placement.…``).
+
+    Parameters
+    ----------
+    rules
+        The side constraints.
+    n_sites
+        Candidate sites.
+    stations
+        Stations to open (K of ``p_median`` / ``max_coverage``; ``None``: the model
+        chooses how many).
     """
+    problems: list[str] = []
     locked = set(rules.locked.tolist())
     excluded = set(rules.excluded.tolist())
     both = sorted(locked & excluded)
     if both:
-        raise InfeasibleError(
-            f"placement.excluded_sites: site(s) {ids_text(both)} are also existing stations "
+        problems.append(
+            f"placement.exclude_sites: site(s) {ids_text(both)} are also existing stations "
             "kept open by placement.keep_existing"
         )
     usable = n_sites - len(excluded)
     if stations is not None:
         if stations > usable:
-            raise InfeasibleError(
-                f"placement.stations = {stations} is more than the {usable} candidate sites"
-                + (" left after placement.excluded_sites" if excluded else "")
+            problems.append(
+                f"placement.stations = {stations} is more than the {usable} usable candidate "
+                "sites"
+                + (" (the others are in placement.exclude_sites or not reachable from the "
+                   "depot)" if excluded else "")
+                + "; lower it or add candidate sites"
             )
         if len(locked) > stations:
-            raise InfeasibleError(
-                f"{len(locked)} existing stations are kept open, more than "
-                f"placement.stations = {stations}"
+            problems.append(
+                f"placement.keep_existing keeps {len(locked)} existing stations open, more "
+                f"than placement.stations = {stations}"
             )
     if rules.max_stations is not None and len(locked) > rules.max_stations:
-        raise InfeasibleError(
+        problems.append(
             f"placement.max_stations = {rules.max_stations} is below the {len(locked)} "
-            "existing stations kept open"
+            "existing stations kept open (placement.keep_existing)"
         )
     if rules.max_stations is not None and stations is not None and stations > rules.max_stations:
-        raise InfeasibleError(
+        problems.append(
             f"placement.max_stations = {rules.max_stations} is below placement.stations = "
             f"{stations}"
         )
@@ -186,33 +193,59 @@ def check_rules(rules: SiteRules, n_sites: int, *, stations: int | None = None) 
         cost = rules.opening_cost if rules.opening_cost is not None else np.zeros(n_sites)
         locked_cost = float(cost[rules.locked].sum()) if len(locked) else 0.0
         if locked_cost > rules.max_opening_cost + 1e-9:
-            raise InfeasibleError(
+            problems.append(
                 f"placement.max_opening_cost = {rules.max_opening_cost:g} is below the "
                 f"{locked_cost:g} it costs to keep the {len(locked)} existing stations open"
             )
     if rules.groups is not None and rules.min_per_group > 0:
-        labels = np.asarray(rules.groups)
-        allowed = np.ones(n_sites, dtype=bool)
-        allowed[rules.excluded] = False
-        short = []
-        for g in np.unique(labels[labels >= 0]):
-            have = int((allowed & (labels == g)).sum())
-            if have < rules.min_per_group:
-                short.append(f"{rules.group_name(int(g))} ({have} usable site(s))")
-        if short:
-            raise InfeasibleError(
-                f"placement.min_per_township = {rules.min_per_group}: too few candidate sites "
-                f"in township(s) {ids_text(short)}"
-            )
-        n_groups = len(np.unique(labels[labels >= 0]))
-        need = n_groups * rules.min_per_group
-        cap = stations if stations is not None else rules.max_stations
-        if cap is not None and need > cap:
-            what = "placement.stations" if stations is not None else "placement.max_stations"
-            raise InfeasibleError(
-                f"placement.min_per_township = {rules.min_per_group} needs {need} stations in "
-                f"{n_groups} townships, more than {what} = {cap}"
-            )
+        problems.extend(_group_problems(rules, n_sites, stations=stations))
+    return problems
+
+
+def _group_problems(rules: SiteRules, n_sites: int, *, stations: int | None) -> list[str]:
+    """``min_stations_per_township`` against the usable sites and the station count."""
+    assert rules.groups is not None
+    labels = np.asarray(rules.groups)
+    allowed = np.ones(n_sites, dtype=bool)
+    allowed[rules.excluded] = False
+    short = []
+    for g in np.unique(labels[labels >= 0]):
+        have = int((allowed & (labels == g)).sum())
+        if have < rules.min_per_group:
+            short.append(f"{rules.group_name(int(g))} ({have} usable site(s))")
+    key = "placement.min_stations_per_township"
+    if short:
+        return [
+            f"{key} = {rules.min_per_group}: too few usable candidate sites in township(s) "
+            f"{ids_text(short)}"
+        ]
+    n_groups = len(np.unique(labels[labels >= 0]))
+    need = n_groups * rules.min_per_group
+    cap = stations if stations is not None else rules.max_stations
+    if cap is not None and need > cap:
+        what = "placement.stations" if stations is not None else "placement.max_stations"
+        return [
+            f"{key} = {rules.min_per_group} needs {need} stations in {n_groups} townships, "
+            f"more than {what} = {cap}"
+        ]
+    return []
+
+
+def check_rules(rules: SiteRules, n_sites: int, *, stations: int | None = None) -> None:
+    """Reject side constraints that contradict each other before any solving.
+
+    The guard of the array-level models for library callers; a ``solve`` has run the
+    same :func:`rule_problems` in its check pass
+    (:func:`rural_logistics.validation.check_request`) before any solver.
+
+    Raises
+    ------
+    InfeasibleError
+        Naming the setting at fault, one line per problem.
+    """
+    problems = rule_problems(rules, n_sites, stations=stations)
+    if problems:
+        raise InfeasibleError(problems)
 
 
 def nearest_open(cost: np.ndarray, open_sites: np.ndarray) -> np.ndarray:

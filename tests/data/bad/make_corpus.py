@@ -583,6 +583,32 @@ def cases() -> dict[str, dict[str, Any]]:
             "files": {"matrix.csv": "origin,destination,km,min\nDC1,V1,-1,3\nV1,V2,1,x\n"},
             "expected": ["matrix.csv: row 2 (DC1 → V1): km and min must be numbers > 0",
                          "matrix.csv: row 3 (V1 → V2): km and min must be numbers > 0"]},
+        # --- placement side constraints against the data (the check pass) -------------
+        "exclude_sites_unknown": {
+            "config": {"placement": {"exclude_sites": ["V2", "V99"]}},
+            "expected": ["placement.exclude_sites: unknown candidate site id(s) V99"]},
+        "township_short_of_sites": {
+            "config": merged(v, {"placement": {"min_stations_per_township": 1,
+                                               "exclude_sites": ["V9"]}}),
+            "files": {"villages.csv": csv_text(
+                [{**row, "township": "Hilltop" if row["id"] == "V9" else "Valley"}
+                 for row in village_rows()])},
+            "expected": ["placement.min_stations_per_township = 1: too few usable candidate "
+                         "sites in township(s) Hilltop (0 usable site(s))"]},
+        "max_stations_below_kept_stations": {
+            "config": merged(v, {"placement": {"method": "set_cover", "keep_existing": True,
+                                               "max_stations": 2}}),
+            "files": {"villages.csv": csv_text(
+                [{**row, "existing_station": row["id"] in ("V1", "V5", "V9")}
+                 for row in village_rows()])},
+            "expected": ["placement.max_stations = 2 is below the 3 existing stations kept "
+                         "open (placement.keep_existing)"]},
+        "max_access_km_infeasible": {
+            # Every village is a candidate site; with V9's own site excluded, the nearest
+            # other site is 1 km away.
+            "config": {"placement": {"max_access_km": 0.5, "exclude_sites": ["V9"]}},
+            "expected": ["placement.max_access_km = 0.5: no usable candidate site within it "
+                         "of village(s) V9"]},
         # --- several problems at once: all are reported -------------------------------
         "many_problems_at_once": {
             "config": merged(v, {"placment": {}, "solver": {"time_limit_s": 0},
