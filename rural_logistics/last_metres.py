@@ -16,6 +16,7 @@ from rural_logistics import network as net
 from rural_logistics.config import RegionConfig
 from rural_logistics.region import PreparedRegion
 from rural_logistics.routing import RoutingProblem, RoutingResult
+from rural_logistics.summary import OffroadLeg
 from rural_logistics.text import ids_text
 
 #: A station this close to the county distribution centre (road km, both ways) is served
@@ -65,13 +66,13 @@ def served_at_depot(prepared: PreparedRegion, open_sites: np.ndarray) -> np.ndar
 def offroad_legs(
     config: RegionConfig, prepared: PreparedRegion, open_sites: np.ndarray,
     station_ids: np.ndarray,
-) -> list[dict[str, object]]:
+) -> list[OffroadLeg]:
     """Stations farther than ``network.remote_warning_m`` from a road: the straight leg from
     the station to the road where vans stop (working-CRS coordinates, for the map)."""
     if config.network.mode != "roads":
         return []
     offroad = prepared.sites.offroad_m[open_sites]
-    legs = []
+    legs: list[OffroadLeg] = []
     for k in np.flatnonzero(offroad > config.network.remote_warning_m):
         site = int(open_sites[k])
         road = prepared.network.node_xy[prepared.sites.node[site]]

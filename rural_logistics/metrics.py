@@ -6,10 +6,10 @@ solves or draws. Access figures are population-weighted unless the name says oth
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
+
+from rural_logistics.summary import KeyFigures
 
 
 def weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
@@ -71,7 +71,7 @@ def summarize(
     routes: pd.DataFrame,
     radius_km: float,
     unserved_village_ids: list[str],
-) -> dict[str, Any]:
+) -> KeyFigures:
     """The key figures written to ``summary.json``.
 
     Parameters
@@ -91,7 +91,7 @@ def summarize(
 
     Returns
     -------
-    dict
+    KeyFigures
         JSON-ready figures; see the README's output reference.
     """
     pop = villages["population"].to_numpy(dtype=float)

@@ -14,6 +14,7 @@ from rural_logistics import network as net
 from rural_logistics.config import RegionConfig
 from rural_logistics.errors import InputDataError
 from rural_logistics.io import RegionData
+from rural_logistics.summary import NetworkSection
 from rural_logistics.text import ids_text
 
 
@@ -50,29 +51,29 @@ def network_mode_notes(config: RegionConfig) -> list[str]:
     return []
 
 
-def network_summary(config: RegionConfig, graph: net.RoadNetwork) -> dict[str, object]:
+def network_summary(config: RegionConfig, graph: net.RoadNetwork) -> NetworkSection:
     """``summary.json`` section ``network``: what the distances and times are based on."""
     settings = config.network
-    out: dict[str, object] = {"mode": settings.mode}
     if settings.mode == "straight_line":
-        out.update({
+        return {
+            "mode": settings.mode,
             "distance_basis": f"straight line x circuity {settings.circuity:g}",
             "circuity": settings.circuity,
             "speed_kph": settings.straight_line_speed_kph,
-        })
-    elif settings.mode == "matrix":
-        out.update({"distance_basis": f"travel matrix {config.data.travel_matrix}",
-                    "matrix_rows": len(graph.edge_u)})
-    else:
-        road = ~graph.connector
-        out.update({
-            "distance_basis": "roads",
-            "road_km": round(float(graph.length_m[road].sum()) / 1000, 3),
-            "oneway_km": round(float(graph.length_m[road & graph.oneway].sum()) / 1000, 3)
-            if graph.oneway is not None else 0.0,
-            "connector_km": round(float(graph.length_m[graph.connector].sum()) / 1000, 3),
-        })
-    return out
+        }
+    if settings.mode == "matrix":
+        return {"mode": settings.mode,
+                "distance_basis": f"travel matrix {config.data.travel_matrix}",
+                "matrix_rows": len(graph.edge_u)}
+    road = ~graph.connector
+    return {
+        "mode": settings.mode,
+        "distance_basis": "roads",
+        "road_km": round(float(graph.length_m[road].sum()) / 1000, 3),
+        "oneway_km": round(float(graph.length_m[road & graph.oneway].sum()) / 1000, 3)
+        if graph.oneway is not None else 0.0,
+        "connector_km": round(float(graph.length_m[graph.connector].sum()) / 1000, 3),
+    }
 
 
 def build_graph(

@@ -28,6 +28,7 @@ from rural_logistics.errors import OutputError
 from rural_logistics.maps import write_map_png
 from rural_logistics.plan import Plan
 from rural_logistics.report import REPORT_FILE, write_plan_report
+from rural_logistics.summary import Summary
 
 PLAN_LAYERS = ("villages", "stations", "depots", "routes")
 _GEOMETRY_TYPES = {
@@ -73,7 +74,7 @@ def _json_ready(value: Any) -> Any:
     return value
 
 
-def summary_json(summary: dict[str, Any]) -> str:
+def summary_json(summary: Summary) -> str:
     """``summary.json`` text: 2-space indented, UTF-8, no NaN (written as null)."""
     return json.dumps(_json_ready(summary), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 

@@ -23,9 +23,72 @@ region's projected CRS, with the columns listed below (units in the names).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import cast
 
 import geopandas as gpd
+
+from rural_logistics.summary import CostSection, Summary
+
+
+@dataclass(frozen=True)
+class CostSplit:
+    """Daily cost of a plan by part (currency units per day).
+
+    Attributes
+    ----------
+    opening
+        Stations (and hubs) open.
+    fixed_vehicle
+        Fixed cost of the vehicles used.
+    travel
+        Running cost of the kilometres driven.
+    village_transport
+        Villagers' transport to their station (``transport_cost_per_parcel_km``), where
+        it is priced (location-routing's plan comparison); ``None``: not part of this
+        split.
+    unserved_penalty
+        Price of the parcels left unserved, where counted; ``None``: not part of it.
+    """
+
+    opening: float
+    fixed_vehicle: float
+    travel: float
+    village_transport: float | None = None
+    unserved_penalty: float | None = None
+
+    @property
+    def total(self) -> float:
+        """Sum of every part present."""
+        return (
+            self.opening + (self.village_transport or 0.0) + self.fixed_vehicle + self.travel
+            + (self.unserved_penalty or 0.0)
+        )
+
+    def as_dict(self) -> CostSection:
+        """``summary.json`` form (rounded to 0.01; absent parts left out)."""
+        parts = (
+            ("opening_per_day", self.opening),
+            ("village_transport_per_day", self.village_transport),
+            ("fixed_vehicle_per_day", self.fixed_vehicle),
+            ("travel_per_day", self.travel),
+            ("unserved_penalty_per_day", self.unserved_penalty),
+            ("total_per_day", self.total),
+        )
+        return cast(CostSection, {k: round(v, 2) for k, v in parts if v is not None})
+
+    def __add__(self, other: CostSplit) -> CostSplit:
+        """Part by part (days or carriers combined); a part absent on both stays absent."""
+
+        def both(a: float | None, b: float | None) -> float | None:
+            return None if a is None and b is None else (a or 0.0) + (b or 0.0)
+
+        return CostSplit(
+            opening=self.opening + other.opening,
+            fixed_vehicle=self.fixed_vehicle + other.fixed_vehicle,
+            travel=self.travel + other.travel,
+            village_transport=both(self.village_transport, other.village_transport),
+            unserved_penalty=both(self.unserved_penalty, other.unserved_penalty),
+        )
 
 
 @dataclass(frozen=True)
@@ -58,6 +121,6 @@ class Plan:
     depots: gpd.GeoDataFrame
     routes: gpd.GeoDataFrame
     townships: gpd.GeoDataFrame | None
-    summary: dict[str, Any]
+    summary: Summary
     warnings: tuple[str, ...] = field(default=())
     radius_km: float = 3.0

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from rural_logistics.config import RegionConfig, load_config, parse_config
+from rural_logistics.delivery import delivery_mode
 from rural_logistics.errors import ConfigError, RuralLogisticsError
 from rural_logistics.placement.dispatch import (
     access_problems,
@@ -88,6 +89,9 @@ def check_request(config: RegionConfig, prepared: PreparedRegion) -> RequestChec
     problems += _fleet_problems(config, prepared)
     if config.hubs is not None:
         problems += _hub_problems(config, prepared)
+    mode = delivery_mode(config)
+    problems += mode.config_problems(config)
+    warnings += mode.config_warnings(config)
     size_problems, size_warnings = _size_findings(config, prepared)
     return RequestCheck(
         problems=(*problems, *size_problems),

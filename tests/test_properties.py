@@ -30,6 +30,7 @@ from rural_logistics import network as net
 from rural_logistics.cli import main
 from rural_logistics.placement import solve_p_median
 from rural_logistics.routing import RoutingProblem, VehicleSpec, solve_vrp
+from rural_logistics.solvers.budget import Budget
 
 THOROUGH = os.environ.get("RL_HYPOTHESIS", "") == "thorough"
 BASE = Path(__file__).resolve().parent / "data" / "bad" / "_base"
@@ -156,8 +157,8 @@ def routing_instances(draw: st.DrawFn) -> RoutingProblem:
 @examples(quick=8, thorough=200)
 @given(routing_instances())
 def test_routes_visit_each_stop_once_within_capacity_and_shift(problem: RoutingProblem) -> None:
-    result = solve_vrp(problem, engine="pyvrp", time_limit_s=5.0, iteration_limit=200, seed=1,
-                       workers=1)
+    result = solve_vrp(problem, engine="pyvrp", budget=Budget.of(5.0, iteration_limit=200),
+                       seed=1, workers=1)
     assert not [n for n in result.notes if n.startswith("check failed")]
     delivered = np.zeros(problem.n_nodes)
     for route in result.routes:

@@ -10,16 +10,17 @@ from rural_logistics.routing import (
     RoutingProblem,
     RoutingResult,
     VehicleSpec,
-    solve_cvrp,
+    solve_vrp,
     split_visits,
 )
+from rural_logistics.solvers.budget import Budget
 
 engines = pytest.mark.parametrize("engine", ENGINES)
 
 
 def run(problem: RoutingProblem, engine: str) -> RoutingResult:
     # Deterministic stop rule (iterations), no timing.
-    return solve_cvrp(problem, engine=engine, time_limit_s=20.0, iteration_limit=300)
+    return solve_vrp(problem, engine=engine, budget=Budget.of(20.0, iteration_limit=300))
 
 
 def van(capacity: int = 100, *, duration: float = 600.0, fixed: float = 50.0) -> VehicleSpec:

@@ -22,6 +22,7 @@ from rural_logistics.routing import (
     evaluate,
     solve_vrp,
 )
+from rural_logistics.solvers.budget import Budget
 
 SQUARE = np.array([[0.0, 0.0], [0.0, 10.0], [10.0, 10.0], [10.0, 0.0]])
 DIAG = math.hypot(10.0, 10.0)
@@ -61,7 +62,7 @@ def square(loads: list[float], vehicles: tuple[VehicleSpec, ...], **kw: object) 
 
 def solve(problem: RoutingProblem, engine: str) -> RoutingResult:
     result = solve_vrp(
-        problem, engine=engine, time_limit_s=20.0, seed=1, iteration_limit=300
+        problem, engine=engine, budget=Budget.of(20.0, iteration_limit=300), seed=1
     )
     assert not [n for n in result.notes if n.startswith("check failed")], result.notes
     return result

@@ -26,6 +26,7 @@ from rural_logistics.lrp.stations import (
 from rural_logistics.placement.models import solve_fixed_charge
 from rural_logistics.placement.result import SiteRules
 from rural_logistics.routing.model import RoutingProblem, VehicleSpec
+from rural_logistics.solvers.budget import Budget
 
 PARCELS = np.array([5.0, 5.0])
 # Village → site road km (sites S1, S2, M): M is 1 km from both villages.
@@ -95,7 +96,7 @@ def test_joint_plan_finds_the_enumerated_optimum() -> None:
         problem,
         start=start,
         route=engine_router(problem.routing, seed=0, workers=1),
-        time_limit_s=0.2,
+        budget=Budget.of(0.6),
     )
     totals = _enumerate()
     assert result.sequential.placement.open_sites.tolist() == [2]
@@ -125,7 +126,7 @@ def test_never_worse_than_the_sequential_plan() -> None:
     start = solve_fixed_charge(problem.assign_cost, PARCELS, OPENING, time_limit_s=5)
     result = solve_station_lrp(
         problem, start=start, route=engine_router(problem.routing, seed=0, workers=1),
-        time_limit_s=0.2,
+        budget=Budget.of(0.6),
     )
     assert result.chosen == "sequential"
     assert result.best.placement.open_sites.tolist() == [2]
@@ -145,7 +146,7 @@ def test_side_constraints_hold_in_the_joint_search() -> None:
     )
     result = solve_station_lrp(
         problem, start=start, route=engine_router(problem.routing, seed=0, workers=1),
-        time_limit_s=0.2,
+        budget=Budget.of(0.6),
     )
     totals = _enumerate()
     assert min(v for k, v in totals.items() if 2 in k) == pytest.approx(totals[(2,)])

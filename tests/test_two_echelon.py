@@ -12,6 +12,7 @@ from rural_logistics.lrp.two_echelon import (
     route_minutes,
     solve_two_echelon,
 )
+from rural_logistics.solvers.budget import Budget
 
 
 def _toy(*, trunk: TierFleet) -> TwoEchelonProblem:
@@ -35,7 +36,7 @@ def _toy(*, trunk: TierFleet) -> TwoEchelonProblem:
 def test_hub_nearer_the_dc_opens_because_of_trunk_km() -> None:
     truck = TierFleet(capacity_parcels=100, fixed_cost=20.0, cost_per_km=1.0)
     problem = _toy(trunk=truck)
-    sol = solve_two_echelon(problem, time_limit_s=1.0, seed=0)
+    sol = solve_two_echelon(problem, budget=Budget.of(1.0), seed=0)
     assert sol.open_hubs == (0,)
     # Hand optimum: one van per station (10 parcels each): two round trips of 2·√2 km and
     # two of 2·√10 km from N at 2/km + 10; one truck round trip DC–N of 38 km (20 + 38);
@@ -54,7 +55,7 @@ def test_hub_nearer_the_dc_opens_because_of_trunk_km() -> None:
 
 def test_without_trunk_cost_the_cheaper_hub_to_open_wins() -> None:
     free = TierFleet(capacity_parcels=100, fixed_cost=0.0, cost_per_km=0.0)
-    sol = solve_two_echelon(_toy(trunk=free), time_limit_s=1.0, seed=0)
+    sol = solve_two_echelon(_toy(trunk=free), budget=Budget.of(1.0), seed=0)
     assert sol.open_hubs == (1,)  # same last mile, lower opening cost: only trunk km differ
 
 
@@ -83,7 +84,7 @@ def test_last_mile_shift_splits_routes_and_leaves_the_unreachable_station() -> N
         time_min=dist.copy(),
         unserved_penalty_per_parcel=7.0,
     )
-    sol = solve_two_echelon(problem, time_limit_s=0.5, seed=0)
+    sol = solve_two_echelon(problem, budget=Budget.of(0.5), seed=0)
     assert sol.open_hubs == (0,) and sol.unserved == (4,)
     assert sol.unserved_penalty == pytest.approx(35.0)
     routes = sol.last_mile_routes

@@ -30,6 +30,7 @@ from rural_logistics.routing import (
     evaluate,
     solve_vrp,
 )
+from rural_logistics.solvers.budget import Budget
 
 COLUMNS = (
     "instance",
@@ -238,10 +239,9 @@ def solve_row(
     result = solve_vrp(
         problem,
         engine=engine,
-        time_limit_s=time_limit_s,
+        budget=Budget.of(time_limit_s, iteration_limit=iterations),
         seed=seed,
         workers=1 if default else workers,
-        iteration_limit=iterations,
         default=default,
     )
     seconds = time.perf_counter() - start

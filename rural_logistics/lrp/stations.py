@@ -13,16 +13,17 @@ fleet. A station that looks central for access can cost an extra van route.
 Method (:func:`solve_station_lrp`):
 
 1. **Sequential plan**: the fixed-charge optimum (given) routed by the routing engine with
-   the full time limit; it is the start and the baseline.
-2. **Descent** on the open set by add / drop / swap moves. A move is screened by its exact
-   change of opening + transport cost plus a radial route term, and the best screened
-   moves (every drop, the best adds and swaps) are priced by Clarke–Wright savings routes
-   per vehicle type (capacity and shift length honoured) times a calibration ratio
-   (routing engine cost / savings estimate, measured on the confirmed plans).
-3. **Confirmation**: the best sets the estimate found are routed by the routing engine
-   with a short time limit; the ratio is recalibrated and the descent repeated from the
-   best confirmed set while time remains.
-4. **Final**: the best confirmed set is routed with the full time limit. The joint plan
+   a third of the budget; it is the start and the baseline.
+2. **Descent** on the open set by close / open / swap moves
+   (:class:`~rural_logistics.lrp.station_moves.SetSearch`), each priced by its exact
+   change of opening + transport cost plus the change of route cost on the current
+   routes (stops removed or inserted where cheapest, within the trips' capacities and
+   the shifts), so the edited routes stay a feasible plan.
+3. **Confirmation**: the set the descent ends at gets its exact village assignment; the
+   edited routes are checked and priced by the routing evaluator, or, if they fail or
+   are not cheaper, the set is routed by the engine (a short solve). A cheaper confirmed
+   plan becomes the reference and the descent goes on while its share of time lasts.
+4. **Final**: the best confirmed set is routed with the rest of the budget. The joint plan
    is kept only when its total is below the sequential plan's, so the answer is never
    worse than the sequential plan it started from; both are returned.
 
@@ -41,19 +42,34 @@ import numpy as np
 from rural_logistics.errors import InfeasibleError
 from rural_logistics.lrp.station_moves import SetSearch
 from rural_logistics.placement.models import solve_fixed_charge
-from rural_logistics.placement.result import PlacementResult, SiteRules, nearest_open
+from rural_logistics.placement.result import (
+    PlacementResult,
+    SiteRules,
+    nearest_open,
+    station_loads,
+)
+from rural_logistics.plan import CostSplit
 from rural_logistics.routing.evaluate import evaluate
-from rural_logistics.routing.model import RoutingProblem, RoutingResult
+from rural_logistics.routing.model import (
+    RoutingProblem,
+    RoutingResult,
+    cost_parts,
+    subset_problem,
+)
 from rural_logistics.routing.solve import solve_vrp
+from rural_logistics.solvers.budget import Budget
 
-#: Share of the time limit for the descents and their confirming solves.
-SEARCH_SHARE = 1.0
-#: Share of the time limit for each confirming routing solve.
+#: Share of the budget for routing the sequential plan.
+SEQUENTIAL_SHARE = 1 / 3
+#: Share of what is left after it for the descents and their confirming solves; the
+#: final routing of the best set gets the rest.
+SEARCH_SHARE = 1 / 2
+#: Each confirming routing solve gets this share of the sequential plan's time.
 CONFIRM_SHARE = 0.4
 
 Key = tuple[int, ...]
-#: Route a set: (open sites, station parcels, station produce, time limit) → result.
-Router = Callable[[np.ndarray, np.ndarray, np.ndarray, float], RoutingResult]
+#: Route a set: (open sites, station parcels, station produce, budget) → result.
+Router = Callable[[np.ndarray, np.ndarray, np.ndarray, Budget], RoutingResult]
 
 
 @dataclass(frozen=True)
@@ -104,36 +120,6 @@ class StationLrpProblem:
     def n_sites(self) -> int:
         """Candidate sites."""
         return int(np.asarray(self.assign_cost).shape[1])
-
-
-@dataclass(frozen=True)
-class CostSplit:
-    """Daily cost of a plan, in four parts plus unserved penalties."""
-
-    opening: float
-    village_transport: float
-    fixed_vehicle: float
-    travel: float
-    unserved_penalty: float = 0.0
-
-    @property
-    def total(self) -> float:
-        """Sum of every part."""
-        return (
-            self.opening + self.village_transport + self.fixed_vehicle + self.travel
-            + self.unserved_penalty
-        )
-
-    def as_dict(self) -> dict[str, float]:
-        """``summary.json`` form (rounded to 0.01)."""
-        return {
-            "opening_per_day": round(self.opening, 2),
-            "village_transport_per_day": round(self.village_transport, 2),
-            "fixed_vehicle_per_day": round(self.fixed_vehicle, 2),
-            "travel_per_day": round(self.travel, 2),
-            "unserved_penalty_per_day": round(self.unserved_penalty, 2),
-            "total_per_day": round(self.total, 2),
-        }
 
 
 @dataclass(frozen=True)
@@ -192,47 +178,16 @@ class StationLrpResult:
 # --------------------------------------------------------------------------- routing
 
 
-def subset_problem(
-    template: RoutingProblem, open_sites: np.ndarray, parcels: np.ndarray, produce: np.ndarray
-) -> RoutingProblem:
-    """The routing problem of one open set (depots, then the open sites in order)."""
-    d = template.n_depots
-    idx = np.concatenate([np.arange(d), d + np.asarray(open_sites, dtype=np.int64)])
-    zeros = np.zeros(d)
-
-    def rows(a: np.ndarray | None) -> np.ndarray | None:
-        return None if a is None else np.asarray(a)[idx]
-
-    return replace(
-        template,
-        distance_km=np.asarray(template.distance_km)[np.ix_(idx, idx)],
-        time_min=np.asarray(template.time_min)[np.ix_(idx, idx)],
-        parcels_per_day=np.concatenate([zeros, parcels]),
-        produce_kg_per_day=np.concatenate([zeros, produce]),
-        time_window_min=rows(template.time_window_min),
-        service_time_min=rows(template.service_time_min),
-        xy=rows(template.xy),
-    )
-
-
-def routing_cost(problem: RoutingProblem, result: RoutingResult) -> tuple[float, float, float]:
-    """(vehicle fixed cost, travel cost, unserved penalty) of a routing result."""
-    fixed = float(sum(problem.vehicles[r.vehicle].fixed_cost_per_day for r in result.routes))
-    return fixed, result.cost() - fixed, float(result.unserved_penalty)
-
-
 def engine_router(
     template: RoutingProblem, *, engine: str = "pyvrp", seed: int = 0, workers: int = 1
 ) -> Router:
     """A :data:`Router` that solves each open set's routing problem with ``solve_vrp``."""
 
     def route(
-        open_sites: np.ndarray, parcels: np.ndarray, produce: np.ndarray, time_limit_s: float
+        open_sites: np.ndarray, parcels: np.ndarray, produce: np.ndarray, budget: Budget
     ) -> RoutingResult:
         sub = subset_problem(template, open_sites, parcels, produce)
-        return solve_vrp(
-            sub, engine=engine, time_limit_s=time_limit_s, seed=seed, workers=workers
-        )
+        return solve_vrp(sub, engine=engine, budget=budget, seed=seed, workers=workers)
 
     return route
 
@@ -271,15 +226,10 @@ def _loads(
     problem: StationLrpProblem, placement: PlacementResult
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Open sites, parcels and produce per open site (villages by ``assignment``)."""
-    open_sites = np.asarray(placement.open_sites, dtype=np.int64)
-    pos = {int(j): k for k, j in enumerate(open_sites)}
-    served = np.flatnonzero(np.asarray(placement.assignment) >= 0)
-    cols = np.array([pos[int(placement.assignment[i])] for i in served], dtype=np.int64)
-    parcels = np.asarray(problem.parcels_per_day, dtype=float)[served]
-    up = np.asarray(problem.produce_kg_per_day, dtype=float)[served]
-    loads = np.bincount(cols, weights=parcels, minlength=len(open_sites))
-    produce = np.bincount(cols, weights=up, minlength=len(open_sites))
-    return open_sites, loads, produce
+    parcels, produce = station_loads(
+        placement, problem.parcels_per_day, problem.produce_kg_per_day
+    )
+    return np.asarray(placement.open_sites, dtype=np.int64), parcels, produce
 
 
 def _priced(
@@ -288,7 +238,7 @@ def _priced(
     """The cost split of an open set with its routes."""
     open_sites, loads, produce = _loads(problem, placement)
     sub = subset_problem(problem.routing, open_sites, loads, produce)
-    fixed, travel, penalty = routing_cost(sub, result)
+    fixed, travel, penalty = cost_parts(sub, result)
     opening = float(np.asarray(problem.opening_cost, dtype=float)[open_sites].sum())
     cost = CostSplit(
         opening=opening,
@@ -304,11 +254,11 @@ def _plan(
     problem: StationLrpProblem,
     placement: PlacementResult,
     route: Router,
-    time_limit_s: float,
+    budget: Budget,
 ) -> StationPlan:
     """Route an open set with the engine and price it."""
     open_sites, loads, produce = _loads(problem, placement)
-    return _priced(problem, placement, route(open_sites, loads, produce, time_limit_s))
+    return _priced(problem, placement, route(open_sites, loads, produce, budget))
 
 
 def _edited_plan(
@@ -342,7 +292,7 @@ def solve_station_lrp(
     *,
     start: PlacementResult,
     route: Router,
-    time_limit_s: float,
+    budget: Budget,
 ) -> StationLrpResult:
     """Choose stations and routes together, starting from the fixed-charge placement.
 
@@ -355,9 +305,10 @@ def solve_station_lrp(
     route
         Routes one open set (open sites, station parcels, station produce, time limit)
         with the routing engine; nodes as in :func:`subset_problem`.
-    time_limit_s
-        The sequential routing and the final routing get this much each; the descents
-        and their confirming solves share another ``SEARCH_SHARE`` × it.
+    budget
+        All of it: the sequential routing gets ``SEQUENTIAL_SHARE``, the descents and
+        their confirming solves ``SEARCH_SHARE`` of what is left, the final routing of
+        the best set the rest.
 
     Returns
     -------
@@ -365,7 +316,8 @@ def solve_station_lrp(
         The chosen plan is never more expensive than the sequential one.
     """
     t0 = time.perf_counter()
-    sequential = _plan(problem, start, route, time_limit_s)
+    first = budget.share(SEQUENTIAL_SHARE)
+    sequential = _plan(problem, start, route, first)
     search = SetSearch(
         assign_cost=problem.assign_cost,
         parcels=problem.parcels_per_day,
@@ -376,8 +328,8 @@ def solve_station_lrp(
     )
     seq_key: Key = tuple(int(j) for j in start.open_sites)
     search.set_routes(start.open_sites, sequential.routing)
-    deadline = time.perf_counter() + SEARCH_SHARE * time_limit_s
-    confirm_s = max(0.05, CONFIRM_SHARE * time_limit_s)
+    deadline = budget.share(SEARCH_SHARE).deadline
+    confirm_s = max(0.05, CONFIRM_SHARE * first.seconds)
     best = sequential
     confirmed: dict[Key, StationPlan] = {}
     notes: list[str] = []
@@ -396,7 +348,7 @@ def solve_station_lrp(
         # the moves without the engine's run-to-run noise.
         plan = _edited_plan(problem, placement, search)
         if plan is None or plan.cost.total >= best.cost.total - 1e-6:
-            plan = _plan(problem, placement, route, confirm_s)
+            plan = _plan(problem, placement, route, Budget.of(confirm_s))
         else:
             edited += 1
         confirmed[key] = plan
@@ -414,7 +366,7 @@ def solve_station_lrp(
     joint = sequential
     chosen = "sequential"
     if best is not sequential:
-        final = _plan(problem, best.placement, route, time_limit_s)
+        final = _plan(problem, best.placement, route, budget)
         joint = final if final.cost.total <= best.cost.total else best
         chosen = "joint"
     elif confirmed:
@@ -446,11 +398,9 @@ def station_plan_placement(plan: StationPlan, *, bound: float) -> PlacementResul
 
 
 __all__: Sequence[str] = (
-    "CostSplit",
     "StationLrpProblem",
     "StationLrpResult",
     "StationPlan",
     "engine_router",
     "solve_station_lrp",
-    "subset_problem",
 )

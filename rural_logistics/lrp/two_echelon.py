@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,6 +24,7 @@ from rural_logistics.lrp.engine import depot_loads, solve_capacitated, solve_mdv
 from rural_logistics.lrp.estimate import assign_capacitated, routes_cost, savings_routes
 from rural_logistics.lrp.evaluate import evaluate_lrp, route_travel
 from rural_logistics.lrp.model import LrpProblem, LrpRoute
+from rural_logistics.solvers.budget import Budget
 
 #: Enumerate every hub subset up to this many candidates (else a greedy add/drop).
 ENUMERATE_MAX_HUBS = 10
@@ -51,6 +51,9 @@ class TierFleet:
         Multiplies road speeds.
     service_time_min
         Minutes at each stop.
+    max_route_distance_km
+        Longest route, depot to depot (``inf``: not limited). Enforced on the last mile
+        with the shift.
     """
 
     capacity_parcels: int
@@ -59,6 +62,7 @@ class TierFleet:
     max_route_duration_min: float = math.inf
     speed_factor: float = 1.0
     service_time_min: float = 0.0
+    max_route_distance_km: float = math.inf
 
 
 @dataclass(frozen=True)
@@ -271,7 +275,7 @@ def _hub_sets(problem: TwoEchelonProblem, lm: LrpProblem) -> dict[tuple[int, ...
 
 
 def solve_two_echelon(
-    problem: TwoEchelonProblem, *, time_limit_s: float, seed: int = 0
+    problem: TwoEchelonProblem, *, budget: Budget, seed: int = 0
 ) -> TwoEchelonSolution:
     """Open hubs and route both tiers, minimising opening + fixed vehicle + travel cost.
 
@@ -279,8 +283,9 @@ def solve_two_echelon(
     ----------
     problem
         The network.
-    time_limit_s
-        Wall-clock budget for all routing solves.
+    budget
+        Wall-clock budget for all routing solves: the best hub sets share it equally
+        with a final solve of the best one, which also gets whatever they left.
     seed
         PyVRP seed.
 
@@ -295,7 +300,6 @@ def solve_two_echelon(
     InfeasibleError
         When no hub set (with the DC if allowed) can hold the demand.
     """
-    start = time.perf_counter()
     lm = problem.last_mile_problem()
     sets = _hub_sets(problem, lm)
     if not sets:
@@ -303,16 +307,15 @@ def solve_two_echelon(
             "two-echelon: the hubs (and the DC) cannot hold the parcels of all stations"
         )
     ranked = sorted(sets, key=lambda k: sets[k])[:CONFIRM]
-    per = time_limit_s / (len(ranked) + 1)
+    per_s = budget.left() / (len(ranked) + 1)
     best: TwoEchelonSolution | None = None
     for key in ranked:
-        sol = _price_exactly(problem, lm, key, time_limit_s=per, seed=seed)
+        sol = _price_exactly(problem, lm, key, budget=budget.at_most(per_s), seed=seed)
         if sol is not None and (best is None or sol.total_cost < best.total_cost - 1e-9):
             best = sol
     if best is None:
         raise InfeasibleError("two-echelon: no feasible plan found (raise the time limit)")
-    left = time_limit_s - (time.perf_counter() - start)
-    if left > 0.3:
+    if budget.left() > 0.3:
         key = tuple(sorted(({0} if problem.dc_serves_stations else set())
                            | {1 + j for j in best.open_hubs}))
         cost = np.asarray(lm.cost, dtype=float)
@@ -321,7 +324,7 @@ def solve_two_echelon(
             for c in best.unserved
         ]
         again = _price_exactly(
-            problem, lm, key, time_limit_s=left, seed=seed + 1, initial=start_routes,
+            problem, lm, key, budget=budget, seed=seed + 1, initial=start_routes,
         )
         if again is not None and again.total_cost < best.total_cost - 1e-9:
             best = again
@@ -342,35 +345,50 @@ def route_minutes(problem: TwoEchelonProblem, depot: int, customers: Sequence[in
     return _route_km(t, path) / lm.speed_factor + lm.service_time_min * len(customers)
 
 
+def route_fits(problem: TwoEchelonProblem, depot: int, customers: Sequence[int]) -> bool:
+    """Whether a last-mile route keeps the shift and the distance limit."""
+    lm = problem.last_mile
+    if route_minutes(problem, depot, customers) > lm.max_route_duration_min + 1e-9:
+        return False
+    if not math.isfinite(lm.max_route_distance_km):
+        return True
+    base = 1 + problem.n_hubs
+    path = [depot, *(base + c for c in customers), depot]
+    return _route_km(np.asarray(problem.distance_km, float), path) <= (
+        lm.max_route_distance_km + 1e-9
+    )
+
+
 def enforce_shift(
     problem: TwoEchelonProblem, lm: LrpProblem, key: Sequence[int], routes: Sequence[LrpRoute]
 ) -> tuple[list[LrpRoute], list[int]]:
-    """Split last-mile routes longer than the shift; stations no open depot can reach in
-    a shift are returned as unserved.
+    """Split last-mile routes longer than the shift (or the distance limit); stations no
+    open depot can reach within them are returned as unserved.
 
-    A route over the shift is cut into consecutive pieces, each within the shift, at the
+    A route over a limit is cut into consecutive pieces, each within the limits, at the
     least fixed + travel cost (dynamic programming over the cut points). A station whose
     own round trip from its depot is too long moves to the open depot (hub or DC) with the
-    shortest round trip that fits the shift and has room, as a route of its own; if none,
-    it is unserved.
+    shortest round trip that fits and has room, as a route of its own; if none, it is
+    unserved.
 
     Returns
     -------
     routes, unserved
-        Routes within the shift, and unserved customers (0-based).
+        Routes within the limits, and unserved customers (0-based).
     """
     limit = problem.last_mile.max_route_duration_min
-    if problem.time_min is None or not math.isfinite(limit):
+    timed = problem.time_min is not None and math.isfinite(limit)
+    if not timed and not math.isfinite(problem.last_mile.max_route_distance_km):
         return list(routes), []
     out: list[LrpRoute] = []
     stranded: list[int] = []
     m = lm.n_depots
     cost = np.asarray(lm.cost, dtype=float)
     for r in routes:
-        if route_minutes(problem, r.depot, r.customers) <= limit + 1e-9:
+        if route_fits(problem, r.depot, r.customers):
             out.append(r)
             continue
-        seq = [c for c in r.customers if route_minutes(problem, r.depot, [c]) <= limit + 1e-9]
+        seq = [c for c in r.customers if route_fits(problem, r.depot, [c])]
         stranded += [c for c in r.customers if c not in seq]
         n = len(seq)
         best = [0.0] + [math.inf] * n
@@ -378,7 +396,7 @@ def enforce_shift(
         for b in range(1, n + 1):
             for a in range(b - 1, -1, -1):
                 piece = seq[a:b]
-                if route_minutes(problem, r.depot, piece) > limit + 1e-9:
+                if not route_fits(problem, r.depot, piece):
                     break
                 nodes = [r.depot, *(m + c for c in piece), r.depot]
                 price = lm.route_fixed_cost + _route_km(cost, nodes)
@@ -397,7 +415,7 @@ def enforce_shift(
         for c in stranded:
             fits = [
                 (route_minutes(problem, d, [c]), d) for d in key
-                if route_minutes(problem, d, [c]) <= limit + 1e-9 and room[d] + 1e-9 >= demand[c]
+                if route_fits(problem, d, [c]) and room[d] + 1e-9 >= demand[c]
             ]
             if fits:
                 d = min(fits)[1]
@@ -413,11 +431,13 @@ def _price_exactly(
     lm: LrpProblem,
     key: tuple[int, ...],
     *,
-    time_limit_s: float,
+    budget: Budget,
     seed: int,
     initial: list[LrpRoute] | None = None,
 ) -> TwoEchelonSolution | None:
-    """Both tiers routed for the open depot key of the last-mile problem."""
+    """Both tiers routed for the open depot key of the last-mile problem (the last mile
+    gets 80 % of the budget, the trunk the rest)."""
+    time_limit_s = budget.left()
     routes, _ = solve_capacitated(
         lm, key, time_limit_s=0.8 * time_limit_s, seed=seed, initial=initial
     )

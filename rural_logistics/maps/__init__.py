@@ -45,6 +45,7 @@ from rural_logistics.maps.fonts import (
     wrap_title,
 )
 from rural_logistics.plan import Plan
+from rural_logistics.summary import Summary
 
 __all__ = [
     "TITLE_WIDTH",
@@ -607,7 +608,7 @@ def draw_plan(
             text.set_fontweight("bold")
 
 
-def _format_summary(summary: dict[str, Any], radius_km: float) -> str:
+def _format_summary(summary: Summary, radius_km: float) -> str:
     """One line of key figures; missing or non-numeric entries are skipped."""
 
     def num(key: str) -> float | None:

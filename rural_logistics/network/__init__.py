@@ -23,6 +23,7 @@ times a circuity factor, or the kilometres and minutes of a user's travel matrix
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -542,6 +543,47 @@ def to_networkx(network: RoadNetwork) -> nx.Graph:
     return graph
 
 
+def path_lines(network: RoadNetwork, paths: Sequence[Sequence[int]]) -> list[shapely.LineString]:
+    """Road geometry of node sequences: each a line along the fastest road path between
+    consecutive nodes (a vehicle's day: depot, stops, depot, …).
+
+    One shortest-path search per distinct node serves every path. A path that never
+    leaves its first node is a line of two equal points.
+
+    Parameters
+    ----------
+    network
+        The road graph.
+    paths
+        Graph node sequences.
+
+    Returns
+    -------
+    list of shapely.LineString
+        One per path, in the graph's CRS.
+    """
+    sources = sorted({int(n) for path in paths for n in path[:-1]})
+    _, _, pred = shortest_paths(network, np.array(sources, dtype=np.int64))
+    row_of = {node: k for k, node in enumerate(sources)}
+    xy = network.node_xy
+    lines = []
+    for path in paths:
+        coords: list[np.ndarray] = [xy[[int(path[0])]]] if len(path) else []
+        for a, b in itertools.pairwise(path):
+            leg = path_nodes(pred[row_of[int(a)]], int(b))
+            coords.append(xy[leg[1:]])
+        line = np.vstack(coords)
+        if len(line) < 2:
+            line = np.vstack([line, line])
+        lines.append(shapely.LineString(line))
+    return lines
+
+
+def path_line(network: RoadNetwork, nodes: Sequence[int]) -> shapely.LineString:
+    """Road geometry of one node sequence (see :func:`path_lines`)."""
+    return path_lines(network, [nodes])[0]
+
+
 from rural_logistics.network.points import (  # noqa: E402 - they build on the code above
     build_matrix_network,
     build_point_network,
@@ -555,6 +597,8 @@ __all__ = [
     "build_point_network",
     "build_road_network",
     "connect_components",
+    "path_line",
+    "path_lines",
     "path_nodes",
     "shortest_paths",
     "to_networkx",

@@ -19,6 +19,7 @@ from rural_logistics.placement.models import (
 )
 from rural_logistics.placement.pmedian import solve_p_median
 from rural_logistics.placement.result import PlacementResult, SiteRules, nearest_open
+from rural_logistics.solvers.budget import Budget
 from rural_logistics.text import ids_text
 
 #: Progress text per method.
@@ -180,7 +181,7 @@ def solve_placement(
     parcels_per_day: np.ndarray,
     rules: SiteRules,
     village_ids: Sequence[str],
-    time_limit_s: float,
+    budget: Budget,
 ) -> PlacementResult:
     """Run the configured placement model.
 
@@ -198,8 +199,8 @@ def solve_placement(
         Side constraints (:func:`site_rules`).
     village_ids
         Village ids for error messages.
-    time_limit_s
-        Wall-clock limit.
+    budget
+        Wall-clock budget of the model (its time left is the model's time limit).
 
     Returns
     -------
@@ -217,6 +218,7 @@ def solve_placement(
     base = time_min if settings.objective == "time" else distance_km
     covers = allowed & (distance_km <= settings.radius_km)
     names = [str(v) for v in village_ids]
+    time_limit_s = budget.left()
     if settings.method == "p_median":
         result = solve_p_median(
             cost,

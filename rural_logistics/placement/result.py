@@ -248,6 +248,33 @@ def check_rules(rules: SiteRules, n_sites: int, *, stations: int | None = None) 
         raise InfeasibleError(problems)
 
 
+def station_loads(
+    placement: PlacementResult, parcels_per_day: np.ndarray, produce_kg_per_day: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Parcels and produce per open station (in ``open_sites`` order), each village
+    counted at the station of its ``assignment`` (unassigned villages: nowhere).
+
+    Returns
+    -------
+    parcels, produce
+        ``(len(open_sites),)`` arrays.
+    """
+    open_sites = np.asarray(placement.open_sites, dtype=np.int64)
+    position = np.full(int(open_sites.max(initial=-1)) + 1, -1, dtype=np.int64)
+    position[open_sites] = np.arange(len(open_sites))
+    served = np.flatnonzero(np.asarray(placement.assignment) >= 0)
+    cols = position[np.asarray(placement.assignment, dtype=np.int64)[served]]
+    parcels = np.bincount(
+        cols, weights=np.asarray(parcels_per_day, dtype=float)[served],
+        minlength=len(open_sites),
+    )
+    produce = np.bincount(
+        cols, weights=np.asarray(produce_kg_per_day, dtype=float)[served],
+        minlength=len(open_sites),
+    )
+    return parcels, produce
+
+
 def nearest_open(cost: np.ndarray, open_sites: np.ndarray) -> np.ndarray:
     """Cheapest open site of every client (ties: lowest index; ``-1`` if none is finite)."""
     open_sites = np.sort(np.asarray(open_sites, dtype=np.int64))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import pyogrio
@@ -15,6 +15,7 @@ import yaml
 from rural_logistics.errors import InputDataError
 from rural_logistics.plan import Plan
 from rural_logistics.report.kpis import _number, _plural
+from rural_logistics.summary import Summary
 
 PLAN_LAYERS = ("villages", "stations", "depots", "routes")
 _REQUIRED_SUMMARY_KEYS = ("scenario", "villages", "population", "stations_open", "radius_km")
@@ -42,7 +43,7 @@ class RunResult:
     notes: tuple[str, ...] = field(default=())
 
     @property
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> Summary:
         """The run's ``summary.json`` figures."""
         return self.plan.summary
 
@@ -126,7 +127,7 @@ def load_run(folder: str | Path) -> RunResult:
     return RunResult(plan=plan, folder=folder, config_text=config_text, notes=tuple(notes))
 
 
-def _read_summary(path: Path) -> dict[str, Any]:
+def _read_summary(path: Path) -> Summary:
     try:
         summary = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -138,7 +139,9 @@ def _read_summary(path: Path) -> dict[str, Any]:
     missing = [k for k in _REQUIRED_SUMMARY_KEYS if k not in summary]
     if missing:
         raise InputDataError(f"{path}: missing key(s) {', '.join(missing)}")
-    return summary
+    # Written by this or an older version: the keys a report needs are checked above,
+    # the others are read with .get.
+    return cast(Summary, summary)
 
 
 def _read_layer(gpkg: Path, name: str) -> gpd.GeoDataFrame:
@@ -158,7 +161,7 @@ def _safe_yaml(text: str | None) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _get(mapping: dict[str, Any], *keys: str) -> Any:
+def _get(mapping: Mapping[str, object], *keys: str) -> Any:
     value: Any = mapping
     for key in keys:
         if not isinstance(value, dict):

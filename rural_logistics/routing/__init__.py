@@ -14,7 +14,7 @@ from rural_logistics.routing.model import (
     expand_fleet,
     split_visits,
 )
-from rural_logistics.routing.solve import DEFAULT_ENGINE, ENGINES, solve_cvrp, solve_vrp
+from rural_logistics.routing.solve import DEFAULT_ENGINE, ENGINES, solve_vrp
 
 __all__ = [
     "DEFAULT_ENGINE",
@@ -26,7 +26,6 @@ __all__ = [
     "VehicleSpec",
     "evaluate",
     "expand_fleet",
-    "solve_cvrp",
     "solve_vrp",
     "split_visits",
 ]

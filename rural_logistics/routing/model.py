@@ -21,7 +21,7 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.context import BaseContext
 from typing import Any
 
@@ -256,6 +256,51 @@ class RoutingResult:
             f"{len(self.unserved)} unserved stations, penalty {self.unserved_penalty:.2f} "
             f"({self.status}, {self.engine})"
         )
+
+
+def subset_problem(
+    template: RoutingProblem,
+    stations: np.ndarray,
+    parcels_per_day: np.ndarray,
+    produce_kg_per_day: np.ndarray,
+) -> RoutingProblem:
+    """The problem of some of a template's stations, with their parcels.
+
+    Node numbering stays the routing package's one: the template's depots first, then
+    ``stations[k]`` (0-based among the template's stations) as node ``n_depots + k``.
+
+    Parameters
+    ----------
+    template
+        Depots and candidate stations (their parcels are ignored).
+    stations
+        Which template stations to keep, in the new order.
+    parcels_per_day, produce_kg_per_day
+        ``(len(stations),)`` loads of the kept stations.
+    """
+    d = template.n_depots
+    idx = np.concatenate([np.arange(d), d + np.asarray(stations, dtype=np.int64)])
+    zeros = np.zeros(d)
+
+    def rows(a: np.ndarray | None) -> np.ndarray | None:
+        return None if a is None else np.asarray(a)[idx]
+
+    return replace(
+        template,
+        distance_km=np.asarray(template.distance_km)[np.ix_(idx, idx)],
+        time_min=np.asarray(template.time_min)[np.ix_(idx, idx)],
+        parcels_per_day=np.concatenate([zeros, parcels_per_day]),
+        produce_kg_per_day=np.concatenate([zeros, produce_kg_per_day]),
+        time_window_min=rows(template.time_window_min),
+        service_time_min=rows(template.service_time_min),
+        xy=rows(template.xy),
+    )
+
+
+def cost_parts(problem: RoutingProblem, result: RoutingResult) -> tuple[float, float, float]:
+    """(vehicle fixed cost, travel cost, unserved penalty) of a routing result."""
+    fixed = float(sum(problem.vehicles[r.vehicle].fixed_cost_per_day for r in result.routes))
+    return fixed, result.cost() - fixed, float(result.unserved_penalty)
 
 
 def expand_fleet(types: Sequence[Any], *, depot_of: dict[str, int] | None = None) -> tuple[

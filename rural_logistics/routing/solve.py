@@ -21,6 +21,7 @@ from rural_logistics.routing.model import (
     station_demand,
     travel_time_units,
 )
+from rural_logistics.solvers.budget import Budget
 
 Engine = Literal["ortools", "pyvrp"]
 ENGINES: tuple[str, ...] = ("pyvrp", "ortools")
@@ -33,22 +34,25 @@ def run_engine(
     visits: Visits,
     *,
     engine: str,
-    time_limit_s: float,
+    budget: Budget,
     seed: int,
     workers: int,
-    iteration_limit: int | None,
     default: bool = False,
 ) -> RawSolution:
-    """Dispatch to an engine module (imported only when used)."""
+    """Dispatch to an engine module (imported only when used).
+
+    The engines take the budget's time left and iteration cap at their entry and keep a
+    deadline inside.
+    """
     if engine == "ortools":
         from rural_logistics.routing.ortools_engine import solve_ortools
 
         return solve_ortools(
             problem,
             visits,
-            time_limit_s=time_limit_s,
+            time_limit_s=budget.left(),
             workers=workers,
-            iteration_limit=iteration_limit,
+            iteration_limit=budget.iteration_limit,
             default=default,
         )
     if engine == "pyvrp":
@@ -57,10 +61,10 @@ def run_engine(
         return solve_pyvrp(
             problem,
             visits,
-            time_limit_s=time_limit_s,
+            time_limit_s=budget.left(),
             seed=seed,
             workers=workers,
-            iteration_limit=iteration_limit,
+            iteration_limit=budget.iteration_limit,
             default=default,
         )
     raise ValueError(f"unknown routing engine {engine!r} (known: {', '.join(ENGINES)})")
@@ -108,11 +112,10 @@ def to_routes(problem: RoutingProblem, visits: Visits, raw: RawSolution) -> list
 def solve_vrp(
     problem: RoutingProblem,
     *,
+    budget: Budget,
     engine: str = DEFAULT_ENGINE,
-    time_limit_s: float = 10.0,
     seed: int = 0,
     workers: int = 1,
-    iteration_limit: int | None = None,
     default: bool = False,
 ) -> RoutingResult:
     """Route the fleet to the stations with the chosen engine.
@@ -121,17 +124,16 @@ def solve_vrp(
     ----------
     problem
         The instance.
+    budget
+        Wall-clock budget of the search (building the engine's model included), and
+        optionally its iteration cap (a deterministic stop rule: PyVRP iterations,
+        OR-Tools solutions).
     engine
         ``"pyvrp"`` or ``"ortools"``.
-    time_limit_s
-        Wall-clock budget of the search.
     seed
         Random seed (PyVRP; OR-Tools' search is deterministic and has none).
     workers
         Parallel independent runs, the best kept (1 or 2).
-    iteration_limit
-        Deterministic stop rule instead of the time limit (PyVRP iterations, OR-Tools
-        solutions).
     default
         Run the engine's textbook default setting (benchmark reference lines).
 
@@ -165,10 +167,9 @@ def solve_vrp(
         problem,
         visits,
         engine=engine,
-        time_limit_s=max(0.05, time_limit_s - (time.perf_counter() - start)),
+        budget=budget.share(1.0),
         seed=seed,
         workers=workers,
-        iteration_limit=iteration_limit,
         default=default,
     )
     elapsed = time.perf_counter() - start
@@ -231,24 +232,3 @@ def _time_rounding_notes(problem: RoutingProblem) -> list[str]:
         f"shift a route's schedule by up to {worst_min:.3g} min; a route at a time limit "
         "may be judged differently by the evaluator"
     ]
-
-
-def solve_cvrp(
-    problem: RoutingProblem,
-    *,
-    time_limit_s: float = 10.0,
-    seed: int = 0,
-    engine: str = DEFAULT_ENGINE,
-    workers: int = 1,
-    iteration_limit: int | None = None,
-) -> RoutingResult:
-    """v1 name of :func:`solve_vrp` (same arguments)."""
-    return solve_vrp(
-        problem,
-        engine=engine,
-        time_limit_s=time_limit_s,
-        seed=seed,
-        workers=workers,
-        iteration_limit=iteration_limit,
-    )
-

@@ -1,0 +1,365 @@
+"""Plan assembly: the prepared region and a delivery → layers and the typed summary.
+
+One builder per layer (:func:`villages_layer`, :func:`stations_layer`,
+:func:`routes_layer`, :func:`depots_layer`), then the cost split (:func:`plan_cost`),
+the unserved stations (:func:`diagnosis`) and :func:`summary`. Whatever the delivery
+mode, everything is read from the :class:`~rural_logistics.delivery.Delivery` and its
+tiers, in the routing package's node numbering; route geometry comes from
+:func:`rural_logistics.network.path_lines`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from rural_logistics import network as net
+from rural_logistics.config import RegionConfig
+from rural_logistics.delivery import Delivery
+from rural_logistics.last_metres import last_metre_notes, offroad_legs
+from rural_logistics.metrics import run_status, summarize
+from rural_logistics.network_setup import network_summary
+from rural_logistics.plan import CostSplit, Plan
+from rural_logistics.region import PreparedRegion
+from rural_logistics.routing.diagnose import is_proven
+from rural_logistics.summary import DiagnosisRow, Summary
+from rural_logistics.text import ids_text
+
+#: Unserved stations whose reason is repeated as a warning (all are in ``diagnosis``).
+REASONS_IN_WARNINGS = 12
+
+
+@dataclass(frozen=True)
+class StationService:
+    """What the routes deliver to each open station (over every tier and day).
+
+    Attributes
+    ----------
+    delivered
+        Parcels delivered per open station.
+    visits
+        Vehicle stops per open station.
+    unserved
+        Open-station positions not (fully) served.
+    """
+
+    delivered: np.ndarray
+    visits: np.ndarray
+    unserved: frozenset[int]
+
+
+def station_service(delivery: Delivery) -> StationService:
+    """Parcels delivered and stops made at each open station, and which are unserved
+    (a station served at the depot gets its load, rounded up, without a stop)."""
+    n = len(delivery.loads.open_sites)
+    delivered = np.zeros(n)
+    visits = np.zeros(n, dtype=int)
+    unserved: set[int] = set()
+    for tier in delivery.station_tiers:
+        for route in tier.result.routes:
+            for stop, amount in zip(route.stops, route.loads, strict=True):
+                delivered[tier.station_of(stop)] += amount
+                visits[tier.station_of(stop)] += 1
+        unserved.update(tier.station_of(node) for node, _ in tier.result.unserved)
+    at_depot = delivery.at_depot
+    delivered = np.where(at_depot, np.ceil(delivery.loads.parcels_per_day), delivered)
+    return StationService(delivered, visits, frozenset(unserved))
+
+
+def assemble_plan(
+    config: RegionConfig,
+    prepared: PreparedRegion,
+    delivery: Delivery,
+    *,
+    check_warnings: Sequence[str] = (),
+    solve_seconds: float,
+) -> Plan:
+    """The plan: layers from the region and the delivery, and the summary
+    (``check_warnings``: what the check pass warned about)."""
+    service = station_service(delivery)
+    villages = villages_layer(config, prepared, delivery)
+    stations = stations_layer(prepared, delivery, service)
+    routes = routes_layer(config, prepared, delivery)
+    rows = diagnosis(delivery)
+    warnings = plan_warnings(config, prepared, delivery, rows, check_warnings=check_warnings)
+    plan_summary = summary(
+        config, prepared, delivery,
+        villages=villages, stations=stations, routes=routes, service=service,
+        diagnosis_rows=rows, warnings=warnings, solve_seconds=solve_seconds,
+    )
+    return Plan(
+        region=config.region.name,
+        scenario=config.scenario,
+        crs=prepared.data.crs,
+        villages=villages,
+        stations=stations,
+        depots=depots_layer(prepared, delivery),
+        routes=routes,
+        townships=prepared.data.townships,
+        summary=plan_summary,
+        warnings=tuple(warnings),
+        radius_km=config.placement.radius_km,
+    )
+
+
+def _positions(delivery: Delivery) -> np.ndarray:
+    """Open-station position of each village's assigned site."""
+    open_sites = delivery.loads.open_sites
+    position = np.full(int(open_sites.max(initial=-1)) + 1, -1, dtype=np.int64)
+    position[open_sites] = np.arange(len(open_sites))
+    return position[np.asarray(delivery.placement.assignment, dtype=np.int64)]
+
+
+def villages_layer(
+    config: RegionConfig, prepared: PreparedRegion, delivery: Delivery
+) -> gpd.GeoDataFrame:
+    """Villages with demand, their station and access."""
+    data = prepared.data
+    assigned_site = np.asarray(delivery.placement.assignment, dtype=np.int64)
+    rows = np.arange(len(data.villages))
+    access_km = prepared.access.distance_km[rows, assigned_site]
+    access_min = prepared.access.time_min[rows, assigned_site]
+    station_ids = data.sites["site_id"].to_numpy()
+    return gpd.GeoDataFrame(
+        {
+            "village_id": data.villages["village_id"].to_numpy(),
+            "name": data.villages["name"].to_numpy(),
+            "township": data.villages["township"].to_numpy(),
+            "population": data.villages["population"].to_numpy(),
+            "parcels_per_day": np.round(prepared.demand.parcels_per_day, 2),
+            "produce_kg_per_day": np.round(prepared.demand.produce_kg_per_day, 1),
+            "station_id": [station_ids[s] for s in assigned_site],
+            "access_km": np.round(access_km, 3),
+            "access_min": np.round(access_min, 2),
+            "within_radius": access_km <= config.placement.radius_km,
+            "road_distance_m": np.round(prepared.villages.offroad_m, 1),
+        },
+        geometry=data.villages.geometry.to_numpy(),
+        crs=data.crs,
+    )
+
+
+def stations_layer(
+    prepared: PreparedRegion, delivery: Delivery, service: StationService
+) -> gpd.GeoDataFrame:
+    """Open stations with their villages, load, visits and parcels delivered."""
+    sites = prepared.data.sites
+    open_sites = delivery.loads.open_sites
+    station_ids = sites["site_id"].to_numpy()[open_sites]
+    position = _positions(delivery)
+    n = len(open_sites)
+    population = prepared.data.villages["population"].to_numpy(dtype=float)
+    return gpd.GeoDataFrame(
+        {
+            "station_id": station_ids,
+            "site_id": station_ids,
+            "name": sites["name"].to_numpy()[open_sites],
+            "township": sites["township"].to_numpy()[open_sites],
+            "existing": sites["existing"].to_numpy(dtype=bool)[open_sites],
+            "villages": np.bincount(position, minlength=n),
+            "population": np.bincount(position, weights=population, minlength=n)
+            .round().astype(int),
+            "parcels_per_day": np.round(delivery.loads.parcels_per_day, 2),
+            "produce_kg_per_day": np.round(delivery.loads.produce_kg_per_day, 1),
+            "visits": service.visits,
+            "delivered_parcels_per_day": service.delivered.astype(int),
+            "served_by": np.where(delivery.at_depot, "depot", "vehicle"),
+            "road_distance_m": np.round(prepared.sites.offroad_m[open_sites], 1),
+        },
+        geometry=sites.geometry.to_numpy()[open_sites],
+        crs=prepared.data.crs,
+    )
+
+
+#: Columns of the routes layer (then the geometry and ``distance_basis``).
+ROUTE_COLUMNS = (
+    "route_id", "vehicle_id", "vehicle_type", "tier", "stops", "n_stops", "load_parcels",
+    "route_km", "route_min", "cost",
+)
+
+
+def routes_layer(
+    config: RegionConfig, prepared: PreparedRegion, delivery: Delivery
+) -> gpd.GeoDataFrame:
+    """Every route of every tier (trunk first), with its road geometry (straight lines
+    without road data) and what its distances are based on (``distance_basis``)."""
+    rows: list[dict[str, object]] = []
+    paths: list[list[int]] = []
+    for tier in delivery.tiers:
+        for k, route in enumerate(tier.result.routes):
+            vehicle = tier.vehicle(route)
+            rows.append({
+                "route_id": f"{tier.route_prefix}{k + 1}",
+                "vehicle_id": tier.vehicle_ids[route.vehicle],
+                "vehicle_type": vehicle.type_name,
+                "tier": tier.tier,
+                "stops": ">".join(tier.node_ids[s] for s in route.stops),
+                "n_stops": len(route.stops),
+                "load_parcels": route.load,
+                "route_km": round(route.distance_km, 3),
+                "route_min": round(route.duration_min, 2),
+                "cost": round(route.cost, 2),
+            })
+            paths.append([int(tier.graph_nodes[n]) for n in route.path])
+    crs = prepared.data.crs
+    lines = net.path_lines(prepared.network, paths) if paths else []
+    layer = gpd.GeoDataFrame(
+        pd.DataFrame(rows, columns=list(ROUTE_COLUMNS)),
+        geometry=gpd.GeoSeries(lines, crs=crs) if lines else gpd.GeoSeries([], crs=crs),
+        crs=crs,
+    )
+    layer["distance_basis"] = str(network_summary(config, prepared.network)["distance_basis"])
+    return layer
+
+
+def depots_layer(prepared: PreparedRegion, delivery: Delivery) -> gpd.GeoDataFrame:
+    """The distribution centre, and the hubs a two-tier delivery opened (``role``)."""
+    depots = prepared.data.depots
+    if delivery.hub_rows is None:
+        return depots.iloc[:1].reset_index(drop=True)
+    layer = depots.iloc[[0, *delivery.hub_rows]].reset_index(drop=True)
+    layer.insert(1, "role", ["dc", *(["hub"] * len(delivery.hub_rows))])
+    return layer
+
+
+def plan_cost(config: RegionConfig, delivery: Delivery, routes: pd.DataFrame) -> CostSplit:
+    """Opening (stations and hubs), vehicles' fixed and travel cost per day; travel is
+    the routes layer's cost (rounded per route, as written) less the fixed part."""
+    fixed = 0.0
+    for tier in (*delivery.station_tiers,
+                 *(t for t in delivery.tiers if not t.serves_stations)):
+        fixed += sum(tier.vehicle(r).fixed_cost_per_day for r in tier.result.routes)
+    opening = (
+        len(delivery.loads.open_sites) * config.placement.opening_cost_per_day
+        + delivery.hub_opening_per_day
+    )
+    routes_cost = float(routes["cost"].sum()) if len(routes) else 0.0
+    return CostSplit(opening=opening, fixed_vehicle=fixed, travel=routes_cost - fixed)
+
+
+def diagnosis(delivery: Delivery) -> list[DiagnosisRow]:
+    """Every unserved station with its parcels and why."""
+    rows: list[DiagnosisRow] = []
+    for tier in delivery.station_tiers:
+        result = tier.result
+        reasons = result.unserved_reasons or ("",) * len(result.unserved)
+        rows.extend(
+            {"station_id": tier.node_ids[node], "unserved_parcels": int(p), "reason": why}
+            for (node, p), why in zip(result.unserved, reasons, strict=True)
+        )
+    return rows
+
+
+def plan_warnings(
+    config: RegionConfig,
+    prepared: PreparedRegion,
+    delivery: Delivery,
+    rows: list[DiagnosisRow],
+    *,
+    check_warnings: Sequence[str] = (),
+) -> list[str]:
+    """The region's and the check pass's warnings, the routing notes, the last metres
+    (stations at the depot or far from a road), and the unserved stations."""
+    notes = [n for t in delivery.station_tiers for n in t.result.notes]
+    notes += [n for t in delivery.tiers if not t.serves_stations for n in t.result.notes]
+    warnings = [*prepared.warnings, *check_warnings, *notes]
+    open_sites = delivery.loads.open_sites
+    station_ids = prepared.data.sites["site_id"].to_numpy()[open_sites]
+    warnings += last_metre_notes(config, prepared, open_sites, station_ids, delivery.at_depot)
+    if rows:
+        detail = [f"{r['station_id']} ({r['unserved_parcels']} parcels)" for r in rows]
+        warnings.append(
+            f"{len(rows)} station(s) not fully served by the fleet: "
+            f"{ids_text(detail)} (add vehicles or raise capacity)"
+        )
+        warnings.extend(
+            f"unserved station {r['station_id']}: {r['reason']}"
+            for r in rows[:REASONS_IN_WARNINGS] if r["reason"]
+        )
+    return warnings
+
+
+def summary(
+    config: RegionConfig,
+    prepared: PreparedRegion,
+    delivery: Delivery,
+    *,
+    villages: gpd.GeoDataFrame,
+    stations: gpd.GeoDataFrame,
+    routes: gpd.GeoDataFrame,
+    service: StationService,
+    diagnosis_rows: list[DiagnosisRow],
+    warnings: list[str],
+    solve_seconds: float,
+) -> Summary:
+    """``summary.json``: key figures, status, the stages and the cost split."""
+    placement = delivery.placement
+    routing = delivery.routing
+    unserved_villages = [
+        str(vid) for vid, pos in zip(villages["village_id"], _positions(delivery), strict=True)
+        if int(pos) in service.unserved
+    ]
+    status, status_detail = run_status(
+        placement_status=placement.status,
+        placement_gap=placement.gap,
+        placement_bound=placement.bound,
+        time_limit_s=config.solver.time_limit_s,
+        n_unserved=len(diagnosis_rows),
+        n_proven_unserved=sum(is_proven(r["reason"]) for r in diagnosis_rows),
+    )
+    figures = summarize(
+        region=config.region.name,
+        scenario=config.scenario,
+        villages=pd.DataFrame(villages.drop(columns="geometry")),
+        stations=pd.DataFrame(stations.drop(columns="geometry")),
+        routes=pd.DataFrame(routes.drop(columns="geometry")),
+        radius_km=config.placement.radius_km,
+        unserved_village_ids=unserved_villages,
+    )
+    village_ids = prepared.village_ids
+    open_sites = delivery.loads.open_sites
+    station_ids = prepared.data.sites["site_id"].to_numpy()[open_sites]
+    out: Summary = {
+        **figures,
+        "status": status,
+        "status_detail": status_detail,
+        "diagnosis": diagnosis_rows,
+        "crs": prepared.data.crs,
+        "seed": config.solver.seed,
+        "time_limit_s": config.solver.time_limit_s,
+        "placement": {
+            "method": config.placement.method,
+            "objective": config.placement.objective,
+            "weight": config.placement.weight,
+            "status": placement.status,
+            "objective_value": round(placement.objective, 4),
+            "bound": round(placement.bound, 4),
+            "gap": round(placement.gap, 6),
+            "model_sense": placement.sense,
+            "solve_seconds": round(placement.solve_seconds, 2),
+            "uncovered_villages": [village_ids[int(i)] for i in placement.uncovered],
+        },
+        "routing": {
+            "status": routing.status,
+            "engine": routing.engine,
+            "unserved_penalty": round(routing.unserved_penalty, 2),
+            "solve_seconds": round(routing.solve_seconds, 2),
+            "notes": list(routing.notes),
+        },
+        "cost": plan_cost(config, delivery, routes).as_dict(),
+        "network": network_summary(config, prepared.network),
+        "stations_at_depot": [str(x) for x in station_ids[delivery.at_depot]],
+        "offroad_legs": offroad_legs(config, prepared, open_sites, station_ids),
+        "warnings": warnings,
+        "solve_seconds": round(solve_seconds, 2),
+    }
+    sections = delivery.sections
+    if "location_routing" in sections:
+        out["location_routing"] = sections["location_routing"]
+    if "two_echelon" in sections:
+        out["two_echelon"] = sections["two_echelon"]
+    return out

@@ -1,0 +1,175 @@
+"""The schema of ``summary.json``: one typed dictionary per section.
+
+A plan's summary is built once (:mod:`rural_logistics.assemble`) and read by the CLI,
+the map and the reports through these types, so a key is spelt in one place. Every key
+here is documented in the README's "Outputs" section (``tests/test_docs.py`` checks it).
+A run folder written by an older version is read back as a :class:`Summary` too; its
+missing keys are read with ``.get``.
+
+Delivery modes add their own section (``location_routing``, ``two_echelon``; later modes
+add theirs) through :class:`DeliverySections`.
+"""
+
+from __future__ import annotations
+
+from typing import NotRequired, TypedDict
+
+
+class CostSection(TypedDict):
+    """Daily cost by part (currency/day). ``village_transport_per_day`` and
+    ``unserved_penalty_per_day`` appear only where they are priced (location-routing's
+    plan comparison)."""
+
+    opening_per_day: float
+    village_transport_per_day: NotRequired[float]
+    fixed_vehicle_per_day: float
+    travel_per_day: float
+    unserved_penalty_per_day: NotRequired[float]
+    total_per_day: float
+
+
+class PlacementSection(TypedDict):
+    """How the stations were chosen."""
+
+    method: str
+    objective: str
+    weight: str
+    status: str
+    objective_value: float
+    bound: float
+    gap: float
+    model_sense: str
+    solve_seconds: float
+    uncovered_villages: list[str]
+
+
+class RoutingSection(TypedDict):
+    """How the station routes were found."""
+
+    status: str
+    engine: str
+    unserved_penalty: float
+    solve_seconds: float
+    notes: list[str]
+
+
+class DiagnosisRow(TypedDict):
+    """An unserved station and why."""
+
+    station_id: str
+    unserved_parcels: int
+    reason: str
+
+
+class LrpPlanSection(CostSection):
+    """One of location-routing's two plans: its cost split and size."""
+
+    stations_open: int
+    routes: int
+    route_km: float
+
+
+class LocationRoutingSection(TypedDict):
+    """``placement.method: location_routing``: both plans and the search."""
+
+    chosen: str
+    sequential: LrpPlanSection
+    joint: LrpPlanSection
+    saved_per_day: float
+    saved_share: float
+    sets_estimated: int
+    sets_confirmed: int
+    notes: list[str]
+    solve_seconds: float
+
+
+class TwoEchelonSection(TypedDict):
+    """``hubs``: the open hubs and both tiers."""
+
+    hubs_open: list[str]
+    hub_stations: dict[str, list[str]]
+    trunk_routes: int
+    last_mile_routes: int
+    trunk_km: float
+    last_mile_km: float
+
+
+class DeliverySections(TypedDict, total=False):
+    """The section a delivery mode adds to the summary (at most one per mode)."""
+
+    location_routing: LocationRoutingSection
+    two_echelon: TwoEchelonSection
+
+
+class NetworkSection(TypedDict):
+    """What the distances and times are based on (``network.mode``)."""
+
+    mode: str
+    distance_basis: str
+    circuity: NotRequired[float]
+    speed_kph: NotRequired[float]
+    matrix_rows: NotRequired[int]
+    road_km: NotRequired[float]
+    oneway_km: NotRequired[float]
+    connector_km: NotRequired[float]
+
+
+class OffroadLeg(TypedDict):
+    """A station far from any road: the straight leg vans do not drive (for the map)."""
+
+    station_id: str
+    offroad_m: float
+    station_xy: list[float]
+    road_xy: list[float]
+
+
+class KeyFigures(TypedDict):
+    """Coverage, access, fleet and cost figures (:func:`rural_logistics.metrics.summarize`)."""
+
+    region: str
+    scenario: str
+    villages: int
+    population: int
+    parcels_per_day: float
+    stations_open: int
+    radius_km: float
+    population_within_radius: int
+    population_within_radius_share: float
+    mean_access_km: float
+    p90_access_km: float
+    max_access_km: float | None
+    mean_access_min: float
+    p90_access_min: float
+    max_access_min: float | None
+    villages_beyond_5km: int
+    villages_beyond_10km: int
+    access_gini: float
+    vehicles_used: int
+    routes: int
+    total_route_km: float
+    total_route_min: float
+    delivered_parcels_per_day: float
+    total_cost_per_day: float
+    cost_per_parcel: float | None
+    unserved_villages: list[str]
+
+
+class Summary(KeyFigures):
+    """Everything in ``summary.json``, in the order written."""
+
+    status: str
+    status_detail: str
+    diagnosis: list[DiagnosisRow]
+    crs: str
+    seed: int
+    time_limit_s: float
+    placement: PlacementSection
+    routing: RoutingSection
+    cost: CostSection
+    network: NetworkSection
+    stations_at_depot: list[str]
+    offroad_legs: list[OffroadLeg]
+    warnings: list[str]
+    solve_seconds: float
+    location_routing: NotRequired[LocationRoutingSection]
+    two_echelon: NotRequired[TwoEchelonSection]
