@@ -123,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--time-limit",
         type=float,
         metavar="S",
-        help="time limit per solver stage in seconds (solver.time_limit_s)",
+        help="solver time of the whole run in seconds, all stages together "
+        "(solver.time_limit_s)",
     )
     solve.add_argument("--no-map", action="store_true", help="do not draw map.png")
     solve.add_argument("-q", "--quiet", action="store_true", help="no progress output")

@@ -183,12 +183,15 @@ def run_status(
     elif placement_status == "feasible":
         gap = f"{placement_gap:.2%}" if np.isfinite(placement_gap) else "unknown"
         placed = (
-            f"placement stopped at its {time_limit_s:g} s time limit, gap {gap} "
-            f"(bound {placement_bound:.6g})"
+            f"placement stopped at its time limit (its share of the run's {time_limit_s:g} s), "
+            f"gap {gap} (bound {placement_bound:.6g})"
         )
     else:
         placed = f"placement {placement_status} (no optimality proof)"
-    routed = f"routing: best plan found by the {time_limit_s:g} s heuristic search (no bound)"
+    routed = (
+        f"routing: best plan found by the heuristic search within the run's {time_limit_s:g} s "
+        "(no bound)"
+    )
     if n_proven_unserved:
         return "infeasible", (
             f"{n_proven_unserved} station(s) cannot be served by this fleet (see diagnosis); "

@@ -159,3 +159,20 @@ def test_cost_split_adds_part_by_part() -> None:
     assert total.total == pytest.approx(a.total + b.total)
     assert list(a.as_dict()) == ["opening_per_day", "fixed_vehicle_per_day",
                                  "travel_per_day", "total_per_day"]
+
+
+def test_demo_hubs_config_is_valid(repo_root: Path) -> None:
+    import json
+
+    report = validate_inputs(repo_root / "configs" / "demo_hubs.yaml")
+    assert report.ok, report.problems
+    assert report.config is not None and mode_name(report.config) == "two_echelon"
+    # The hub candidates are copies of the township seats with the same number.
+    folder = repo_root / "datasets" / "demo_county"
+    hubs = json.loads((folder / "depots_hubs.geojson").read_text(encoding="utf-8"))
+    towns = json.loads((folder / "towns.geojson").read_text(encoding="utf-8"))
+    seat = {f["properties"]["id"]: f["geometry"]["coordinates"] for f in towns["features"]}
+    ids = [f["properties"]["id"] for f in hubs["features"]]
+    assert ids == ["DC1", "H02", "H03", "H04", "H07", "H13", "H14"]
+    for f in hubs["features"][1:]:
+        assert f["geometry"]["coordinates"] == seat["T" + f["properties"]["id"][1:]]

@@ -93,7 +93,8 @@ def test_run_status(placement: str, unserved: int, proven: int, expected: str) -
                                 n_proven_unserved=proven)
     assert status == expected
     if placement == "feasible":
-        assert "stopped at its 5 s time limit, gap 1.23% (bound 98.7)" in detail
+        assert ("stopped at its time limit (its share of the run's 5 s), gap 1.23% "
+                "(bound 98.7)") in detail
     assert "no bound" in detail  # routing never claims optimality
 
 

@@ -257,7 +257,7 @@ def _settings_html(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
          lambda r: f"{_get(r.summary, 'placement', 'objective') or '—'} / "
                    f"{_get(r.summary, 'placement', 'weight') or '—'}"),
         ("Seed", lambda r: str(r.summary.get("seed", "—"))),
-        ("Time limit per stage, s", lambda r: _fmt(r.summary.get("time_limit_s"), 0)),
+        ("Solver time limit, s", lambda r: _fmt(r.summary.get("time_limit_s"), 0)),
         ("Placement status", lambda r: str(_get(r.summary, "placement", "status") or "—")),
         ("Placement gap", lambda r: _gap(_get(r.summary, "placement", "gap"))),
         ("Routing status", lambda r: str(_get(r.summary, "routing", "status") or "—")),
