@@ -14,6 +14,7 @@ from rural_logistics import network as net
 from rural_logistics.config import RegionConfig
 from rural_logistics.errors import InputDataError
 from rural_logistics.io import RegionData
+from rural_logistics.network import points
 from rural_logistics.summary import NetworkSection
 from rural_logistics.text import ids_text
 
@@ -82,7 +83,7 @@ def build_graph(
     """The travel network of ``network.mode``: roads, straight lines or a matrix."""
     settings = config.network
     if settings.mode == "straight_line":
-        return net.build_point_network(
+        return points.build_point_network(
             xy, circuity=settings.circuity, speed_kph=settings.straight_line_speed_kph
         )
     if settings.mode == "matrix":
@@ -100,7 +101,7 @@ def build_graph(
                 f"{config.data.travel_matrix}: id(s) {ids_text(unknown)} are not "
                 "villages, candidate sites, towns or depots of this region"
             )
-        return net.build_matrix_network(
+        return points.build_matrix_network(
             xy, ids, origin=matrix["origin"].tolist(), destination=matrix["destination"].tolist(),
             km=matrix["km"].to_numpy(dtype=float), minutes=matrix["min"].to_numpy(dtype=float),
         )

@@ -26,11 +26,10 @@ import yaml
 from rural_logistics.config import RegionConfig
 from rural_logistics.errors import OutputError
 from rural_logistics.maps import write_map_png
-from rural_logistics.plan import Plan
+from rural_logistics.plan import PLAN_LAYERS, Plan
 from rural_logistics.report import REPORT_FILE, write_plan_report
 from rural_logistics.summary import Summary
 
-PLAN_LAYERS = ("villages", "stations", "depots", "routes")
 _GEOMETRY_TYPES = {
     "villages": "Point",
     "stations": "Point",

@@ -29,6 +29,9 @@ import geopandas as gpd
 
 from rural_logistics.summary import CostSection, Summary
 
+#: The layers of a plan written to ``plan.gpkg`` (and read back by the report).
+PLAN_LAYERS = ("villages", "stations", "depots", "routes")
+
 
 @dataclass(frozen=True)
 class CostSplit:

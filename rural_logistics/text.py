@@ -17,5 +17,5 @@ def ids_text(items: Iterable[object], *, limit: int = ID_LIST_LIMIT) -> str:
 
 
 def plural(n: int, word: str) -> str:
-    """``1 station``, ``3 stations``."""
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+    """``1 station``, ``3 stations``, ``1,200 parcels``."""
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"

@@ -294,7 +294,8 @@ def test_solver_processes_cannot_start_in_a_daemonic_worker(monkeypatch: Any) ->
 def test_spawned_solver_processes_find_the_forked_plan() -> None:
     from test_route_pool import thirty_stations_problem
 
-    from rural_logistics.routing.model import build_visits, process_context
+    from rural_logistics.routing.model import build_visits
+    from rural_logistics.solvers.processes import process_context
     from rural_logistics.routing.pyvrp_engine import solve_pyvrp
 
     problem = thirty_stations_problem()

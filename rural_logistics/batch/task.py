@@ -160,7 +160,7 @@ def _spawned_solver_processes(solve_workers: int) -> Iterator[None]:
             "DASK_DISTRIBUTED__WORKER__DAEMON=False in their environment, or use "
             "--solve-workers 1"
         )
-    from rural_logistics.routing.model import set_start_method
+    from rural_logistics.solvers.processes import set_start_method
 
     global _spawning
     with _spawn_lock:  # runs in other threads of this worker may be solving too

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,3 +106,8 @@ def mean(values: Iterable[float | None]) -> float | None:
     """Mean of the known values, ``None`` if there are none."""
     known = [v for v in values if v is not None and math.isfinite(v)]
     return sum(known) / len(known) if known else None
+
+
+def natural_key(name: str) -> tuple[Any, ...]:
+    """Sort key putting ``A-n9`` before ``A-n10`` (numbers compared as numbers)."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name))

@@ -20,7 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from rural_logistics.benchmarks.common import BenchmarkTable, gap_pct, mean, select_instances
+from rural_logistics.benchmarks.common import (
+    BenchmarkTable,
+    gap_pct,
+    mean,
+    natural_key,
+    select_instances,
+)
 from rural_logistics.errors import InputDataError
 from rural_logistics.routing import (
     DEFAULT_ENGINE,
@@ -316,12 +322,10 @@ def run(args: argparse.Namespace, *, on_row: Callable[[dict[str, Any]], None]) -
     """Run ``benchmark cvrp``."""
     files = find_files(args.data, ".vrp")
     references = read_reference(args.data, "bks")
-    names = select_instances(sorted(files, key=_natural), args.instances, source=args.data)
+    names = select_instances(sorted(files, key=natural_key), args.instances, source=args.data)
     instances = [cvrp_instance(files[n]) for n in names]
     return run_instances(
         args, name="cvrp", instances=instances, references=references, on_row=on_row
     )
 
 
-def _natural(name: str) -> tuple[Any, ...]:
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name))

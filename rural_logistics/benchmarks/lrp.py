@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import re
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -21,7 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from rural_logistics.benchmarks.common import BenchmarkTable, gap_pct, mean, select_instances
+from rural_logistics.benchmarks.common import (
+    BenchmarkTable,
+    gap_pct,
+    mean,
+    natural_key,
+    select_instances,
+)
 from rural_logistics.errors import InfeasibleError, InputDataError
 from rural_logistics.lrp import LrpProblem, LrpSolution, evaluate_lrp, solve_lrp, solve_sequential
 
@@ -180,7 +185,7 @@ def run(args: argparse.Namespace, *, on_row: Callable[[dict[str, Any]], None]) -
         raise InputDataError(f"{folder}: benchmark folder not found (use --data)")
     files = {p.stem: p for p in sorted(folder.glob("*.dat"))}
     references = read_bks(Path(args.data), set_name)
-    names = select_instances(sorted(files, key=_natural), args.instances, source=folder)
+    names = select_instances(sorted(files, key=natural_key), args.instances, source=folder)
     base_s = args.baseline_time_limit or args.time_limit / 3
     rows = []
     for name in names:
@@ -224,8 +229,6 @@ def summarize(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _natural(name: str) -> tuple[Any, ...]:
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name))
 
 
 __all__ = ["COLUMNS", "SETS", "add_arguments", "read_bks", "read_prodhon", "run"]

@@ -16,10 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from rural_logistics.benchmarks.common import BenchmarkTable, select_instances
+from rural_logistics.benchmarks.common import BenchmarkTable, natural_key, select_instances
 from rural_logistics.benchmarks.cvrp import (
     BenchInstance,
-    _natural,
     add_routing_arguments,
     euclid,
     find_files,
@@ -107,7 +106,7 @@ def run(args: argparse.Namespace, *, on_row: Callable[[dict[str, Any]], None]) -
     """Run ``benchmark vrptw``."""
     files = find_files(args.data, ".txt")
     references = read_reference(args.data, "bks_distance")
-    available = sorted((n for n in files if n in references), key=_natural)
+    available = sorted((n for n in files if n in references), key=natural_key)
     names = select_instances(available, args.instances, source=args.data)
     instances = [solomon_instance(files[n]) for n in names]
     return run_instances(

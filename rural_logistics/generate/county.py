@@ -23,34 +23,34 @@ from rural_logistics.generate.common import (
     SyntheticCounty,
 )
 from rural_logistics.generate.roads import (
-    _county_roads,
-    _node_crossings,
-    _Road,
-    _township_roads,
-    _village_spurs,
+    Road,
+    county_roads,
+    node_crossings,
+    township_roads,
+    village_spurs,
 )
 from rural_logistics.generate.tables import (
-    _project_geometry,
-    _road_frame,
-    _towns_and_depot,
-    _unique_names,
-    _village_table,
     chinese_name,
+    make_road_frame,
+    project_geometry,
+    towns_and_depot,
+    unique_names,
+    village_table,
 )
 from rural_logistics.generate.townships import (
-    _allocate,
-    _containing,
-    _outline,
-    _remote_pockets,
-    _township_polygons,
-    _township_seats,
+    allocate,
+    containing,
+    make_outline,
+    remote_pockets,
+    township_polygons,
+    township_seats,
 )
 from rural_logistics.generate.villages import (
-    _anchors,
-    _keep_off_roads,
-    _place_remote,
-    _place_villages,
-    _populations,
+    draw_populations,
+    keep_off_roads,
+    place_remote,
+    place_villages,
+    road_anchors,
 )
 from rural_logistics.generate.write import write_county
 
@@ -194,7 +194,7 @@ def make_county(
     village_xy, village_town = layout.village_xy, layout.village_town
     population, remote_xy = layout.population, layout.remote_xy
     remote_town = np.array(
-        [_containing(polygons, seats, p) for p in remote_xy], dtype=np.int64
+        [containing(polygons, seats, p) for p in remote_xy], dtype=np.int64
     ).reshape(-1)
     remote_population = np.clip(
         np.round(np.exp(attr_rng.normal(math.log(260.0), 0.35, size=len(remote_xy)))),
@@ -209,13 +209,13 @@ def make_county(
         [np.zeros(len(village_xy), dtype=bool), np.ones(len(remote_xy), dtype=bool)]
     )
 
-    names = _unique_names(name_rng, 1 + (n_townships - 1) + n_villages)
+    names = unique_names(name_rng, 1 + (n_townships - 1) + n_villages)
     county_name = names[0]
     township_names = [COUNTY_SEAT_TOWNSHIP, *names[1:n_townships]]
     village_names = names[n_townships:]
 
     to_lonlat = Transformer.from_crs(WORK_CRS, OUTPUT_CRS, always_xy=True)
-    villages = _village_table(
+    villages = village_table(
         attr_rng,
         to_lonlat,
         xy=all_xy,
@@ -235,11 +235,11 @@ def make_county(
             "name_zh": [chinese_name(t, "镇") for t in township_names],
             "population": [int(town_pop.get(n, 0)) for n in township_names],
         },
-        geometry=[_project_geometry(p, to_lonlat) for p in polygons],
+        geometry=[project_geometry(p, to_lonlat) for p in polygons],
         crs=OUTPUT_CRS,
     )
-    road_frame = _road_frame(roads, to_lonlat)
-    towns, depots = _towns_and_depot(
+    road_frame = make_road_frame(roads, to_lonlat)
+    towns, depots = towns_and_depot(
         geo_rng, to_lonlat, seats=seats, township_names=township_names, county=county_name
     )
     return SyntheticCounty(
@@ -340,7 +340,7 @@ class _Layout:
     village_xy: FloatArray
     village_town: IntArray
     population: IntArray
-    roads: list[_Road]
+    roads: list[Road]
     remote_xy: FloatArray
 
 
@@ -359,24 +359,24 @@ def _layout(
     """Outline, townships, villages and roads; ``None`` if the remote villages find no room."""
     radius_m = math.sqrt(area_m2 / math.pi)
     spacing_m = min(800.0, 0.5 * math.sqrt(area_m2 / n_villages))
-    outline = _outline(
+    outline = make_outline(
         geo_rng,
         centre=centre,
         area_m2=area_m2,
         elongation=float(elongation),
         orientation_deg=float(orientation_deg),
     )
-    pockets = _remote_pockets(geo_rng, outline, n_remote, inset_m=min(1200.0, 0.1 * radius_m))
-    seats = _township_seats(
+    pockets = remote_pockets(geo_rng, outline, n_remote, inset_m=min(1200.0, 0.1 * radius_m))
+    seats = township_seats(
         geo_rng,
         outline,
         n_townships,
         pockets=pockets,
         clearance_m=min(5000.0, 0.4 * radius_m),
     )
-    polygons = _township_polygons(outline, seats)
-    counts = _allocate(n_villages - n_remote, np.array([p.area for p in polygons]))
-    village_xy, village_town = _place_villages(
+    polygons = township_polygons(outline, seats)
+    counts = allocate(n_villages - n_remote, np.array([p.area for p in polygons]))
+    village_xy, village_town = place_villages(
         geo_rng,
         polygons,
         seats,
@@ -385,15 +385,15 @@ def _layout(
         pocket_clear_m=min(3500.0, 0.3 * radius_m),
         spacing_m=spacing_m,
     )
-    population = _populations(attr_rng, village_xy, seats[village_town])
-    anchors = _anchors(geo_rng, village_xy)
+    population = draw_populations(attr_rng, village_xy, seats[village_town])
+    anchors = road_anchors(geo_rng, village_xy)
 
-    roads = _county_roads(geo_rng, seats)
-    in_tree = _township_roads(geo_rng, roads, seats, anchors, village_town, population)
-    _village_spurs(geo_rng, roads, anchors, ~in_tree)
-    _node_crossings(roads)
-    village_xy = _keep_off_roads(village_xy, roads, polygons, village_town)
-    remote_xy = _place_remote(
+    roads = county_roads(geo_rng, seats)
+    in_tree = township_roads(geo_rng, roads, seats, anchors, village_town, population)
+    village_spurs(geo_rng, roads, anchors, ~in_tree)
+    node_crossings(roads)
+    village_xy = keep_off_roads(village_xy, roads, polygons, village_town)
+    remote_xy = place_remote(
         geo_rng, outline, pockets, roads, village_xy, n=n_remote, spacing_m=spacing_m
     )
     if remote_xy is None:

@@ -16,7 +16,7 @@ from rural_logistics.generate.common import XY, FloatArray, IntArray
 
 
 @dataclass
-class _Road:
+class Road:
     """A road being built: projected vertices (metres) and its class."""
 
     coords: list[XY]
@@ -92,7 +92,7 @@ def _add_loops(
     return edges
 
 
-def _county_roads(rng: np.random.Generator, seats: FloatArray) -> list[_Road]:
+def county_roads(rng: np.random.Generator, seats: FloatArray) -> list[Road]:
     """County roads: spanning tree of the seats, direct links from the county seat, loops."""
     edges = _mst_edges(seats)
     lengths = [math.dist(seats[i], seats[j]) for i, j in edges]
@@ -114,7 +114,7 @@ def _county_roads(rng: np.random.Generator, seats: FloatArray) -> list[_Road]:
         max_length_m=1.3 * float(np.median(lengths)),
     )
     return [
-        _Road(
+        Road(
             _wiggly_line(
                 rng, _as_xy(seats[i]), _as_xy(seats[j]), amplitude_frac=rng.uniform(0.02, 0.05)
             ),
@@ -124,9 +124,9 @@ def _county_roads(rng: np.random.Generator, seats: FloatArray) -> list[_Road]:
     ]
 
 
-def _township_roads(
+def township_roads(
     rng: np.random.Generator,
-    roads: list[_Road],
+    roads: list[Road],
     seats: FloatArray,
     anchors: FloatArray,
     village_town: IntArray,
@@ -155,7 +155,7 @@ def _township_roads(
             )
         for i, j in edges:
             roads.append(
-                _Road(
+                Road(
                     _wiggly_line(
                         rng,
                         _as_xy(nodes[i]),
@@ -190,8 +190,8 @@ def _nearest_vertex(coords: list[XY], p: XY) -> tuple[XY, float]:
     return coords[k], float(d[k])
 
 
-def _village_spurs(
-    rng: np.random.Generator, roads: list[_Road], anchors: FloatArray, todo: npt.NDArray[np.bool_]
+def village_spurs(
+    rng: np.random.Generator, roads: list[Road], anchors: FloatArray, todo: npt.NDArray[np.bool_]
 ) -> None:
     """A ``village`` spur from each remaining village to the nearest county/township road."""
     trunk = list(roads)
@@ -212,11 +212,11 @@ def _village_spurs(
         if math.dist(start, foot) < 1.0:
             continue
         roads.append(
-            _Road(_wiggly_line(rng, start, foot, amplitude_frac=rng.uniform(0.02, 0.06)), "village")
+            Road(_wiggly_line(rng, start, foot, amplitude_frac=rng.uniform(0.02, 0.06)), "village")
         )
 
 
-def _node_crossings(roads: list[_Road], *, snap_m: float = 0.5) -> None:
+def node_crossings(roads: list[Road], *, snap_m: float = 0.5) -> None:
     """Make every point where two roads meet a vertex of both (plane noding)."""
     lines = [shapely.LineString(r.coords) for r in roads]
     tree = shapely.STRtree(lines)

@@ -20,7 +20,7 @@ from rural_logistics.generate.common import (
     FloatArray,
     IntArray,
 )
-from rural_logistics.generate.roads import _Road
+from rural_logistics.generate.roads import Road
 
 # Pinyin-like syllables for place names. Second syllables start with a consonant so that
 # no apostrophe is needed (no "Xia'ao").
@@ -59,7 +59,7 @@ def chinese_name(pinyin: str, suffix: str = "") -> str:
     Parameters
     ----------
     pinyin
-        A name made by :func:`_unique_names` (or ``Chengguan``).
+        A name made by :func:`unique_names` (or ``Chengguan``).
     suffix
         Appended, e.g. ``村`` (village), ``镇`` (town).
 
@@ -87,7 +87,7 @@ def chinese_name(pinyin: str, suffix: str = "") -> str:
     return "".join(chars) + suffix
 
 
-def _unique_names(rng: np.random.Generator, n: int) -> list[str]:
+def unique_names(rng: np.random.Generator, n: int) -> list[str]:
     """``n`` distinct pinyin-like names (two syllables, three if more are needed)."""
     pool = [f + s for f, s in itertools.product(_FIRST_SYLLABLES, _SECOND_SYLLABLES)]
     pool = [p for p in pool if p != COUNTY_SEAT_TOWNSHIP]
@@ -109,7 +109,7 @@ def _round_lonlat(transformer: Transformer, xy: FloatArray) -> FloatArray:
     return np.round(np.column_stack([lon, lat]), COORDINATE_DECIMALS)
 
 
-def _village_table(
+def village_table(
     rng: np.random.Generator,
     to_lonlat: Transformer,
     *,
@@ -166,12 +166,12 @@ def _village_table(
     )
 
 
-def _project_geometry(geom: shapely.Geometry, to_lonlat: Transformer) -> shapely.Geometry:
+def project_geometry(geom: shapely.Geometry, to_lonlat: Transformer) -> shapely.Geometry:
     """``geom`` in lon/lat, every coordinate rounded to 7 decimals."""
     return shapely.transform(geom, lambda xy: _round_lonlat(to_lonlat, xy))
 
 
-def _road_frame(roads: list[_Road], to_lonlat: Transformer) -> gpd.GeoDataFrame:
+def make_road_frame(roads: list[Road], to_lonlat: Transformer) -> gpd.GeoDataFrame:
     """Roads in EPSG:4326; every distinct projected vertex is transformed and rounded once."""
     order = sorted(
         range(len(roads)),
@@ -213,7 +213,7 @@ def _road_frame(roads: list[_Road], to_lonlat: Transformer) -> gpd.GeoDataFrame:
     )
 
 
-def _towns_and_depot(
+def towns_and_depot(
     rng: np.random.Generator,
     to_lonlat: Transformer,
     *,

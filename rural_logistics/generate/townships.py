@@ -11,7 +11,7 @@ import shapely
 from rural_logistics.generate.common import XY, FloatArray, IntArray
 
 
-def _outline(
+def make_outline(
     rng: np.random.Generator,
     *,
     centre: XY,
@@ -47,7 +47,7 @@ def _outline(
     return shapely.Polygon(np.column_stack([centre[0] + scale * xs, centre[1] + scale * ys]))
 
 
-def _sample_inside(rng: np.random.Generator, region: shapely.Geometry, n: int) -> FloatArray:
+def sample_inside(rng: np.random.Generator, region: shapely.Geometry, n: int) -> FloatArray:
     """``n`` uniform random points inside ``region`` (rejection sampling)."""
     if region.is_empty or region.area <= 0.0:
         raise ValueError("cannot sample points in an empty region")
@@ -95,7 +95,7 @@ def _farthest_points(
     return candidates[chosen]
 
 
-def _remote_pockets(
+def remote_pockets(
     rng: np.random.Generator, outline: shapely.Polygon, n: int, *, inset_m: float
 ) -> FloatArray:
     """Spread-out points just inside the border, reserved for remote villages."""
@@ -114,7 +114,7 @@ def _remote_pockets(
     return _farthest_points(rng, candidates[inside], n)
 
 
-def _township_seats(
+def township_seats(
     rng: np.random.Generator,
     outline: shapely.Polygon,
     n: int,
@@ -139,7 +139,7 @@ def _township_seats(
             break
     seats = [county_seat]
     for _ in range(n - 1):
-        candidates = _sample_inside(rng, region, 40)
+        candidates = sample_inside(rng, region, 40)
         ref = np.asarray(seats)
         d = np.min(
             np.hypot(
@@ -151,7 +151,7 @@ def _township_seats(
     return np.asarray(seats, dtype=float)
 
 
-def _township_polygons(outline: shapely.Polygon, seats: FloatArray) -> list[shapely.Polygon]:
+def township_polygons(outline: shapely.Polygon, seats: FloatArray) -> list[shapely.Polygon]:
     """Voronoi cells of the seats clipped to the outline, one Polygon per seat."""
     extent = outline.envelope.buffer(outline.length)
     cells = list(
@@ -189,7 +189,7 @@ def _township_polygons(outline: shapely.Polygon, seats: FloatArray) -> list[shap
     return result
 
 
-def _allocate(total: int, weights: FloatArray) -> IntArray:
+def allocate(total: int, weights: FloatArray) -> IntArray:
     """Split ``total`` proportionally to ``weights`` (largest remainder), at least 1 each."""
     n = len(weights)
     share = weights / weights.sum() * (total - n)
@@ -200,7 +200,7 @@ def _allocate(total: int, weights: FloatArray) -> IntArray:
     return counts + 1
 
 
-def _containing(polygons: Sequence[shapely.Polygon], seats: FloatArray, xy: FloatArray) -> int:
+def containing(polygons: Sequence[shapely.Polygon], seats: FloatArray, xy: FloatArray) -> int:
     """Index of the polygon containing ``xy`` (nearest seat if on no polygon)."""
     point = shapely.Point(float(xy[0]), float(xy[1]))
     for i, poly in enumerate(polygons):

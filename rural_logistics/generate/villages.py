@@ -9,11 +9,11 @@ import numpy as np
 import shapely
 
 from rural_logistics.generate.common import REMOTE_CLEARANCE_M, FloatArray, IntArray
-from rural_logistics.generate.roads import _Road
-from rural_logistics.generate.townships import _sample_inside
+from rural_logistics.generate.roads import Road
+from rural_logistics.generate.townships import sample_inside
 
 
-def _place_villages(
+def place_villages(
     rng: np.random.Generator,
     polygons: Sequence[shapely.Polygon],
     seats: FloatArray,
@@ -64,7 +64,7 @@ def _place_villages(
     return np.asarray(placed, dtype=float), np.asarray(town, dtype=np.int64)
 
 
-def _populations(rng: np.random.Generator, xy: FloatArray, seat_xy: FloatArray) -> IntArray:
+def draw_populations(rng: np.random.Generator, xy: FloatArray, seat_xy: FloatArray) -> IntArray:
     """Log-normal village populations, larger near the township seat, 120–6000."""
     base = np.exp(rng.normal(math.log(760.0), 0.6, size=len(xy)))
     dist_m = np.hypot(*(xy - seat_xy).T)
@@ -72,7 +72,7 @@ def _populations(rng: np.random.Generator, xy: FloatArray, seat_xy: FloatArray) 
     return np.clip(np.round(base * boost), 120, 6000).astype(np.int64)
 
 
-def _anchors(rng: np.random.Generator, xy: FloatArray) -> FloatArray:
+def road_anchors(rng: np.random.Generator, xy: FloatArray) -> FloatArray:
     """Road-side points 20–300 m from each village (where its road ends)."""
     dist_m = np.exp(rng.uniform(math.log(25.0), math.log(280.0), size=len(xy)))
     angle = rng.uniform(0.0, 2.0 * math.pi, size=len(xy))
@@ -82,9 +82,9 @@ def _anchors(rng: np.random.Generator, xy: FloatArray) -> FloatArray:
 # ----------------------------------------------------------------------------- roads
 
 
-def _keep_off_roads(
+def keep_off_roads(
     xy: FloatArray,
-    roads: list[_Road],
+    roads: list[Road],
     polygons: Sequence[shapely.Polygon],
     village_town: IntArray,
     *,
@@ -111,11 +111,11 @@ def _keep_off_roads(
     return xy
 
 
-def _place_remote(
+def place_remote(
     rng: np.random.Generator,
     outline: shapely.Polygon,
     pockets: FloatArray,
-    roads: list[_Road],
+    roads: list[Road],
     village_xy: FloatArray,
     *,
     n: int,
@@ -145,11 +145,11 @@ def _place_remote(
         disc = shapely.Point(*pocket).buffer(2000.0).intersection(region)
         if disc.is_empty:
             continue
-        good = usable(_sample_inside(rng, disc, 300))
+        good = usable(sample_inside(rng, disc, 300))
         if len(good):
             chosen.append(good[0])
     if len(chosen) < n:
-        pts = _sample_inside(rng, region, 6000)
+        pts = sample_inside(rng, region, 6000)
         by_border = np.argsort(shapely.distance(outline.exterior, shapely.points(pts)))
         pts = pts[by_border]
         while len(chosen) < n:

@@ -17,6 +17,7 @@ from pyproj import CRS, Proj
 from scipy.spatial import cKDTree
 
 from rural_logistics.config import NetworkSettings
+from rural_logistics.text import ids_text
 
 #: Scale error of the working CRS at the villages above which a run warns (1 %) or stops
 #: (5 %): every road length, travel time and cost is off by that much.
@@ -164,11 +165,10 @@ def coincident_village_notes(villages: gpd.GeoDataFrame, path: Path) -> list[str
     notes = []
     pairs = sorted(tree.query_pairs(COINCIDENT_M))
     if pairs:
-        shown = ", ".join(f"{ids[a]} and {ids[b]}" for a, b in pairs[:_LIST])
-        more = f" and {len(pairs) - _LIST} more" if len(pairs) > _LIST else ""
+        shown = ids_text((f"{ids[a]} and {ids[b]}" for a, b in pairs), limit=_LIST)
         notes.append(
             f"{path}: {len(pairs)} pair(s) of villages at the same point (within "
-            f"{COINCIDENT_M:g} m): {shown}{more}; each is counted with its population (a "
+            f"{COINCIDENT_M:g} m): {shown}; each is counted with its population (a "
             "duplicate row counts twice): remove duplicates or merge them"
         )
     names = villages["name"].astype(str).to_numpy()
@@ -177,10 +177,9 @@ def coincident_village_notes(villages: gpd.GeoDataFrame, path: Path) -> list[str
         if names[a] == names[b] and names[a] not in ("", ids[a]) and (a, b) not in set(pairs)
     ]
     if near:
-        shown = ", ".join(f"{ids[a]} and {ids[b]} ({names[a]})" for a, b in near[:_LIST])
-        more = f" and {len(near) - _LIST} more" if len(near) > _LIST else ""
+        shown = ids_text((f"{ids[a]} and {ids[b]} ({names[a]})" for a, b in near), limit=_LIST)
         notes.append(
             f"{path}: {len(near)} pair(s) of villages with the same name within "
-            f"{SAME_NAME_M:g} m: {shown}{more}; check they are not one village listed twice"
+            f"{SAME_NAME_M:g} m: {shown}; check they are not one village listed twice"
         )
     return notes

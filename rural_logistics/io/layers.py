@@ -25,6 +25,7 @@ from rural_logistics.io.formats import (
 from rural_logistics.io.formats import (
     more as _more,
 )
+from rural_logistics.text import ids_text
 
 #: Largest population accepted for one village (guards the solvers' integer scaling).
 MAX_VILLAGE_POPULATION = 10_000_000
@@ -40,7 +41,7 @@ ONEWAY_FORWARD = frozenset({"yes", "true", "1", "t", "y"})
 ONEWAY_BACKWARD = frozenset({"-1", "reverse"})
 
 
-def _to_crs(
+def to_crs(
     gdf: gpd.GeoDataFrame,
     crs: str,
     path: Path,
@@ -67,10 +68,9 @@ def _to_crs(
         if len(bad):
             names = labels if labels is not None else np.array([f"row {i + 1}" for i in
                                                                 range(len(gdf))])
-            shown = ", ".join(str(x) for x in names[bad][:MAX_LINES_PER_CHECK])
-            more = f" and {len(bad) - MAX_LINES_PER_CHECK} more" if len(bad) > 10 else ""
+            shown = ids_text(names[bad], limit=MAX_LINES_PER_CHECK)
             problems.append(
-                f"{path}: {shown}{more}: coordinates cannot be projected from the layer's "
+                f"{path}: {shown}: coordinates cannot be projected from the layer's "
                 f"CRS {gdf.crs.to_string()} to {crs} (out of range for that CRS: "
                 "wrong CRS, or x/y swapped?)"
             )
@@ -152,7 +152,7 @@ def _layer(data: DataSettings, key: str) -> str | None:
     return data.layers.get(key)  # type: ignore[call-overload]
 
 
-def _read_villages(
+def read_villages(
     data: DataSettings, problems: list[str], notes: list[str] | None = None
 ) -> gpd.GeoDataFrame | None:
     notes = [] if notes is None else notes
@@ -214,7 +214,7 @@ def _read_villages(
     out = gpd.GeoDataFrame(
         {
             "village_id": ids,
-            "name": _names(gdf, name_col, ids),
+            "name": point_names(gdf, name_col, ids),
             "township": gdf["township"].astype(str) if "township" in gdf.columns else "",
             "population": population.fillna(0).to_numpy(dtype=float),
             "households": pd.to_numeric(gdf["households"], errors="coerce").to_numpy()
@@ -231,7 +231,7 @@ def _read_villages(
     return out
 
 
-def _names(gdf: gpd.GeoDataFrame, column: str, ids: pd.Series) -> np.ndarray:
+def point_names(gdf: gpd.GeoDataFrame, column: str, ids: pd.Series) -> np.ndarray:
     """The name column where given (blank names fall back to the id), else the ids."""
     if column not in gdf.columns:
         return ids.to_numpy()
@@ -275,7 +275,7 @@ def _read_osm_roads(
     )
 
 
-def _read_roads(
+def read_roads(
     path: Path,
     network: NetworkSettings,
     crs: str,
@@ -313,7 +313,7 @@ def _read_roads(
         [f"road {v}" for v in (gdf["road_id"] if "road_id" in gdf.columns else gdf.index)]
     )
     usable = _check_geometry(gdf, path, labels, ("LineString", "MultiLineString"), problems)
-    gdf = _to_crs(gdf, crs, path, problems, labels)
+    gdf = to_crs(gdf, crs, path, problems, labels)
     if gdf.crs is None:
         return None
     gdf = gdf[usable]
@@ -356,7 +356,7 @@ def _read_roads(
     return roads.explode(index_parts=False).reset_index(drop=True)
 
 
-def _read_points(
+def read_points(
     path: Path,
     data: DataSettings,
     crs: str,
@@ -388,10 +388,10 @@ def _read_points(
         problems.append(f"{path}: empty {what} id in feature(s) {rows}")
     labels = np.array([f"{what} {v}" for v in ids])
     usable = _check_geometry(gdf, path, labels, ("Point",), problems)
-    gdf = _to_crs(gdf, crs, path, problems, labels)
+    gdf = to_crs(gdf, crs, path, problems, labels)
     if gdf.crs is None or not usable.all():
         return None
-    names = _names(gdf, name_col if name_col in gdf.columns else "name", ids)
+    names = point_names(gdf, name_col if name_col in gdf.columns else "name", ids)
     return gpd.GeoDataFrame(
         {
             "id": ids.to_numpy(),

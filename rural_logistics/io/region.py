@@ -24,13 +24,14 @@ from rural_logistics.errors import ConfigError, InputDataError
 from rural_logistics.io.checks import coincident_village_notes, scale_check
 from rural_logistics.io.formats import MAX_LINES_PER_CHECK, WGS84, read_layer
 from rural_logistics.io.layers import (
-    _names,
-    _read_points,
-    _read_roads,
-    _read_villages,
-    _to_crs,
     build_candidate_sites,
+    point_names,
+    read_points,
+    read_roads,
+    read_villages,
+    to_crs,
 )
+from rural_logistics.text import ids_text
 
 
 @dataclass(frozen=True)
@@ -126,11 +127,10 @@ def _lonlat_problems(wgs84: gpd.GeoDataFrame, source_crs: object, path: Path,
     bad = (present & ~(x.between(-180, 180) & y.between(-90, 90))).to_numpy()
     if not bad.any():
         return []
-    shown = ", ".join(str(v) for v in labels[bad][:MAX_LINES_PER_CHECK])
-    more = f" and {int(bad.sum()) - MAX_LINES_PER_CHECK} more" if bad.sum() > 10 else ""
+    shown = ids_text(labels[bad], limit=MAX_LINES_PER_CHECK)
     crs_text = getattr(source_crs, "to_string", lambda: str(source_crs))()
     return [
-        f"{path}: {shown}{more}: coordinates cannot be projected from the layer's CRS "
+        f"{path}: {shown}: coordinates cannot be projected from the layer's CRS "
         f"{crs_text} to longitude/latitude (out of range for that CRS: wrong CRS, or x/y "
         "swapped?)"
     ]
@@ -228,7 +228,7 @@ def read_region(config: RegionConfig) -> RegionData:
     data = config.data
     problems: list[str] = []
     notes: list[str] = []
-    villages = _guarded(lambda: _read_villages(data, problems, notes), problems)
+    villages = _guarded(lambda: read_villages(data, problems, notes), problems)
     if villages is not None and villages.crs is None:
         problems.append(
             f"{data.villages}: layer has no CRS (save it with a CRS, e.g. EPSG:4326)"
@@ -237,7 +237,7 @@ def read_region(config: RegionConfig) -> RegionData:
     crs: str | None = None
     if villages is not None and not problems:
         labels = np.array([f"village {v}" for v in villages["village_id"]])
-        wgs84 = _to_crs(villages, WGS84, data.villages, problems, labels)
+        wgs84 = to_crs(villages, WGS84, data.villages, problems, labels)
         if not problems:
             problems.extend(_lonlat_problems(wgs84, villages.crs, data.villages, labels))
         if not problems:
@@ -248,7 +248,7 @@ def read_region(config: RegionConfig) -> RegionData:
             )
             problems.extend(scale_problems)
             notes.extend(scale_notes)
-        villages = _to_crs(villages, crs, data.villages, problems, labels) if crs else None
+        villages = to_crs(villages, crs, data.villages, problems, labels) if crs else None
         if villages is not None and villages.crs is not None:
             notes.extend(coincident_village_notes(villages, data.villages))
     else:
@@ -264,7 +264,7 @@ def read_region(config: RegionConfig) -> RegionData:
     roads_path = data.roads
     if config.network.mode == "roads" and roads_path is not None:
         roads = _guarded(
-            lambda: _read_roads(roads_path, config.network, work_crs, problems, notes, data),
+            lambda: read_roads(roads_path, config.network, work_crs, problems, notes, data),
             problems,
         )
     else:
@@ -273,18 +273,18 @@ def read_region(config: RegionConfig) -> RegionData:
     if config.network.mode == "matrix" and data.travel_matrix is not None:
         matrix = read_travel_matrix(data.travel_matrix, problems)
     depots = _guarded(
-        lambda: _read_points(data.depots, data, work_crs, "depot", problems, "depots", notes),
+        lambda: read_points(data.depots, data, work_crs, "depot", problems, "depots", notes),
         problems,
     )
     towns_path, sites_path = data.towns, data.candidate_sites
     towns = (
-        _guarded(lambda: _read_points(towns_path, data, work_crs, "town", problems, "towns",
+        _guarded(lambda: read_points(towns_path, data, work_crs, "town", problems, "towns",
                                       notes), problems)
         if towns_path is not None
         else None
     )
     explicit = (
-        _guarded(lambda: _read_points(sites_path, data, work_crs, "site", problems,
+        _guarded(lambda: read_points(sites_path, data, work_crs, "site", problems,
                                       "candidate_sites", notes), problems)
         if sites_path is not None
         else None
@@ -296,10 +296,10 @@ def read_region(config: RegionConfig) -> RegionData:
             townships_path, layer=data.layers.get("townships"), key="townships",
             coordinate_system=data.roads_coordinate_system), problems)
         if raw is not None:
-            townships = _to_crs(raw, crs, data.townships, problems)
+            townships = to_crs(raw, crs, data.townships, problems)
             column = data.name_col if data.name_col in townships.columns else "name"
             names = (
-                _names(townships, column, pd.Series([""] * len(townships)))
+                point_names(townships, column, pd.Series([""] * len(townships)))
                 if column in townships.columns else ""
             )
             townships = gpd.GeoDataFrame(

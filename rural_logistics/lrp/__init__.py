@@ -1,8 +1,9 @@
 """Location-routing: open depots and build their routes together.
 
 ``model`` holds the array-level problem and solution types, ``evaluate`` the independent
-checker, ``estimate`` the fast route-cost estimates that price depot sets, ``engine`` the
-PyVRP multi-depot solve with depot-capacity repair (the only module importing a solver),
+checker, ``estimate`` the fast route-cost estimates that price depot sets (a capacitated
+assignment LP through SciPy's ``linprog``), ``engine`` the PyVRP multi-depot solve with
+depot-capacity repair (CP-SAT; the only lrp module importing PyVRP or OR-Tools),
 and ``solve`` the location-routing search and the sequential (place, then route) baseline.
 ``stations`` (with ``station_moves``) is the single-tier planner of
 ``placement.method: location_routing``: village stations chosen together with the van

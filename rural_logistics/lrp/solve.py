@@ -47,7 +47,7 @@ from rural_logistics.lrp.estimate import radial_estimate, savings_estimate
 from rural_logistics.lrp.evaluate import evaluate_lrp
 from rural_logistics.lrp.model import LrpProblem, LrpRoute, LrpSolution
 from rural_logistics.placement.models import solve_fixed_charge
-from rural_logistics.routing.model import worker_pool
+from rural_logistics.solvers.processes import worker_pool
 
 #: Enumerate every depot subset up to this many candidates.
 ENUMERATE_MAX_DEPOTS = 12

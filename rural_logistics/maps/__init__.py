@@ -46,6 +46,7 @@ from rural_logistics.maps.fonts import (
 )
 from rural_logistics.plan import Plan
 from rural_logistics.summary import Summary
+from rural_logistics.text import plural
 
 __all__ = [
     "TITLE_WIDTH",
@@ -68,7 +69,7 @@ _ACCESS_CMAP = LinearSegmentedColormap.from_list(
     "rural_access", ["#1a9850", "#91cf60", "#f0c419", "#f46d43", "#b2182b"]
 )
 # Qualitative route palette (Okabe–Ito-like, without the blue used for stations).
-_ROUTE_COLORS: tuple[str, ...] = (
+ROUTE_COLORS: tuple[str, ...] = (
     "#e69f00",  # orange
     "#56b4e9",  # sky blue
     "#009e73",  # bluish green
@@ -80,11 +81,11 @@ _ROUTE_COLORS: tuple[str, ...] = (
     "#999999",  # grey
     "#bcbd22",  # olive
 )
-_STATION_COLOR = "#1f3f8f"
-_DEPOT_COLOR = "#6a1b9a"
-_UNASSIGNED_COLOR = "#111111"
-_NO_ACCESS_COLOR = "#bdbdbd"
-_TOWNSHIP_COLOR = "#9e9e9e"
+STATION_COLOR = "#1f3f8f"
+DEPOT_COLOR = "#6a1b9a"
+UNASSIGNED_COLOR = "#111111"
+NO_ACCESS_COLOR = "#bdbdbd"
+TOWNSHIP_COLOR = "#9e9e9e"
 
 _VILLAGE_AREA = 28.0  # marker area, pt²
 _STATION_MAX_AREA = 380.0  # marker area of the largest station, pt²
@@ -297,7 +298,7 @@ def _format_length(metres: float) -> str:
     return f"{metres / 1000:g} km" if metres >= 1000 else f"{metres:g} m"
 
 
-def _station_areas(parcels: np.ndarray, size_max: float) -> np.ndarray:
+def station_areas(parcels: np.ndarray, size_max: float) -> np.ndarray:
     """Marker areas (pt²) proportional to parcels, i.e. side length ∝ √parcels."""
     p = np.nan_to_num(np.asarray(parcels, dtype=float), nan=0.0).clip(min=0.0)
     if size_max <= 0:
@@ -305,7 +306,7 @@ def _station_areas(parcels: np.ndarray, size_max: float) -> np.ndarray:
     return np.maximum(_STATION_MAX_AREA * p / size_max, _STATION_MIN_AREA)
 
 
-def _size_reference_values(size_max: float) -> list[float]:
+def size_reference_values(size_max: float) -> list[float]:
     """Two or three round parcel counts for the station size legend."""
     top = _nice_floor(size_max)
     if top <= 0:
@@ -376,7 +377,7 @@ def _draw_offroad_legs(ax: Axes, plan: Plan) -> None:
     segments = [np.array([leg["station_xy"], leg["road_xy"]], dtype=float) for leg in legs
                 if isinstance(leg, dict) and "station_xy" in leg and "road_xy" in leg]
     if segments:
-        ax.add_collection(LineCollection(segments, colors=_STATION_COLOR, linewidths=1.2,
+        ax.add_collection(LineCollection(segments, colors=STATION_COLOR, linewidths=1.2,
                                          linestyles=(0, (3, 2)), zorder=4.8))
 
 
@@ -445,7 +446,7 @@ def draw_plan(
     if townships is not None and len(_present(townships)):
         geoms = _present(townships)
         ax.add_collection(LineCollection(
-            _line_parts(geoms), colors=_TOWNSHIP_COLOR, linewidths=0.7, zorder=1,
+            _line_parts(geoms), colors=TOWNSHIP_COLOR, linewidths=0.7, zorder=1,
         ))
         if "name" in townships.columns:
             names = townships.loc[geoms.index, "name"]
@@ -465,7 +466,7 @@ def draw_plan(
     for k, (idx, geom) in enumerate(route_geoms.items()):
         row = routes.loc[idx]
         trunk = row.get("tier") == "trunk"  # two-echelon plans: DC → hub trucks, dashed
-        color = "#212121" if trunk else _ROUTE_COLORS[k % len(_ROUTE_COLORS)]
+        color = "#212121" if trunk else ROUTE_COLORS[k % len(ROUTE_COLORS)]
         lw = 4.2 - 2.6 * k / max(n_routes - 1, 1) if n_routes > 1 else 2.6
         ax.add_collection(LineCollection(
             _line_parts([geom]), colors=color, linewidths=lw, alpha=0.95, zorder=2,
@@ -488,14 +489,14 @@ def draw_plan(
         access = (villages.loc[v_geoms.index, "access_min"]
                   if "access_min" in villages.columns else pd.Series(np.nan, index=v_geoms.index))
         band = access_band_index(access.to_numpy(), edges)
-        face = np.array([colors[b] if b >= 0 else _NO_ACCESS_COLOR for b in band], dtype=object)
+        face = np.array([colors[b] if b >= 0 else NO_ACCESS_COLOR for b in band], dtype=object)
         ok = ~unassigned
         if ok.any():
             ax.scatter(vx[ok], vy[ok], s=_VILLAGE_AREA, c=list(face[ok]), edgecolors="#424242",
                        linewidths=0.4, zorder=4)
         if unassigned.any():
             ax.scatter(vx[unassigned], vy[unassigned], s=_VILLAGE_AREA * 1.6, marker="x",
-                       c=_UNASSIGNED_COLOR, linewidths=1.4, zorder=4.5)
+                       c=UNASSIGNED_COLOR, linewidths=1.4, zorder=4.5)
         no_access = ok & (band < 0)
     else:
         no_access = np.zeros(0, dtype=bool)
@@ -516,29 +517,29 @@ def draw_plan(
         size_max = float(station_size_max)
     if len(s_geoms):
         sx, sy = _xy(s_geoms)
-        areas = _station_areas(parcels, size_max)
+        areas = station_areas(parcels, size_max)
         order = np.argsort(-areas, kind="stable")  # big ones first, small ones on top
-        ax.scatter(sx[order], sy[order], s=areas[order], marker="s", c=_STATION_COLOR,
+        ax.scatter(sx[order], sy[order], s=areas[order], marker="s", c=STATION_COLOR,
                    edgecolors="white", linewidths=1.2, zorder=5)
         if station_labels and "name" in stations.columns and len(s_geoms) <= _MAX_STATION_LABELS:
             for x, y, name in zip(sx, sy, stations.loc[s_geoms.index, "name"], strict=True):
                 if isinstance(name, str) and name:
                     ax.annotate(name, (x, y), xytext=(5, 4), textcoords="offset points",
-                                ha="left", va="bottom", fontsize=6.5, color=_STATION_COLOR,
+                                ha="left", va="bottom", fontsize=6.5, color=STATION_COLOR,
                                 zorder=6.5, annotation_clip=True, path_effects=_HALO)
 
     # Depots: large stars.
     d_geoms = _present(plan.depots)
     if len(d_geoms):
         dx, dy = _xy(d_geoms)
-        ax.scatter(dx, dy, s=_DEPOT_AREA, marker="*", c=_DEPOT_COLOR, edgecolors="white",
+        ax.scatter(dx, dy, s=_DEPOT_AREA, marker="*", c=DEPOT_COLOR, edgecolors="white",
                    linewidths=1.2, zorder=6)
         if "name" in plan.depots.columns:
             for x, y, name in zip(dx, dy, plan.depots.loc[d_geoms.index, "name"], strict=True):
                 if isinstance(name, str) and name:
                     ax.annotate(name, (x, y), xytext=(9, -3), textcoords="offset points",
                                 ha="left", va="top", fontsize=8.5, fontweight="bold",
-                                color=_DEPOT_COLOR, zorder=7, annotation_clip=True,
+                                color=DEPOT_COLOR, zorder=7, annotation_clip=True,
                                 path_effects=_HALO)
 
     # Frame, extent, scale bar, north arrow.
@@ -565,35 +566,35 @@ def draw_plan(
                                markeredgewidth=0.4), label))
     if no_access.any():
         entries.append((Line2D([], [], linestyle="none", marker="o", markersize=6,
-                               markerfacecolor=_NO_ACCESS_COLOR, markeredgecolor="#424242",
+                               markerfacecolor=NO_ACCESS_COLOR, markeredgecolor="#424242",
                                markeredgewidth=0.4), "no access time"))
     entries.append((Line2D([], [], linestyle="none", marker="x", markersize=7,
-                           color=_UNASSIGNED_COLOR, markeredgewidth=1.4), "unassigned"))
+                           color=UNASSIGNED_COLOR, markeredgewidth=1.4), "unassigned"))
     entries.append(_header("Facilities"))
     entries.append((Line2D([], [], linestyle="none", marker="*", markersize=16,
-                           markerfacecolor=_DEPOT_COLOR, markeredgecolor="white",
+                           markerfacecolor=DEPOT_COLOR, markeredgecolor="white",
                            markeredgewidth=1.0), "depot"))
-    ref_values = _size_reference_values(size_max)
+    ref_values = size_reference_values(size_max)
     if ref_values:
         for v in ref_values:
-            area = float(_station_areas(np.array([v]), size_max)[0])
+            area = float(station_areas(np.array([v]), size_max)[0])
             entries.append((Line2D([], [], linestyle="none", marker="s",
-                                   markersize=math.sqrt(area), markerfacecolor=_STATION_COLOR,
+                                   markersize=math.sqrt(area), markerfacecolor=STATION_COLOR,
                                    markeredgecolor="white", markeredgewidth=1.0),
                             f"station, {v:g} parcels/day"))
     else:
         entries.append((Line2D([], [], linestyle="none", marker="s", markersize=9,
-                               markerfacecolor=_STATION_COLOR, markeredgecolor="white"),
+                               markerfacecolor=STATION_COLOR, markeredgecolor="white"),
                         "station"))
     if n_routes:
         entries.append(_header(f"Van routes ({n_routes})"))
         if n_routes <= _MAX_ROUTES_IN_LEGEND:
             entries.extend(route_handles)
         else:
-            entries.append((Line2D([], [], color=_ROUTE_COLORS[0], linewidth=2.6),
+            entries.append((Line2D([], [], color=ROUTE_COLORS[0], linewidth=2.6),
                             "one colour per route"))
     if townships is not None and len(_present(townships)):
-        entries.append((Line2D([], [], color=_TOWNSHIP_COLOR, linewidth=0.8),
+        entries.append((Line2D([], [], color=TOWNSHIP_COLOR, linewidth=0.8),
                         "township boundary"))
     leg = ax.legend(
         [h for h, _ in entries], [lab for _, lab in entries],
@@ -634,7 +635,7 @@ def _format_summary(summary: Summary, radius_km: float) -> str:
         parts.append(f"{parcels:,.0f} parcels/day")
     unserved = summary.get("unserved_villages")
     if isinstance(unserved, list | tuple) and unserved:
-        parts.append(f"{_plural(len(unserved), 'unserved village')}")
+        parts.append(f"{plural(len(unserved), 'unserved village')}")
     network = summary.get("network")
     if isinstance(network, dict) and network.get("mode", "roads") != "roads":
         parts.append(f"NO ROAD DATA: distances are {network.get('distance_basis')}")
@@ -650,10 +651,6 @@ def _join_lines(parts: list[str], *, width: int) -> str:
         else:
             lines.append(part)
     return "\n".join(lines)
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def plan_texts(plan: Plan) -> list[str]:
@@ -685,8 +682,8 @@ def write_map_png(plan: Plan, path: Path, *, dpi: int = 150, title: str | None =
         in Chinese use the CJK font of :func:`cjk_font`.
     """
     if title is None:
-        title = (f"{plan.region} — {plan.scenario}: {_plural(len(plan.stations), 'station')}, "
-                 f"{_plural(len(plan.routes), 'route')}")
+        title = (f"{plan.region} — {plan.scenario}: {plural(len(plan.stations), 'station')}, "
+                 f"{plural(len(plan.routes), 'route')}")
     title = wrap_title(title)
     try:
         xmin, xmax, ymin, ymax = map_extent(plan)

@@ -16,9 +16,9 @@ make the graph directed: every matrix row is then the travel *from* its origin, 
 undirected, as before.
 
 Without road data (``network.mode: straight_line`` or ``matrix``),
-:func:`build_point_network` joins every pair of points directly: straight-line distance
-times a circuity factor, or the kilometres and minutes of a user's travel matrix
-(:mod:`rural_logistics.network.points`).
+:func:`rural_logistics.network.points.build_point_network` joins every pair of points
+directly: straight-line distance times a circuity factor, or the kilometres and minutes
+of a user's travel matrix (:mod:`rural_logistics.network.points`).
 """
 
 from __future__ import annotations
@@ -175,7 +175,7 @@ def _segments(
     return start[keep], end[keep], speed[keep], one[keep]
 
 
-def _node_ids(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def node_ids(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Merge coordinates equal to 1 cm; return (unique node xy, index per input row)."""
     keys = np.round(xy * _KEY_SCALE).astype(np.int64)
     _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
@@ -268,12 +268,12 @@ def build_road_network(
     p_speed = np.concatenate(pair_speed)
     p_one = np.concatenate(pair_one)
 
-    node_xy, inverse = _node_ids(np.vstack([p_start, p_end, foot]))
+    node_xy, inverse = node_ids(np.vstack([p_start, p_end, foot]))
     n_pairs = len(p_start)
     u = inverse[:n_pairs]
     v = inverse[n_pairs : 2 * n_pairs]
     foot_node = inverse[2 * n_pairs :]
-    network = _make_network(
+    network = make_network(
         node_xy, u, v, p_speed, np.zeros(len(u), dtype=bool), oneway=p_one if p_one.any() else None
     )
 
@@ -289,7 +289,7 @@ def build_road_network(
     return network, snapped
 
 
-def _make_network(
+def make_network(
     node_xy: np.ndarray,
     u: np.ndarray,
     v: np.ndarray,
@@ -383,7 +383,7 @@ def connect_components(
         [network.length_m, np.hypot(*(xy[np.array(new_u)] - xy[np.array(new_v)]).T)]
     )
     return (
-        _make_network(network.node_xy, u, v, speed, conn, oneway=one, length_m=length),
+        make_network(network.node_xy, u, v, speed, conn, oneway=one, length_m=length),
         len(new_u),
     )
 
@@ -584,17 +584,11 @@ def path_line(network: RoadNetwork, nodes: Sequence[int]) -> shapely.LineString:
     return path_lines(network, [nodes])[0]
 
 
-from rural_logistics.network.points import (  # noqa: E402 - they build on the code above
-    build_matrix_network,
-    build_point_network,
-)
 
 __all__ = [
     "RoadNetwork",
     "SnappedPoints",
     "TravelMatrices",
-    "build_matrix_network",
-    "build_point_network",
     "build_road_network",
     "connect_components",
     "path_line",

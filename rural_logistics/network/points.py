@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from rural_logistics.network import RoadNetwork, SnappedPoints, _make_network, _node_ids
+from rural_logistics.network import RoadNetwork, SnappedPoints, make_network, node_ids
 
 
 def build_point_network(
@@ -37,11 +37,11 @@ def build_point_network(
     """
     names = list(points)
     all_xy = np.concatenate([np.asarray(points[n], dtype=float).reshape(-1, 2) for n in names])
-    node_xy, node_of = _node_ids(all_xy)
+    node_xy, node_of = node_ids(all_xy)
     n = len(node_xy)
     u, v = np.triu_indices(n, k=1)
     length = np.hypot(*(node_xy[u] - node_xy[v]).T) * float(circuity)
-    network = _make_network(
+    network = make_network(
         node_xy, u, v, np.full(len(u), float(speed_kph)), np.zeros(len(u), dtype=bool),
         length_m=length,
     )
@@ -98,7 +98,7 @@ def build_matrix_network(
                  np.int64)
     length_m = np.asarray(km, dtype=float)[known] * 1000.0
     time_s = np.asarray(minutes, dtype=float)[known] * 60.0
-    network = _make_network(
+    network = make_network(
         node_xy, u, v, length_m / time_s * 3.6, np.zeros(len(u), dtype=bool),
         oneway=np.ones(len(u), dtype=bool), length_m=length_m,
     )

@@ -2,7 +2,10 @@
 
 Every model works on arrays only (a client × site cost matrix, weights, side constraints as
 :class:`SiteRules`) and returns a :class:`PlacementResult` with the open sites, the
-assignment, the objective, the best proven bound and the status.
+assignment, the objective, the best proven bound and the status. The MIPs are built with
+:class:`~rural_logistics.placement.site_model.SiteModel` on the shared
+:mod:`rural_logistics.solvers.mip`; ``cfl_lagrange`` also uses OR-Tools' min-cost flow and
+SciPy's ``linprog``.
 """
 
 from rural_logistics.placement.pmedian import (

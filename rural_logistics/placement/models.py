@@ -15,7 +15,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from rural_logistics.errors import InfeasibleError
-from rural_logistics.placement import _mip
 from rural_logistics.placement.cfl_lagrange import solve_cfl
 from rural_logistics.placement.pmedian import solve_p_median
 from rural_logistics.placement.result import (
@@ -27,6 +26,8 @@ from rural_logistics.placement.result import (
     clients_text,
     nearest_open,
 )
+from rural_logistics.placement.site_model import MipOutcome, SiteModel
+from rural_logistics.solvers.mip import solve_sparse
 
 #: Multi-source fixed charge with at least this many (client, site) pairs and no side
 #: constraints but locked/excluded sites goes to the Lagrangian branch and bound.
@@ -48,21 +49,21 @@ def _stranded(cost: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.flatnonzero((weights > 0) & ~np.isfinite(cost).any(axis=1))
 
 
-def _access_rows(m: _mip.Model, y: list, cost: np.ndarray, weights: np.ndarray) -> None:
+def _access_rows(m: SiteModel, y: list, cost: np.ndarray, weights: np.ndarray) -> None:
     """Every client with weight needs an allowed open site (only where not all are)."""
     finite = np.isfinite(cost)
     for i in np.flatnonzero((weights > 0) & ~finite.all(axis=1)):
         m.add_row([(y[j], 1.0) for j in np.flatnonzero(finite[i])], lb=1.0)
 
 
-def _status(out: _mip.MipOutcome, objective: float) -> Status:
+def _status(out: MipOutcome, objective: float) -> Status:
     if out.optimal or abs(objective - out.bound) <= OPTIMALITY_TOL * max(1.0, abs(objective)):
         return "optimal"
     return "feasible"
 
 
 def _no_plan(
-    model: str, out: _mip.MipOutcome, time_limit_s: float, *, capacitated: bool = False
+    model: str, out: MipOutcome, time_limit_s: float, *, capacitated: bool = False
 ) -> InfeasibleError:
     if out.infeasible:
         what = SIDE_CONSTRAINTS + (", capacity_parcels_per_day" if capacitated else "")
@@ -135,14 +136,15 @@ def solve_max_coverage(
         raise InfeasibleError(
             f"{clients_text(stranded, client_names)} cannot reach any allowed candidate site"
         )
-    m = _mip.Model(engine, maximize=True)
+    m = SiteModel(engine, maximize=True)
     y = m.add_site_vars(n_sites, allowed=allowed, locked=rules.locked)
     for i in np.flatnonzero((weights > 0) & cov.any(axis=1)):
         u = m.add_var(0.0, 1.0, float(weights[i]))
         m.add_row([(u, 1.0)] + [(y[j], -1.0) for j in np.flatnonzero(cov[i])], ub=0.0)
     _access_rows(m, y, cost, weights)
     m.add_site_rules(y, rules, exact_count=k)
-    out = m.solve(time_limit_s=max(0.05, time_limit_s - (time.perf_counter() - start)), sites=y)
+    left_s = max(0.05, time_limit_s - (time.perf_counter() - start))
+    out = m.solve_sites(time_limit_s=left_s, sites=y)
     if out.sites is None:
         raise _no_plan("max_coverage", out, time_limit_s)
     open_sites = out.sites
@@ -219,13 +221,14 @@ def solve_set_cover(
             "placement.radius_km: no allowed candidate site lies within the radius of "
             f"{len(lost)} with demand: {clients_text(lost, client_names)}"
         )
-    m = _mip.Model(engine)
+    m = SiteModel(engine)
     y = m.add_site_vars(n_sites, allowed=allowed, locked=rules.locked, obj=np.ones(n_sites))
     rows = {tuple(np.flatnonzero(cov[i])) for i in np.flatnonzero(need)}
     for members in sorted(rows):
         m.add_row([(y[j], 1.0) for j in members], lb=1.0)
     m.add_site_rules(y, rules)
-    out = m.solve(time_limit_s=max(0.05, time_limit_s - (time.perf_counter() - start)), sites=y)
+    left_s = max(0.05, time_limit_s - (time.perf_counter() - start))
+    out = m.solve_sites(time_limit_s=left_s, sites=y)
     if out.sites is None:
         raise _no_plan("set_cover", out, time_limit_s)
     count = len(out.sites)
@@ -467,7 +470,7 @@ def _fixed_charge_mip(
     single_source: bool,
     deadline: float,
     engine: str,
-) -> tuple[_mip.MipOutcome, np.ndarray]:
+) -> tuple[MipOutcome, np.ndarray]:
     """Build the strong formulation as one sparse matrix and solve it.
 
     Variables: ``y_j`` (sites), then ``x_k`` for each allowed (client, site) pair ``k``.
@@ -543,7 +546,7 @@ def _fixed_charge_mip(
         shape=(n_rows, n_sites + n_x),
     )
     integer = np.arange(n_sites + (n_x if single_source else 0))
-    sparse = _mip.solve_sparse(
+    sparse = solve_sparse(
         objective=objective,
         lower=lower,
         upper=upper,
@@ -555,10 +558,10 @@ def _fixed_charge_mip(
         solver=engine.lower(),
     )
     if sparse.values is None:
-        return _mip.MipOutcome(sparse.infeasible, False, sparse.bound, float("nan"), None), pairs
+        return MipOutcome(sparse.infeasible, False, sparse.bound, float("nan"), None), pairs
     y = sparse.values[:n_sites]
     return (
-        _mip.MipOutcome(
+        MipOutcome(
             infeasible=False,
             optimal=sparse.optimal,
             bound=sparse.bound,

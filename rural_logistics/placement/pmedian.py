@@ -32,7 +32,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from rural_logistics.errors import InfeasibleError
-from rural_logistics.placement import _mip
 from rural_logistics.placement.lagrange import lagrangian_bound, lagrangian_tree
 from rural_logistics.placement.result import (
     OPTIMALITY_TOL,
@@ -43,6 +42,7 @@ from rural_logistics.placement.result import (
     clients_text,
     nearest_open,
 )
+from rural_logistics.placement.site_model import MipOutcome, SiteModel
 
 #: Share of the time limit the root Lagrangian bound may use.
 LAGRANGE_SHARE = 0.25
@@ -195,13 +195,14 @@ def _solve_truncated(
     hint: np.ndarray | None,
     deadline: float,
     engine: str,
-) -> _mip.MipOutcome:
+) -> MipOutcome:
     """Solve the radius formulation truncated at ``thresholds`` (a relaxation).
 
     The solver gets what is left until ``deadline`` (``time.perf_counter()``) once the
-    model is built (less the copy to the solver, see :meth:`_mip.Model.solve`).
+    model is built (less the copy to the solver, see
+    :meth:`rural_logistics.solvers.mip.Model.solve`).
     """
-    m = _mip.Model(engine)
+    m = SiteModel(engine)
     n_sites = cost.shape[1]
     y = m.add_site_vars(n_sites, allowed=allowed, locked=rules.locked)
     constant = 0.0
@@ -238,7 +239,7 @@ def _solve_truncated(
     m.set_offset(constant)
     if hint is not None:
         m.hint_sites(y, hint)
-    return m.solve(time_limit_s=max(0.05, deadline - time.perf_counter()), sites=y)
+    return m.solve_sites(time_limit_s=max(0.05, deadline - time.perf_counter()), sites=y)
 
 
 def solve_p_median(

@@ -27,6 +27,7 @@ Modules: :mod:`~rural_logistics.report.runs` (run folders, labels),
 :mod:`~rural_logistics.report.page` (the page, writing, comparing).
 """
 
+from rural_logistics.plan import PLAN_LAYERS as PLAN_LAYERS
 from rural_logistics.report.kpis import KPIS, Kpi, township_table, worst_served
 from rural_logistics.report.page import (
     MAX_MAP_RUNS,
@@ -38,7 +39,6 @@ from rural_logistics.report.page import (
     write_report,
 )
 from rural_logistics.report.panels import SCENARIO_COLORS as SCENARIO_COLORS
-from rural_logistics.report.runs import PLAN_LAYERS as PLAN_LAYERS
 from rural_logistics.report.runs import RunResult, load_run, scenario_labels
 
 __all__ = [

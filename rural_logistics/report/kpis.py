@@ -11,11 +11,12 @@ import pandas as pd
 
 from rural_logistics.metrics import weighted_mean
 from rural_logistics.plan import Plan
+from rural_logistics.text import plural
 
-_WORST_N = 10
+WORST_N = 10
 
 
-def _number(value: Any) -> float | None:
+def number(value: Any) -> float | None:
     """A finite float, or ``None`` for missing, boolean or non-numeric values."""
     if isinstance(value, bool) or value is None:
         return None
@@ -55,7 +56,7 @@ class Kpi:
 
     def format(self, value: Any) -> str:
         """The value as shown in the table (``"n/a"`` when missing)."""
-        v = _number(value)
+        v = number(value)
         if v is None:
             return "n/a"
         if self.percent:
@@ -64,7 +65,7 @@ class Kpi:
 
     def format_delta(self, value: Any, base: Any) -> tuple[str, str]:
         """The change from ``base`` to ``value`` and its CSS class (better/worse/same)."""
-        v, b = _number(value), _number(base)
+        v, b = number(value), number(base)
         if v is None or b is None:
             return "", "same"
         diff = (v - b) * (100 if self.percent else 1)
@@ -102,18 +103,19 @@ KPIS: tuple[Kpi, ...] = (
 )
 
 
-def _plural(value: Any, word: str) -> str:
-    """``"1 station"``, ``"3 stations"``."""
-    return f"{_fmt_int(value)} {word}" + ("" if _number(value) == 1 else "s")
+def count_text(value: Any, word: str) -> str:
+    """``"1 station"``, ``"3 stations"``; ``"n/a stations"`` when the value is missing."""
+    v = number(value)
+    return f"n/a {word}s" if v is None else plural(round(v), word)
 
 
-def _fmt_int(value: Any) -> str:
-    v = _number(value)
+def fmt_int(value: Any) -> str:
+    v = number(value)
     return "n/a" if v is None else f"{v:,.0f}"
 
 
-def _fmt(value: Any, decimals: int) -> str:
-    v = _number(value)
+def fmt(value: Any, decimals: int) -> str:
+    v = number(value)
     return "n/a" if v is None else _minus(f"{v:,.{decimals}f}")
 
 
@@ -140,7 +142,7 @@ def township_table(plan: Plan) -> pd.DataFrame:
     town = _township_names(v)
     pop = pd.to_numeric(v["population"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
     km = pd.to_numeric(v["access_km"], errors="coerce").to_numpy(dtype=float)
-    assigned = _assigned(v) & np.isfinite(km)
+    assigned = assigned_mask(v) & np.isfinite(km)
     within = _within(v, plan.radius_km) & assigned
     rows: dict[str, dict[str, float]] = {}
     for name in sorted(set(town)):
@@ -176,7 +178,7 @@ def _township_names(layer: pd.DataFrame) -> np.ndarray:
     return names.to_numpy(dtype=object)
 
 
-def _assigned(villages: pd.DataFrame) -> np.ndarray:
+def assigned_mask(villages: pd.DataFrame) -> np.ndarray:
     if "station_id" not in villages.columns:
         return np.zeros(len(villages), dtype=bool)
     sid = villages["station_id"]
@@ -190,7 +192,7 @@ def _within(villages: pd.DataFrame, radius_km: float) -> np.ndarray:
     return np.nan_to_num(km, nan=np.inf) <= radius_km
 
 
-def worst_served(plan: Plan, *, n: int = _WORST_N) -> pd.DataFrame:
+def worst_served(plan: Plan, *, n: int = WORST_N) -> pd.DataFrame:
     """The ``n`` villages with the longest access distance.
 
     Parameters
@@ -214,7 +216,7 @@ def worst_served(plan: Plan, *, n: int = _WORST_N) -> pd.DataFrame:
         if col not in v.columns:
             v[col] = None
     v = v[cols].copy()
-    v["_unassigned"] = ~_assigned(v)
+    v["_unassigned"] = ~assigned_mask(v)
     v["_km"] = pd.to_numeric(v["access_km"], errors="coerce").fillna(np.inf)
     v["_min"] = pd.to_numeric(v["access_min"], errors="coerce").fillna(np.inf)
     v["_id"] = v["village_id"].astype(str)

@@ -14,22 +14,22 @@ from rural_logistics.config import RegionConfig
 from rural_logistics.errors import InputDataError, OutputError
 from rural_logistics.maps import cjk_font, has_cjk, map_extent
 from rural_logistics.plan import Plan
-from rural_logistics.report.kpis import _WORST_N, _fmt, _fmt_int, _number, _plural
+from rural_logistics.report.kpis import WORST_N, count_text, fmt, fmt_int, number
 from rural_logistics.report.panels import (
     SCENARIO_COLORS,
-    _distribution_chart,
-    _map_panel,
-    _station_size_max,
+    distribution_chart,
+    map_panel,
+    station_size_max,
 )
-from rural_logistics.report.runs import RunResult, _check_same_region, load_run, scenario_labels
+from rural_logistics.report.runs import RunResult, check_same_region, load_run, scenario_labels
 from rural_logistics.report.sections import (
-    _cards_html,
-    _e,
-    _kpi_table,
-    _legend_html,
-    _settings_html,
-    _township_html,
-    _worst_tables,
+    cards_html,
+    esc,
+    kpi_table,
+    legend_html,
+    settings_html,
+    township_html,
+    worst_tables,
 )
 
 REPORT_FILE = "report.html"
@@ -162,7 +162,7 @@ def render_report(runs: Sequence[RunResult], *, title: str | None = None) -> str
     """
     if not runs:
         raise InputDataError("report: no run given")
-    _check_same_region(runs)
+    check_same_region(runs)
     with_maps = len(runs) <= MAX_MAP_RUNS
     region = runs[0].plan.region
     labels = scenario_labels(runs)
@@ -173,7 +173,7 @@ def render_report(runs: Sequence[RunResult], *, title: str | None = None) -> str
         extent = map_extent(*(r.plan for r in runs))
     except ValueError:
         extent = (0.0, 1.0, 0.0, 1.0)
-    size_max = _station_size_max(runs)
+    size_max = station_size_max(runs)
     cols = 1 if single else 2 if len(runs) in (2, 4) else 3
 
     panels = []
@@ -181,15 +181,16 @@ def render_report(runs: Sequence[RunResult], *, title: str | None = None) -> str
         if not with_maps:
             break
         s = run.summary
-        share = _number(s.get("population_within_radius_share"))
+        share = number(s.get("population_within_radius_share"))
         caption = (
-            f"<b>{_e(label)}</b> <span class=\"sub\">— {_plural(s.get('stations_open'), 'station')}"
-            f", {_plural(s.get('routes'), 'route')}; "
+            f"<b>{esc(label)}</b> <span class=\"sub\">— "
+            f"{count_text(s.get('stations_open'), 'station')}"
+            f", {count_text(s.get('routes'), 'route')}; "
             f"{'n/a' if share is None else f'{100 * share:.0f} %'} of population within "
-            f"{_number(s.get('radius_km')) or 0:g} km; mean access "
-            f"{_fmt(s.get('mean_access_km'), 1)} km</span>"
+            f"{number(s.get('radius_km')) or 0:g} km; mean access "
+            f"{fmt(s.get('mean_access_km'), 1)} km</span>"
         )
-        svg = _map_panel(run, index=i, extent=extent, size_max=size_max)
+        svg = map_panel(run, index=i, extent=extent, size_max=size_max)
         panels.append(
             f'<figure class="map" data-run="{i}" '
             f'style="--c:{SCENARIO_COLORS[i % len(SCENARIO_COLORS)]}">'
@@ -200,13 +201,13 @@ def render_report(runs: Sequence[RunResult], *, title: str | None = None) -> str
         for key, name in _LAYER_TOGGLES
     )
     gini_row = " · ".join(
-        f"{_e(label)}: <b>{_fmt(r.summary.get('access_gini'), 3)}</b>"
+        f"{esc(label)}: <b>{fmt(r.summary.get('access_gini'), 3)}</b>"
         for label, r in zip(labels, runs, strict=True)
     )
     what = "this run" if single else f"{len(runs)} scenarios"
     subtitle = (
-        f"{_fmt_int(runs[0].summary.get('villages'))} villages, "
-        f"{_fmt_int(runs[0].summary.get('population'))} people · {what} · "
+        f"{fmt_int(runs[0].summary.get('villages'))} villages, "
+        f"{fmt_int(runs[0].summary.get('population'))} people · {what} · "
         "hover a village or station on a map for details"
     )
     no_roads = [
@@ -215,35 +216,35 @@ def render_report(runs: Sequence[RunResult], *, title: str | None = None) -> str
         if isinstance(r.summary.get("network"), dict)
         and r.summary["network"].get("mode", "roads") != "roads"
     ]
-    banner = (f'<p class="lead"><span class="flag">NO ROAD DATA</span> {_e("; ".join(no_roads))}'
+    banner = (f'<p class="lead"><span class="flag">NO ROAD DATA</span> {esc("; ".join(no_roads))}'
               "</p>" if no_roads else "")
     sections = [
-        f"<header><h1>{_e(title)}</h1><p class=\"lead\">{_e(subtitle)}</p>{banner}"
+        f"<header><h1>{esc(title)}</h1><p class=\"lead\">{esc(subtitle)}</p>{banner}"
         '<nav><a href="#maps">Maps</a><a href="#kpis">Key figures</a>'
         '<a href="#equity">Equity</a><a href="#townships">Townships</a>'
         '<a href="#settings">Run settings</a></nav></header>',
-        f'<section id="summary">{_cards_html(runs, labels)}</section>',
+        f'<section id="summary">{cards_html(runs, labels)}</section>',
         '<section id="maps"><h2>Coverage maps</h2>'
         + (f'<div class="controls" role="group" aria-label="Map layers"><b>Show:</b>{toggles}'
-           f"</div>{_legend_html(runs, size_max)}"
+           f"</div>{legend_html(runs, size_max)}"
            f'<div class="maps" style="--cols:{cols}">{"".join(panels)}</div>'
            '<p class="note">All panels share one extent, one colour scale for access time and '
            "one size scale for stations (square area proportional to parcels per day).</p>"
            if with_maps else _too_many_note(len(runs), "Maps"))
         + "</section>",
         f'<section id="kpis"><h2>Key figures</h2><div class="table-wrap">'
-        f"{_kpi_table(runs, labels)}</div></section>",
+        f"{kpi_table(runs, labels)}</div></section>",
         '<section id="equity"><h2>Equity of access</h2>'
         f'<p>Gini coefficient of access distance, weighted by population (0 = everyone '
         f"equally far from a station, 1 = maximally unequal): {gini_row}</p>"
-        + (f'<figure class="chart" id="distribution">{_distribution_chart(runs, labels)}</figure>'
+        + (f'<figure class="chart" id="distribution">{distribution_chart(runs, labels)}</figure>'
            if with_maps else _too_many_note(len(runs), "The access-distance chart"))
-        + f"<h3>The {_WORST_N} worst-served villages</h3>{_worst_tables(runs, labels)}</section>",
+        + f"<h3>The {WORST_N} worst-served villages</h3>{worst_tables(runs, labels)}</section>",
         '<section id="townships"><h2>Townships</h2><div class="table-wrap">'
-        f"{_township_html(runs, labels)}</div></section>",
+        f"{township_html(runs, labels)}</div></section>",
         '<section id="settings"><h2>Run settings</h2><div class="table-wrap">'
-        f"{_settings_html(runs, labels)}</div></section>",
-        f"<footer>Made by rural-logistics {_e(__version__)}. This file is self-contained: it "
+        f"{settings_html(runs, labels)}</div></section>",
+        f"<footer>Made by rural-logistics {esc(__version__)}. This file is self-contained: it "
         "loads nothing from the network and can be mailed or printed as it is.</footer>",
     ]
     body = "\n".join(sections)
@@ -259,7 +260,7 @@ def render_report(runs: Sequence[RunResult], *, title: str | None = None) -> str
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "img-src data:; font-src data:; style-src 'unsafe-inline'; "
         "script-src 'unsafe-inline'\">"
-        f"<title>{_e(title)}</title><style>{font_face}{css}</style></head>\n<body><main>"
+        f"<title>{esc(title)}</title><style>{font_face}{css}</style></head>\n<body><main>"
         + body
         + f"</main><script>{_SCRIPT}</script></body></html>\n"
     )

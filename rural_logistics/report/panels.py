@@ -24,11 +24,11 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from rural_logistics.maps import (
     DEFAULT_ACCESS_BANDS_MIN,
-    _station_areas,
     draw_plan,
     font_context,
+    station_areas,
 )
-from rural_logistics.report.kpis import _assigned, _fmt, _fmt_int, _plural
+from rural_logistics.report.kpis import assigned_mask, count_text, fmt, fmt_int
 from rural_logistics.report.runs import RunResult
 
 #: Line colours of the scenarios in charts and headers (distinct from the access bands).
@@ -103,7 +103,7 @@ def _layer_classes(svg: str) -> str:
     return re.sub(r'<g id="rl-(\w+)-(\w+)"', r'<g id="rl-\1-\2" class="rl-\1"', svg)
 
 
-def _map_panel(
+def map_panel(
     run: RunResult,
     *,
     index: int,
@@ -144,9 +144,9 @@ def _map_panel(
             lines = [
                 f"{row.get('name') or row.get('village_id')} ({row.get('village_id')})",
                 f"township: {row.get('township') or '—'}",
-                f"population: {_fmt_int(row.get('population'))}",
-                (f"access: {_fmt(row.get('access_km'), 2)} km, "
-                 f"{_fmt(row.get('access_min'), 1)} min to station {station}")
+                f"population: {fmt_int(row.get('population'))}",
+                (f"access: {fmt(row.get('access_km'), 2)} km, "
+                 f"{fmt(row.get('access_min'), 1)} min to station {station}")
                 if has_station else "no station assigned",
             ]
             title = html.escape("\n".join(lines))
@@ -158,14 +158,14 @@ def _map_panel(
     if len(s):
         pos = to_svg(s.geometry)
         parcels = pd.to_numeric(s.get("parcels_per_day"), errors="coerce").to_numpy(dtype=float)
-        areas = _station_areas(parcels, size_max)
+        areas = station_areas(parcels, size_max)
         for (x, y), area, (_, row) in zip(pos, areas, s.iterrows(), strict=True):
             lines = [
                 f"station {row.get('station_id')}: {row.get('name') or row.get('site_id')}",
                 f"township: {row.get('township') or '—'}",
-                f"villages served: {_fmt_int(row.get('villages'))}, "
-                f"population {_fmt_int(row.get('population'))}",
-                f"parcels/day: {_fmt(row.get('parcels_per_day'), 0)}",
+                f"villages served: {fmt_int(row.get('villages'))}, "
+                f"population {fmt_int(row.get('population'))}",
+                f"parcels/day: {fmt(row.get('parcels_per_day'), 0)}",
             ]
             half = max(math.sqrt(float(area)) / 2 + 1.0, 4.0)
             hits.append(
@@ -182,10 +182,10 @@ def _map_panel(
 
 def _run_label_plain(run: RunResult) -> str:
     s = run.summary
-    return f"{s.get('scenario')}, {_plural(s.get('stations_open'), 'station')}"
+    return f"{s.get('scenario')}, {count_text(s.get('stations_open'), 'station')}"
 
 
-def _distribution_chart(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
+def distribution_chart(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
     """Population-weighted access distance: cumulative curves and grouped bars, SVG."""
     with _svg_style():
         fig = Figure(figsize=(11.0, 3.7), dpi=72,
@@ -205,7 +205,7 @@ def _distribution_chart(runs: Sequence[RunResult], labels: Sequence[str]) -> str
             km = pd.to_numeric(v["access_km"], errors="coerce").to_numpy(dtype=float)
             pop = pd.to_numeric(v["population"], errors="coerce").fillna(0).to_numpy(dtype=float)
             total = pop.sum()
-            ok = _assigned(v) & np.isfinite(km)
+            ok = assigned_mask(v) & np.isfinite(km)
             radii.add(float(run.plan.radius_km))
             if total <= 0 or not ok.any():
                 continue
@@ -247,7 +247,7 @@ def _distribution_chart(runs: Sequence[RunResult], labels: Sequence[str]) -> str
     return _prefix_ids(svg, "dist-")
 
 
-def _station_size_max(runs: Sequence[RunResult]) -> float:
+def station_size_max(runs: Sequence[RunResult]) -> float:
     top = 0.0
     for run in runs:
         s = run.plan.stations

@@ -13,11 +13,10 @@ import pyogrio
 import yaml
 
 from rural_logistics.errors import InputDataError
-from rural_logistics.plan import Plan
-from rural_logistics.report.kpis import _number, _plural
+from rural_logistics.plan import PLAN_LAYERS, Plan
+from rural_logistics.report.kpis import count_text, number
 from rural_logistics.summary import Summary
 
-PLAN_LAYERS = ("villages", "stations", "depots", "routes")
 _REQUIRED_SUMMARY_KEYS = ("scenario", "villages", "population", "stations_open", "radius_km")
 
 
@@ -109,8 +108,8 @@ def load_run(folder: str | Path) -> RunResult:
     else:
         townships = _townships_from_config(config_text, crs, notes)
     config = _safe_yaml(config_text)
-    region = summary.get("region") or _get(config, "region", "name") or folder.name
-    radius = _number(summary.get("radius_km"))
+    region = summary.get("region") or nested_get(config, "region", "name") or folder.name
+    radius = number(summary.get("radius_km"))
     plan = Plan(
         region=str(region),
         scenario=str(summary["scenario"]),
@@ -161,7 +160,7 @@ def _safe_yaml(text: str | None) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _get(mapping: Mapping[str, object], *keys: str) -> Any:
+def nested_get(mapping: Mapping[str, object], *keys: str) -> Any:
     value: Any = mapping
     for key in keys:
         if not isinstance(value, dict):
@@ -173,7 +172,7 @@ def _get(mapping: Mapping[str, object], *keys: str) -> Any:
 def _townships_from_config(
     config_text: str | None, crs: str, notes: list[str]
 ) -> gpd.GeoDataFrame | None:
-    path = _get(_safe_yaml(config_text), "data", "townships")
+    path = nested_get(_safe_yaml(config_text), "data", "townships")
     if not path:
         return None
     path = Path(str(path))
@@ -187,7 +186,7 @@ def _townships_from_config(
     except Exception as exc:  # any reading or projection problem only costs the boundaries
         notes.append(f"township boundaries not shown: {path}: {exc}")
         return None
-    name_column = _get(_safe_yaml(config_text), "data", "name_column")
+    name_column = nested_get(_safe_yaml(config_text), "data", "name_column")
     if isinstance(name_column, str) and name_column in layer.columns:
         layer = layer.drop(columns=[c for c in ("name",) if c != name_column]).rename(
             columns={name_column: "name"})
@@ -196,7 +195,7 @@ def _townships_from_config(
     return layer[["name", layer.geometry.name]]
 
 
-def _check_same_region(runs: Sequence[RunResult]) -> None:
+def check_same_region(runs: Sequence[RunResult]) -> None:
     first = runs[0]
     ids0 = _village_ids(first.plan)
     for run in runs[1:]:
@@ -240,8 +239,8 @@ def scenario_labels(runs: Sequence[RunResult]) -> list[str]:
         s = run.summary
         return [
             ("scenario", str(s.get("scenario"))),
-            ("stations", _plural(s.get("stations_open"), "station")),
-            ("radius", f"{_number(s.get('radius_km')) or 0:g} km radius"),
+            ("stations", count_text(s.get("stations_open"), "station")),
+            ("radius", f"{number(s.get('radius_km')) or 0:g} km radius"),
             ("seed", f"seed {s.get('seed')}"),
         ]
 

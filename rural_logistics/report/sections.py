@@ -12,73 +12,73 @@ import numpy as np
 import pandas as pd
 
 from rural_logistics.maps import (
-    _DEPOT_COLOR,
-    _ROUTE_COLORS,
-    _STATION_COLOR,
-    _TOWNSHIP_COLOR,
-    _UNASSIGNED_COLOR,
     DEFAULT_ACCESS_BANDS_MIN,
-    _size_reference_values,
-    _station_areas,
+    DEPOT_COLOR,
+    ROUTE_COLORS,
+    STATION_COLOR,
+    TOWNSHIP_COLOR,
+    UNASSIGNED_COLOR,
     access_band_colors,
     access_band_labels,
+    size_reference_values,
+    station_areas,
 )
-from rural_logistics.report.kpis import KPIS, _fmt, _fmt_int, _number, township_table, worst_served
+from rural_logistics.report.kpis import KPIS, fmt, fmt_int, number, township_table, worst_served
 from rural_logistics.report.panels import SCENARIO_COLORS
-from rural_logistics.report.runs import RunResult, _get
+from rural_logistics.report.runs import RunResult, nested_get
 
 
-def _e(value: Any) -> str:
+def esc(value: Any) -> str:
     return html.escape(str(value))
 
 
-def _legend_html(runs: Sequence[RunResult], size_max: float) -> str:
+def legend_html(runs: Sequence[RunResult], size_max: float) -> str:
     items: list[str] = ['<div class="legend-group"><b>Village access time</b>']
     for color, label in zip(access_band_colors(DEFAULT_ACCESS_BANDS_MIN),
                             access_band_labels(DEFAULT_ACCESS_BANDS_MIN), strict=True):
         items.append(
             f'<span class="key"><svg width="12" height="12" aria-hidden="true">'
             f'<circle cx="6" cy="6" r="4.5" fill="{color}" stroke="#424242" '
-            f'stroke-width="0.6"/></svg>{_e(label)}</span>'
+            f'stroke-width="0.6"/></svg>{esc(label)}</span>'
         )
     items.append(
         f'<span class="key"><svg width="12" height="12" aria-hidden="true"><path '
-        f'd="M2 2L10 10M10 2L2 10" stroke="{_UNASSIGNED_COLOR}" stroke-width="1.8"/></svg>'
+        f'd="M2 2L10 10M10 2L2 10" stroke="{UNASSIGNED_COLOR}" stroke-width="1.8"/></svg>'
         "no station</span></div>"
     )
     items.append('<div class="legend-group"><b>Facilities</b>')
     items.append(
         f'<span class="key"><svg width="18" height="18" aria-hidden="true"><path '
         f'd="M9 1l2.4 5.2 5.6.6-4.2 3.8 1.2 5.6L9 13.3 4 16.2l1.2-5.6L1 6.8l5.6-.6z" '
-        f'fill="{_DEPOT_COLOR}"/></svg>county distribution centre</span>'
+        f'fill="{DEPOT_COLOR}"/></svg>county distribution centre</span>'
     )
-    for value in _size_reference_values(size_max) or []:
-        side = math.sqrt(float(_station_areas(np.array([value]), size_max)[0]))
+    for value in size_reference_values(size_max) or []:
+        side = math.sqrt(float(station_areas(np.array([value]), size_max)[0]))
         items.append(
             f'<span class="key"><svg width="{side + 2:.1f}pt" height="{side + 2:.1f}pt" '
             f'viewBox="0 0 {side + 2:.1f} {side + 2:.1f}" aria-hidden="true">'
             f'<rect x="1" y="1" width="{side:.1f}" height="{side:.1f}" '
-            f'fill="{_STATION_COLOR}"/></svg>station, {value:g} parcels/day</span>'
+            f'fill="{STATION_COLOR}"/></svg>station, {value:g} parcels/day</span>'
         )
     items.append("</div>")
     items.append('<div class="legend-group"><b>Lines</b>')
     route_swatch = "".join(
         f'<path d="M{2 + 6 * k} 9h6" stroke="{c}" stroke-width="3"/>'
-        for k, c in enumerate(_ROUTE_COLORS[:4])
+        for k, c in enumerate(ROUTE_COLORS[:4])
     )
     items.append(f'<span class="key"><svg width="28" height="18" aria-hidden="true">'
                  f"{route_swatch}</svg>vehicle route (one colour each)</span>")
     if any(r.plan.townships is not None and len(r.plan.townships) for r in runs):
         items.append(
             f'<span class="key"><svg width="28" height="18" aria-hidden="true"><path '
-            f'd="M2 9h24" stroke="{_TOWNSHIP_COLOR}" stroke-width="1"/></svg>'
+            f'd="M2 9h24" stroke="{TOWNSHIP_COLOR}" stroke-width="1"/></svg>'
             "township boundary</span>"
         )
     items.append("</div>")
     return '<div class="legend" id="legend">' + "".join(items) + "</div>"
 
 
-def _cards_html(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
+def cards_html(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
     headline = [k for k in KPIS if k.key in (
         "population_within_radius_share", "mean_access_km", "villages_beyond_10km",
         "cost_per_parcel")]
@@ -91,18 +91,18 @@ def _cards_html(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
             if i > 0:
                 text, cls = kpi.format_delta(s.get(kpi.key), runs[0].summary.get(kpi.key))
                 if text:
-                    delta = f' <span class="delta {cls}">{_e(text)}</span>'
+                    delta = f' <span class="delta {cls}">{esc(text)}</span>'
             name = kpi.label.replace(", share", "").replace(
                 "Population within radius",
-                f"Population within {_number(s.get('radius_km')) or 0:g} km")
-            rows.append(f'<div class="fig"><span class="big">{_e(kpi.format(s.get(kpi.key)))}'
-                        f"</span>{delta}<span class=\"what\">{_e(name)}</span></div>")
+                f"Population within {number(s.get('radius_km')) or 0:g} km")
+            rows.append(f'<div class="fig"><span class="big">{esc(kpi.format(s.get(kpi.key)))}'
+                        f"</span>{delta}<span class=\"what\">{esc(name)}</span></div>")
         status = str(s.get("status", "ok"))
-        flag = "" if status in ("ok", "feasible") else f' <span class="flag">{_e(status)}</span>'
+        flag = "" if status in ("ok", "feasible") else f' <span class="flag">{esc(status)}</span>'
         cards.append(
             f'<div class="card" style="--c:{SCENARIO_COLORS[i % len(SCENARIO_COLORS)]}">'
-            f"<h3>{_e(label)}{flag}</h3>"
-            f'<div class="sub">{_e(_folder_text(run))}</div>{"".join(rows)}</div>'
+            f"<h3>{esc(label)}{flag}</h3>"
+            f'<div class="sub">{esc(_folder_text(run))}</div>{"".join(rows)}</div>'
         )
     return '<div class="cards">' + "".join(cards) + "</div>"
 
@@ -111,35 +111,35 @@ def _folder_text(run: RunResult) -> str:
     return str(run.folder) if run.folder is not None else "this run"
 
 
-def _kpi_table(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
+def kpi_table(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
     head = "".join(
         f'<th scope="col" style="--c:{SCENARIO_COLORS[i % len(SCENARIO_COLORS)]}">'
-        f"{_e(label)}</th>"
+        f"{esc(label)}</th>"
         for i, label in enumerate(labels)
     )
     body = []
-    radius = _number(runs[0].summary.get("radius_km"))
+    radius = number(runs[0].summary.get("radius_km"))
     for kpi in KPIS:
         label = kpi.label
         if kpi.key.startswith("population_within_radius") and radius is not None:
-            same = all(_number(r.summary.get("radius_km")) == radius for r in runs)
+            same = all(number(r.summary.get("radius_km")) == radius for r in runs)
             if same:
                 label = label.replace("within radius", f"within {radius:g} km")
         cells = []
         base = runs[0].summary.get(kpi.key)
         for i, run in enumerate(runs):
             value = run.summary.get(kpi.key)
-            raw = json.dumps(value) if _number(value) is not None else "null"
+            raw = json.dumps(value) if number(value) is not None else "null"
             delta = ""
             if i > 0:
                 text, cls = kpi.format_delta(value, base)
                 if text:
-                    delta = f' <span class="delta {cls}">{_e(text)}</span>'
+                    delta = f' <span class="delta {cls}">{esc(text)}</span>'
             cells.append(
-                f'<td data-key="{kpi.key}" data-run="{i}" data-value="{_e(raw)}">'
-                f'<span class="v">{_e(kpi.format(value))}</span>{delta}</td>'
+                f'<td data-key="{kpi.key}" data-run="{i}" data-value="{esc(raw)}">'
+                f'<span class="v">{esc(kpi.format(value))}</span>{delta}</td>'
             )
-        body.append(f'<tr><th scope="row">{_e(label)}</th>{"".join(cells)}</tr>')
+        body.append(f'<tr><th scope="row">{esc(label)}</th>{"".join(cells)}</tr>')
     note = (
         "Deltas are against the first column; green is better, red worse. Access is the "
         "road distance (or time) from a village to its station; means and percentiles are "
@@ -148,11 +148,11 @@ def _kpi_table(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
     return (
         f'<table class="kpi" id="kpi-table"><thead><tr><th scope="col">Figure</th>{head}'
         f"</tr></thead><tbody>{''.join(body)}</tbody></table>"
-        f'<p class="note">{_e(note)}</p>'
+        f'<p class="note">{esc(note)}</p>'
     )
 
 
-def _worst_tables(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
+def worst_tables(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
     blocks = []
     for i, (run, label) in enumerate(zip(runs, labels, strict=True)):
         w = worst_served(run.plan)
@@ -161,16 +161,16 @@ def _worst_tables(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
             station = r["station_id"]
             has = isinstance(station, str) and station.strip() != ""
             rows.append(
-                f"<tr><td>{_e(r['name'] if _present(r['name']) else r['village_id'])}</td>"
-                f"<td>{_e(r['township'] if _present(r['township']) else '—')}</td>"
-                f'<td class="n">{_fmt_int(r["population"])}</td>'
-                f'<td class="n">{_fmt(r["access_km"], 2) if has else "—"}</td>'
-                f'<td class="n">{_fmt(r["access_min"], 1) if has else "—"}</td>'
-                f"<td>{_e(station) if has else 'none'}</td></tr>"
+                f"<tr><td>{esc(r['name'] if _present(r['name']) else r['village_id'])}</td>"
+                f"<td>{esc(r['township'] if _present(r['township']) else '—')}</td>"
+                f'<td class="n">{fmt_int(r["population"])}</td>'
+                f'<td class="n">{fmt(r["access_km"], 2) if has else "—"}</td>'
+                f'<td class="n">{fmt(r["access_min"], 1) if has else "—"}</td>'
+                f"<td>{esc(station) if has else 'none'}</td></tr>"
             )
         blocks.append(
             f'<div class="worst" style="--c:{SCENARIO_COLORS[i % len(SCENARIO_COLORS)]}">'
-            f"<h4>{_e(label)}</h4>"
+            f"<h4>{esc(label)}</h4>"
             f'<table class="small worst-table" data-run="{i}"><thead><tr><th>Village</th>'
             "<th>Township</th><th>Pop.</th><th>km</th><th>min</th><th>Station</th></tr>"
             f"</thead><tbody>{''.join(rows)}</tbody></table></div>"
@@ -186,16 +186,16 @@ def _present(value: Any) -> bool:
     return str(value).strip() != ""
 
 
-def _township_html(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
+def township_html(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
     tables = [township_table(r.plan) for r in runs]
     names = sorted(set().union(*(set(t.index) for t in tables)))
     n = len(runs)
     top = "".join(
         f'<th colspan="3" scope="colgroup" style="--c:{SCENARIO_COLORS[i % len(SCENARIO_COLORS)]}">'
-        f"{_e(label)}</th>"
+        f"{esc(label)}</th>"
         for i, label in enumerate(labels)
     )
-    radius = _number(runs[0].summary.get("radius_km")) or 0.0
+    radius = number(runs[0].summary.get("radius_km")) or 0.0
     sub = "".join(
         f'<th scope="col" class="n{" group" if j == 0 else ""}">{h}</th>'
         for _ in range(n)
@@ -214,25 +214,25 @@ def _township_html(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
                 cells.append(
                     f'<td class="n group">{int(row["stations"])}</td>'
                     f'<td class="n">{"n/a" if pd.isna(share) else f"{100 * share:.0f} %"}</td>'
-                    f'<td class="n">{_fmt(row["mean_access_km"], 2)}</td>'
+                    f'<td class="n">{fmt(row["mean_access_km"], 2)}</td>'
                 )
             else:
                 cells.append('<td class="n group">—</td><td class="n">—</td><td class="n">—</td>')
-        body.append(f'<tr><th scope="row">{_e(name)}</th><td class="n">{_fmt_int(vil)}</td>'
-                    f'<td class="n">{_fmt_int(pop)}</td>{"".join(cells)}</tr>')
+        body.append(f'<tr><th scope="row">{esc(name)}</th><td class="n">{fmt_int(vil)}</td>'
+                    f'<td class="n">{fmt_int(pop)}</td>{"".join(cells)}</tr>')
     totals = []
     for run in runs:
         s = run.summary
-        share = _number(s.get("population_within_radius_share"))
+        share = number(s.get("population_within_radius_share"))
         totals.append(
-            f'<td class="n group">{_fmt_int(s.get("stations_open"))}</td>'
+            f'<td class="n group">{fmt_int(s.get("stations_open"))}</td>'
             f'<td class="n">{"n/a" if share is None else f"{100 * share:.0f} %"}</td>'
-            f'<td class="n">{_fmt(s.get("mean_access_km"), 2)}</td>'
+            f'<td class="n">{fmt(s.get("mean_access_km"), 2)}</td>'
         )
     s0 = runs[0].summary
     body.append(f'<tr class="total"><th scope="row">County</th>'
-                f'<td class="n">{_fmt_int(s0.get("villages"))}</td>'
-                f'<td class="n">{_fmt_int(s0.get("population"))}</td>{"".join(totals)}</tr>')
+                f'<td class="n">{fmt_int(s0.get("villages"))}</td>'
+                f'<td class="n">{fmt_int(s0.get("population"))}</td>{"".join(totals)}</tr>')
     return (
         '<table class="townships small" id="township-table"><thead>'
         f'<tr><th rowspan="2" scope="col">Township</th><th rowspan="2" class="n">Villages</th>'
@@ -244,33 +244,34 @@ def _township_html(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
     )
 
 
-def _settings_html(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
+def settings_html(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
     rows_spec: list[tuple[str, Callable[[RunResult], str]]] = [
         ("Run folder", _folder_text),
         ("Region", lambda r: r.plan.region),
         ("Scenario", lambda r: str(r.summary.get("scenario"))),
         ("Stations requested (K)",
-         lambda r: _fmt_int(_get(r.config, "placement", "stations")
+         lambda r: fmt_int(nested_get(r.config, "placement", "stations")
                             if r.config else r.summary.get("stations_open"))),
-        ("Service radius, km", lambda r: _fmt(r.summary.get("radius_km"), 1)),
+        ("Service radius, km", lambda r: fmt(r.summary.get("radius_km"), 1)),
         ("Placement objective / weight",
-         lambda r: f"{_get(r.summary, 'placement', 'objective') or '—'} / "
-                   f"{_get(r.summary, 'placement', 'weight') or '—'}"),
+         lambda r: f"{nested_get(r.summary, 'placement', 'objective') or '—'} / "
+                   f"{nested_get(r.summary, 'placement', 'weight') or '—'}"),
         ("Seed", lambda r: str(r.summary.get("seed", "—"))),
-        ("Solver time limit, s", lambda r: _fmt(r.summary.get("time_limit_s"), 0)),
-        ("Placement status", lambda r: str(_get(r.summary, "placement", "status") or "—")),
-        ("Placement gap", lambda r: _gap(_get(r.summary, "placement", "gap"))),
-        ("Routing status", lambda r: str(_get(r.summary, "routing", "status") or "—")),
+        ("Solver time limit, s", lambda r: fmt(r.summary.get("time_limit_s"), 0)),
+        ("Placement status", lambda r: str(nested_get(r.summary, "placement", "status") or "—")),
+        ("Placement gap", lambda r: _gap(nested_get(r.summary, "placement", "gap"))),
+        ("Routing status", lambda r: str(nested_get(r.summary, "routing", "status") or "—")),
         ("Run status", lambda r: str(r.summary.get("status", "—"))),
-        ("Solve time, s", lambda r: _fmt(r.summary.get("solve_seconds"), 1)),
+        ("Solve time, s", lambda r: fmt(r.summary.get("solve_seconds"), 1)),
         ("CRS", lambda r: r.plan.crs or "—"),
-        ("Distances from", lambda r: str(_get(r.summary, "network", "distance_basis") or "roads")),
+        ("Distances from",
+         lambda r: str(nested_get(r.summary, "network", "distance_basis") or "roads")),
         ("Warnings", lambda r: str(len(r.plan.warnings))),
     ]
-    head = "".join(f"<th>{_e(label)}</th>" for label in labels)
+    head = "".join(f"<th>{esc(label)}</th>" for label in labels)
     body = "".join(
-        f'<tr><th scope="row">{_e(name)}</th>'
-        + "".join(f"<td>{_e(fn(r))}</td>" for r in runs) + "</tr>"
+        f'<tr><th scope="row">{esc(name)}</th>'
+        + "".join(f"<td>{esc(fn(r))}</td>" for r in runs) + "</tr>"
         for name, fn in rows_spec
     )
     table = (f'<table class="small settings" id="settings-table"><thead><tr><th>Setting</th>'
@@ -282,20 +283,20 @@ def _settings_html(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
             again = f"{run.folder.name}-again"
             parts.append(
                 "<p>Reproduce:</p><pre class=\"cmd\">rural-logistics solve "
-                f"{_e(run.folder / 'config.yaml')} --out {_e(again)}</pre>"
+                f"{esc(run.folder / 'config.yaml')} --out {esc(again)}</pre>"
             )
         warnings = list(run.plan.warnings) + list(run.notes)
         if warnings:
             parts.append("<p>Warnings and notes:</p><ul>"
-                         + "".join(f"<li>{_e(w)}</li>" for w in warnings) + "</ul>")
+                         + "".join(f"<li>{esc(w)}</li>" for w in warnings) + "</ul>")
         if run.config_text:
-            parts.append(f"<p>Effective config (config.yaml):</p><pre>{_e(run.config_text)}</pre>")
+            parts.append(f"<p>Effective config (config.yaml):</p><pre>{esc(run.config_text)}</pre>")
         if parts:
-            details.append(f"<details><summary>{_e(label)}: reproduce, warnings, config"
+            details.append(f"<details><summary>{esc(label)}: reproduce, warnings, config"
                            f"</summary>{''.join(parts)}</details>")
     return table + "".join(details)
 
 
 def _gap(value: Any) -> str:
-    v = _number(value)
+    v = number(value)
     return "—" if v is None else f"{100 * v:.2f} %"

@@ -39,8 +39,8 @@ from rural_logistics.routing.model import (
     make_scaling,
     time_windows_units,
     travel_time_units,
-    worker_pool,
 )
+from rural_logistics.solvers.processes import worker_pool
 
 KG_SCALE = 10  # integer units per kilogram
 

@@ -5,8 +5,9 @@ A local search visits thousands of good solutions whose routes, recombined, ofte
 a better plan than any one of them. The pool keeps each distinct route (per vehicle
 type and client set, the cheapest order seen) with the cost of the best solution it
 appeared in; :func:`solve_route_cover` picks routes by a set-covering MIP (HiGHS through
-OR-Tools' linear solver wrapper): every required client at least once, an optional one at most once
-(its prize counts), no more routes of a vehicle type than there are vehicles.
+the shared MIP model, :class:`rural_logistics.solvers.mip.Model`): every required client
+at least once, an optional one at most once (its prize counts), no more routes of a
+vehicle type than there are vehicles.
 :func:`drop_repeats` then removes each client covered twice from the route where
 leaving it out saves the most, so the result is a plan again.
 
@@ -16,15 +17,14 @@ negative entry ``-1 - d`` is a return to depot ``d`` to reload (multi-trip vehic
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ortools.linear_solver import pywraplp
+import numpy as np
+
+from rural_logistics.solvers.mip import Model
 
 
 def reload_at(depot: int) -> int:
@@ -210,20 +210,16 @@ def solve_route_cover(
         Without a choice when none exists (a required client in no route, or none
         within ``upper_bound``) or none was found within the limits.
     """
-    solver = pywraplp.Solver.CreateSolver("HIGHS")
-    if solver is None:  # pragma: no cover - OR-Tools built without HiGHS
-        solver = pywraplp.Solver.CreateSolver("SCIP")
-    solver.SuppressOutput()
-    x = [solver.BoolVar(f"r{j}") for j in range(len(routes))]
+    m = Model("HIGHS", fallback="SCIP")
+    x = [m.add_var(0.0, 1.0, integer=True) for _ in routes]
     rows: list[Any] = []
     for c in range(n_clients):
-        top = 1.0 if partition else solver.infinity()
-        rows.append(solver.Constraint(1.0, top) if required[c] else None)
+        top = 1.0 if partition else math.inf
+        rows.append(m.add_row([], lb=1.0, ub=top) if required[c] else None)
     by_type: dict[int, Any] = {}
     net = []
-    objective = solver.Objective()
     bound_row = (
-        solver.Constraint(-solver.infinity(), float(upper_bound))
+        m.add_row([], ub=float(upper_bound))
         if upper_bound is not None and math.isfinite(upper_bound)
         else None
     )
@@ -233,53 +229,31 @@ def solve_route_cover(
         for c in clients:
             covered[c] += 1
             if rows[c] is None:
-                rows[c] = solver.Constraint(-solver.infinity(), 1.0)
-            rows[c].SetCoefficient(var, 1.0)
+                rows[c] = m.add_row([], ub=1.0)
+            m.add_term(rows[c], var, 1.0)
         if route.vehicle_type not in by_type:
             limit = fleet[route.vehicle_type]
-            by_type[route.vehicle_type] = solver.Constraint(-solver.infinity(), float(limit))
-        by_type[route.vehicle_type].SetCoefficient(var, 1.0)
+            by_type[route.vehicle_type] = m.add_row([], ub=float(limit))
+        m.add_term(by_type[route.vehicle_type], var, 1.0)
         cost = route.cost - sum(prizes[c] for c in clients)
         net.append(cost)
-        objective.SetCoefficient(var, cost)
+        m.set_cost(var, cost)
         if bound_row is not None:
-            bound_row.SetCoefficient(var, cost)
+            m.add_term(bound_row, var, cost)
     if any(required[c] and not covered[c] for c in range(n_clients)):
         return CoverResult(None, math.inf, True)
-    objective.SetMinimization()
-    solver.SetTimeLimit(max(10, round(1000 * time_limit_s)))
     specific = "output_flag = false\nmip_rel_gap = 0\nmip_abs_gap = 0.999\n"
     if node_limit is not None:
         specific += f"mip_max_nodes = {node_limit}\n"
-    solver.SetSolverSpecificParametersAsString(specific)
-    with _native_stdout_silenced():
-        status = solver.Solve()
-    proven = status in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.INFEASIBLE)
-    if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
-        return CoverResult(None, math.inf, proven)
-    chosen = tuple(j for j, var in enumerate(x) if var.solution_value() > 0.5)
-    return CoverResult(chosen, float(sum(net[j] for j in chosen)), proven)
-
-
-@contextlib.contextmanager
-def _native_stdout_silenced() -> Iterator[None]:
-    """File descriptor 1 pointed at the null device meanwhile: HiGHS 1.12 writes a
-    debug line (``HighsMipSolverData::transformNewIntegerFeasibleSolution``) straight
-    to the process's standard output on some MIPs, whatever its output flag says."""
-    try:
-        saved = os.dup(1)
-    except OSError:  # pragma: no cover - no standard output to silence
-        yield
-        return
-    sys.stdout.flush()
-    null = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, 1)
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(null)
-        os.close(saved)
+    # Time limit as given (at least 10 ms): this small model builds in no time.
+    out = m.solve(
+        time_limit_s=time_limit_s, read={"x": x}, threads=None, rel_gap=0.0, min_ms=10,
+        count_building=False, solver_params=specific,
+    )
+    if not out.has_solution:
+        return CoverResult(None, math.inf, out.proven)
+    chosen = tuple(int(j) for j in np.flatnonzero(out.values["x"] > 0.5))
+    return CoverResult(chosen, float(sum(net[j] for j in chosen)), out.proven)
 
 
 def drop_repeats(

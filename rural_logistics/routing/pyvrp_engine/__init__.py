@@ -16,13 +16,6 @@ iterations (deterministic for a seed).
 
 from rural_logistics.routing.pyvrp_engine.data import (
     KG_SCALE,
-    _activities,
-    _has_windows,
-    _penalty_setup,
-    _raw_solution,
-    _reference_cost,
-    _route_cost,
-    _visits,
     build_data,
     polished,
     solution_of,
@@ -31,27 +24,18 @@ from rural_logistics.routing.pyvrp_engine.data import (
 )
 from rural_logistics.routing.pyvrp_engine.ils import (
     PooledRun,
-    _iterated_local_search,
-    _Outcome,
-    _run_pyvrp,
-    _search_setup,
-    _solve,
-    _span,
     run_pyvrp,
     run_pyvrp_pooled,
 )
 from rural_logistics.routing.pyvrp_engine.parallel import (
-    _exchange,
     merge_runs,
     parallel_runs,
     solve_pyvrp,
 )
-from rural_logistics.routing.pyvrp_engine.pool import _PoolState
 from rural_logistics.routing.pyvrp_engine.settings import (
     RECOMBINATION,
     PyVrpOptions,
     Recombination,
-    _Span,
 )
 
 __all__ = [
@@ -60,22 +44,6 @@ __all__ = [
     "PooledRun",
     "PyVrpOptions",
     "Recombination",
-    "_Outcome",
-    "_PoolState",
-    "_Span",
-    "_activities",
-    "_exchange",
-    "_has_windows",
-    "_iterated_local_search",
-    "_penalty_setup",
-    "_raw_solution",
-    "_reference_cost",
-    "_route_cost",
-    "_run_pyvrp",
-    "_search_setup",
-    "_solve",
-    "_span",
-    "_visits",
     "build_data",
     "merge_runs",
     "parallel_runs",

@@ -11,7 +11,6 @@ from rural_logistics.routing.model import (
     RawSolution,
     RoutingProblem,
     Visits,
-    worker_pool,
 )
 from rural_logistics.routing.pyvrp_engine.data import (
     _raw_solution,
@@ -32,6 +31,7 @@ from rural_logistics.routing.route_pool import (
     RoutePool,
     solve_route_cover,
 )
+from rural_logistics.solvers.processes import worker_pool
 
 
 def parallel_runs(

@@ -1,15 +1,18 @@
-"""A thin layer over OR-Tools' linear solver (HiGHS / SCIP) used by the placement models.
+"""One MIP layer for every solver stage: an incremental model over OR-Tools' linear
+solver (HiGHS or SCIP), and sparse-matrix MIPs through SciPy's HiGHS.
 
-The only placement module that imports OR-Tools.
+:class:`Model` is the generic builder (variables, rows, objective, one ``solve`` that
+keeps its time limit); the placement models add their site vocabulary on top
+(:class:`rural_logistics.placement.site_model.SiteModel`), the routing engine's route
+pool its set cover (:func:`rural_logistics.routing.route_pool.solve_route_cover`).
+:func:`solve_sparse` takes a whole model as one sparse matrix. Solver output is kept off
+the command's standard output (:func:`rural_logistics.solvers.silence.stdout_silenced`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
+import math
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,33 +22,15 @@ import scipy.sparse as sp
 from ortools.linear_solver.python import model_builder_helper as mbh
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from rural_logistics.placement.result import SiteRules
+from rural_logistics.solvers.silence import stdout_silenced
 
+#: A linear term: (variable, coefficient).
 Term = tuple[Any, float]
 
 
-@contextlib.contextmanager
-def _stdout_silenced() -> Iterator[None]:
-    """Send file descriptor 1 to /dev/null (HiGHS prints a banner there when given
-    parameters, which would end up in the command's results)."""
-    try:
-        sys.stdout.flush()
-        saved = os.dup(1)
-    except (OSError, ValueError):  # pragma: no cover - no real stdout (embedded use)
-        yield
-        return
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 1)
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
 @dataclass
-class MipOutcome:
-    """What a solve produced.
+class MipResult:
+    """What a :meth:`Model.solve` produced.
 
     Attributes
     ----------
@@ -54,21 +39,27 @@ class MipOutcome:
     optimal
         The solver proved its solution optimal.
     bound
-        Best proven bound (``-inf``/``inf`` when unknown).
+        Best proven bound (``-inf`` when minimising and unknown, ``inf`` when maximising).
     objective
         Objective of the returned solution (``nan`` when there is none).
-    sites
-        Indices of the site variables at 1 (``None`` when there is no solution).
     values
-        Values of the variables passed in ``solve(extra=...)``.
+        Values of the variables asked for (``read``), by name; empty when there is no
+        solution.
+    has_solution
+        Whether a solution was found.
     """
 
     infeasible: bool
     optimal: bool
     bound: float
     objective: float
-    sites: np.ndarray | None
     values: dict[str, np.ndarray] = field(default_factory=dict)
+    has_solution: bool = False
+
+    @property
+    def proven(self) -> bool:
+        """Optimal or infeasible: the solver's answer is final."""
+        return self.optimal or self.infeasible
 
 
 class Model:
@@ -77,13 +68,19 @@ class Model:
     Parameters
     ----------
     engine
-        ``HIGHS`` or ``SCIP``.
+        ``HIGHS`` or ``SCIP``; when the OR-Tools build lacks it, ``fallback``.
     maximize
         Maximise instead of minimise.
+    fallback
+        Engine to use when ``engine`` is not available (``None``: an error).
     """
 
-    def __init__(self, engine: str = "HIGHS", *, maximize: bool = False) -> None:
+    def __init__(
+        self, engine: str = "HIGHS", *, maximize: bool = False, fallback: str | None = None
+    ) -> None:
         solver = pywraplp.Solver.CreateSolver(engine)
+        if solver is None and fallback is not None:  # pragma: no cover - wheels ship both
+            engine, solver = fallback, pywraplp.Solver.CreateSolver(fallback)
         if solver is None:  # pragma: no cover - the OR-Tools wheels ship both
             raise RuntimeError(f"OR-Tools solver {engine} is not available")
         solver.SuppressOutput()
@@ -91,140 +88,113 @@ class Model:
         self.engine = engine
         self.objective = solver.Objective()
         self.maximize = maximize
-        self._inf = solver.infinity()
-        self._n = 0
+        self.inf = solver.infinity()
         self._built_from = time.perf_counter()
 
     def add_var(self, lb: float, ub: float, obj: float = 0.0, *, integer: bool = False) -> Any:
         """A new variable with objective coefficient ``obj``."""
-        self._n += 1
         var = self.solver.Var(lb, ub, integer, "")
         if obj:
             self.objective.SetCoefficient(var, obj)
         return var
 
-    def add_site_vars(
-        self,
-        n_sites: int,
-        *,
-        allowed: np.ndarray,
-        locked: np.ndarray,
-        obj: np.ndarray | None = None,
-    ) -> list[Any]:
-        """One binary per site; excluded sites fixed at 0, locked ones at 1."""
-        lower = np.zeros(n_sites)
-        lower[np.asarray(locked, dtype=np.int64)] = 1.0
-        upper = np.asarray(allowed, dtype=float)
-        return [
-            self.add_var(
-                float(lower[j]),
-                float(upper[j]),
-                float(obj[j]) if obj is not None else 0.0,
-                integer=True,
-            )
-            for j in range(n_sites)
-        ]
-
-    def add_row(self, terms: list[Term], *, lb: float = -np.inf, ub: float = np.inf) -> None:
-        """``lb <= sum(coef × var) <= ub``."""
+    def add_row(self, terms: list[Term], *, lb: float = -np.inf, ub: float = np.inf) -> Any:
+        """``lb <= sum(coef × var) <= ub``; returns the row (more terms can be added with
+        :meth:`add_term`)."""
         row = self.solver.RowConstraint(
-            lb if np.isfinite(lb) else -self._inf, ub if np.isfinite(ub) else self._inf, ""
+            lb if np.isfinite(lb) else -self.inf, ub if np.isfinite(ub) else self.inf, ""
         )
         for var, coef in terms:
             row.SetCoefficient(var, coef)
+        return row
 
-    def add_site_rules(
-        self, y: list[Any], rules: SiteRules, *, exact_count: int | None = None
-    ) -> None:
-        """Count, budget and per-group rows on the site variables."""
-        every = [(v, 1.0) for v in y]
-        if exact_count is not None:
-            self.add_row(every, lb=exact_count, ub=exact_count)
-        if rules.max_stations is not None:
-            self.add_row(every, ub=rules.max_stations)
-        if rules.max_opening_cost is not None:
-            cost = rules.opening_cost if rules.opening_cost is not None else np.zeros(len(y))
-            self.add_row(
-                [(v, float(cost[j])) for j, v in enumerate(y) if cost[j]],
-                ub=rules.max_opening_cost,
-            )
-        if rules.groups is not None and rules.min_per_group > 0:
-            labels = np.asarray(rules.groups)
-            for g in np.unique(labels[labels >= 0]):
-                members = np.flatnonzero(labels == g)
-                self.add_row([(y[j], 1.0) for j in members], lb=rules.min_per_group)
+    @staticmethod
+    def add_term(row: Any, var: Any, coef: float) -> None:
+        """Add ``coef × var`` to a row made by :meth:`add_row`."""
+        row.SetCoefficient(var, coef)
+
+    def set_cost(self, var: Any, coef: float) -> None:
+        """Objective coefficient of a variable."""
+        self.objective.SetCoefficient(var, coef)
 
     def set_offset(self, value: float) -> None:
         """Constant added to the objective."""
         self.objective.SetOffset(value)
 
-    def hint_sites(self, y: list[Any], open_sites: np.ndarray) -> None:
-        """Start from these open sites (SCIP only: hints crash HiGHS in OR-Tools 9.15)."""
-        if self.engine != "SCIP":
-            return
-        values = np.zeros(len(y))
-        values[np.asarray(open_sites, dtype=np.int64)] = 1.0
-        self.solver.SetHint(y, values.tolist())
-
     def solve(
         self,
         *,
         time_limit_s: float,
-        sites: list[Any],
-        extra: dict[str, list[Any]] | None = None,
-        threads: int = 1,
+        read: dict[str, list[Any]] | None = None,
+        threads: int | None = 1,
         rel_gap: float = 1e-9,
-    ) -> MipOutcome:
-        """Solve within the time limit and read the site variables.
+        min_ms: int = 1,
+        count_building: bool = True,
+        solver_params: str | None = None,
+    ) -> MipResult:
+        """Solve within the time limit and read the variables in ``read``.
 
-        The solver's own limit is ``time_limit_s`` less the time the model took to
-        build: OR-Tools copies the model to the solver inside ``Solve``, outside the
-        solver's clock, and that copy takes about as long as the building (pmed36's
-        second MIP: built in 0.2 s, 8.31 s taken for a 7.97 s limit without this).
+        Parameters
+        ----------
+        time_limit_s
+            Wall-clock limit.
+        read
+            Name → variables whose values to return.
+        threads
+            Solver threads (``None``: the solver's default).
+        rel_gap
+            Relative MIP gap at which the solver stops.
+        min_ms
+            Least time limit handed to the solver, milliseconds.
+        count_building
+            The solver's own limit is ``time_limit_s`` less the time the model took to
+            build: OR-Tools copies the model to the solver inside ``Solve``, outside the
+            solver's clock, and that copy takes about as long as the building (pmed36's
+            second MIP: built in 0.2 s, 8.31 s taken for a 7.97 s limit without this).
+        solver_params
+            Solver-specific parameters (HiGHS option lines).
         """
         now = time.perf_counter()
-        own_limit_s = max(0.001, time_limit_s - (now - self._built_from))
+        own_limit_s = time_limit_s - (now - self._built_from) if count_building else time_limit_s
         # A later solve of the same model reserves only what was built after this one.
         self._built_from = now
         if self.maximize:
             self.objective.SetMaximization()
         else:
             self.objective.SetMinimization()
-        self.solver.SetTimeLimit(max(1, int(own_limit_s * 1000)))
-        self.solver.SetNumThreads(threads)
+        self.solver.SetTimeLimit(max(min_ms, round(1000 * max(0.0, own_limit_s))))
+        if threads is not None:
+            self.solver.SetNumThreads(threads)
+        if solver_params is not None:
+            self.solver.SetSolverSpecificParametersAsString(solver_params)
         params = pywraplp.MPSolverParameters()
         params.SetDoubleParam(pywraplp.MPSolverParameters.RELATIVE_MIP_GAP, rel_gap)
-        with _stdout_silenced():
-            result = self.solver.Solve(params)
-        if result == pywraplp.Solver.INFEASIBLE:
-            nan_bound = -np.inf if not self.maximize else np.inf
-            return MipOutcome(True, False, nan_bound, float("nan"), None)
-        has_solution = result in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE)
+        with stdout_silenced():
+            status = self.solver.Solve(params)
+        unknown = math.inf if self.maximize else -math.inf
+        if status == pywraplp.Solver.INFEASIBLE:
+            return MipResult(True, False, unknown, float("nan"))
         try:
             bound = float(self.objective.BestBound())
         except Exception:  # pragma: no cover - some back ends have no bound
             bound = float("nan")
-        if not np.isfinite(bound) or bound != bound:
-            bound = -np.inf if not self.maximize else np.inf
-        if result == pywraplp.Solver.OPTIMAL and not np.isfinite(bound):
+        if not np.isfinite(bound):
+            bound = unknown
+        if status == pywraplp.Solver.OPTIMAL and not np.isfinite(bound):
             # Models without integer variables report no MIP bound: the optimum is the bound.
             bound = float(self.objective.Value())
-        if not has_solution:
-            inf_bound = -np.inf if not self.maximize else np.inf
-            return MipOutcome(
-                False, False, bound if np.isfinite(bound) else inf_bound, float("nan"), None
-            )
-        chosen = np.flatnonzero(np.array([v.solution_value() for v in sites]) > 0.5)
+        if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+            return MipResult(False, False, bound, float("nan"))
         values = {
-            name: np.array([v.solution_value() for v in vs]) for name, vs in (extra or {}).items()
+            name: np.array([v.solution_value() for v in vs]) for name, vs in (read or {}).items()
         }
-        return MipOutcome(
+        return MipResult(
             infeasible=False,
-            optimal=result == pywraplp.Solver.OPTIMAL,
+            optimal=status == pywraplp.Solver.OPTIMAL,
             bound=bound,
             objective=float(self.objective.Value()),
-            sites=chosen,
             values=values,
+            has_solution=True,
         )
 
 
@@ -313,7 +283,7 @@ def solve_sparse(
     engine = mbh.ModelSolverHelper(solver)
     # The clock runs from the call: building the model counts against the limit.
     engine.set_time_limit_in_seconds(max(0.05, float(time_limit_s) - (time.perf_counter() - entry)))
-    with _stdout_silenced():
+    with stdout_silenced():
         engine.solve(builder)
     status = engine.status()
     if status == mbh.SolveStatus.INFEASIBLE:
@@ -353,7 +323,7 @@ def _solve_sparse_highs(
         np.asarray(row_lower, dtype=float),
         np.asarray(row_upper, dtype=float),
     )
-    with _stdout_silenced():
+    with stdout_silenced():
         res = milp(
             np.asarray(objective, dtype=float),
             integrality=integrality,
