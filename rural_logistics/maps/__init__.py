@@ -440,26 +440,40 @@ def draw_plan(
     xmin, xmax, ymin, ymax = (float(v) for v in extent)
     if not (xmax > xmin and ymax > ymin):
         raise ValueError(f"draw_plan: invalid extent {extent!r}")
+    has_townships = _draw_townships(ax, plan.townships)
+    route_handles = _draw_routes(ax, plan.routes)
+    no_access = _draw_villages(ax, plan.villages, edges, colors)
+    _draw_offroad_legs(ax, plan)
+    size_max = _draw_stations(ax, plan.stations, station_size_max, labels=station_labels)
+    _draw_depots(ax, plan.depots)
+    _draw_frame(ax, (xmin, xmax, ymin, ymax), title)
+    if legend:
+        _draw_legend(ax, edges, colors, no_access=no_access, size_max=size_max,
+                     route_handles=route_handles, has_townships=has_townships)
 
-    # Townships: thin grey outlines and names.
-    townships = plan.townships
-    if townships is not None and len(_present(townships)):
-        geoms = _present(townships)
-        ax.add_collection(LineCollection(
-            _line_parts(geoms), colors=TOWNSHIP_COLOR, linewidths=0.7, zorder=1,
-        ))
-        if "name" in townships.columns:
-            names = townships.loc[geoms.index, "name"]
-            for geom, name in zip(geoms, names, strict=True):
-                if name is None or (isinstance(name, float) and math.isnan(name)):
-                    continue
-                pt = geom.representative_point()
-                ax.text(pt.x, pt.y, str(name), ha="center", va="center", fontsize=9,
-                        fontstyle="italic", color="#616161", zorder=3, clip_on=True,
-                        path_effects=_HALO)
 
-    # Routes: one colour each, wider first so shared roads show stacked colours.
-    routes = plan.routes
+def _draw_townships(ax: Axes, townships: gpd.GeoDataFrame | None) -> bool:
+    """Thin grey outlines and names; whether there were any."""
+    if townships is None or not len(_present(townships)):
+        return False
+    geoms = _present(townships)
+    ax.add_collection(LineCollection(
+        _line_parts(geoms), colors=TOWNSHIP_COLOR, linewidths=0.7, zorder=1,
+    ))
+    if "name" in townships.columns:
+        names = townships.loc[geoms.index, "name"]
+        for geom, name in zip(geoms, names, strict=True):
+            if name is None or (isinstance(name, float) and math.isnan(name)):
+                continue
+            pt = geom.representative_point()
+            ax.text(pt.x, pt.y, str(name), ha="center", va="center", fontsize=9,
+                    fontstyle="italic", color="#616161", zorder=3, clip_on=True,
+                    path_effects=_HALO)
+    return True
+
+
+def _draw_routes(ax: Axes, routes: gpd.GeoDataFrame) -> list[tuple[Line2D, str]]:
+    """One colour each, wider first so shared roads show stacked colours; legend entries."""
     route_geoms = _present(routes)
     n_routes = len(route_geoms)
     route_handles: list[tuple[Line2D, str]] = []
@@ -478,33 +492,38 @@ def draw_plan(
         label = f"{name} · {km:.1f} km" if pd.notna(km) else name
         handle = Line2D([], [], color=color, linewidth=2.6, linestyle="--" if trunk else "-")
         route_handles.append((handle, label))
+    return route_handles
 
-    # Villages: dots by access band; unassigned as ×.
-    villages = plan.villages
+
+def _draw_villages(
+    ax: Axes, villages: gpd.GeoDataFrame, edges: np.ndarray, colors: list[str]
+) -> bool:
+    """Dots by access band, unassigned villages as ×; whether some have no access time."""
     v_geoms = _present(villages)
-    unassigned = np.zeros(0, dtype=bool)
-    if len(v_geoms):
-        vx, vy = _xy(v_geoms)
-        unassigned = _missing_station(villages.loc[v_geoms.index])
-        access = (villages.loc[v_geoms.index, "access_min"]
-                  if "access_min" in villages.columns else pd.Series(np.nan, index=v_geoms.index))
-        band = access_band_index(access.to_numpy(), edges)
-        face = np.array([colors[b] if b >= 0 else NO_ACCESS_COLOR for b in band], dtype=object)
-        ok = ~unassigned
-        if ok.any():
-            ax.scatter(vx[ok], vy[ok], s=_VILLAGE_AREA, c=list(face[ok]), edgecolors="#424242",
-                       linewidths=0.4, zorder=4)
-        if unassigned.any():
-            ax.scatter(vx[unassigned], vy[unassigned], s=_VILLAGE_AREA * 1.6, marker="x",
-                       c=UNASSIGNED_COLOR, linewidths=1.4, zorder=4.5)
-        no_access = ok & (band < 0)
-    else:
-        no_access = np.zeros(0, dtype=bool)
+    if not len(v_geoms):
+        return False
+    vx, vy = _xy(v_geoms)
+    unassigned = _missing_station(villages.loc[v_geoms.index])
+    access = (villages.loc[v_geoms.index, "access_min"]
+              if "access_min" in villages.columns else pd.Series(np.nan, index=v_geoms.index))
+    band = access_band_index(access.to_numpy(), edges)
+    face = np.array([colors[b] if b >= 0 else NO_ACCESS_COLOR for b in band], dtype=object)
+    ok = ~unassigned
+    if ok.any():
+        ax.scatter(vx[ok], vy[ok], s=_VILLAGE_AREA, c=list(face[ok]), edgecolors="#424242",
+                   linewidths=0.4, zorder=4)
+    if unassigned.any():
+        ax.scatter(vx[unassigned], vy[unassigned], s=_VILLAGE_AREA * 1.6, marker="x",
+                   c=UNASSIGNED_COLOR, linewidths=1.4, zorder=4.5)
+    return bool((ok & (band < 0)).any())
 
-    # Stations: squares, area ∝ parcels per day.
-    stations = plan.stations
+
+def _draw_stations(
+    ax: Axes, stations: gpd.GeoDataFrame, station_size_max: float | None, *, labels: bool
+) -> float:
+    """Squares, area ∝ parcels per day (and their names with ``labels``, up to
+    :data:`_MAX_STATION_LABELS` stations); the parcels drawn with the largest marker."""
     s_geoms = _present(stations)
-    _draw_offroad_legs(ax, plan)
     if "parcels_per_day" in stations.columns and len(s_geoms):
         parcels = pd.to_numeric(stations.loc[s_geoms.index, "parcels_per_day"],
                                 errors="coerce").to_numpy(dtype=float)
@@ -521,28 +540,37 @@ def draw_plan(
         order = np.argsort(-areas, kind="stable")  # big ones first, small ones on top
         ax.scatter(sx[order], sy[order], s=areas[order], marker="s", c=STATION_COLOR,
                    edgecolors="white", linewidths=1.2, zorder=5)
-        if station_labels and "name" in stations.columns and len(s_geoms) <= _MAX_STATION_LABELS:
+        if labels and "name" in stations.columns and len(s_geoms) <= _MAX_STATION_LABELS:
             for x, y, name in zip(sx, sy, stations.loc[s_geoms.index, "name"], strict=True):
                 if isinstance(name, str) and name:
                     ax.annotate(name, (x, y), xytext=(5, 4), textcoords="offset points",
                                 ha="left", va="bottom", fontsize=6.5, color=STATION_COLOR,
                                 zorder=6.5, annotation_clip=True, path_effects=_HALO)
+    return size_max
 
-    # Depots: large stars.
-    d_geoms = _present(plan.depots)
-    if len(d_geoms):
-        dx, dy = _xy(d_geoms)
-        ax.scatter(dx, dy, s=_DEPOT_AREA, marker="*", c=DEPOT_COLOR, edgecolors="white",
-                   linewidths=1.2, zorder=6)
-        if "name" in plan.depots.columns:
-            for x, y, name in zip(dx, dy, plan.depots.loc[d_geoms.index, "name"], strict=True):
-                if isinstance(name, str) and name:
-                    ax.annotate(name, (x, y), xytext=(9, -3), textcoords="offset points",
-                                ha="left", va="top", fontsize=8.5, fontweight="bold",
-                                color=DEPOT_COLOR, zorder=7, annotation_clip=True,
-                                path_effects=_HALO)
 
-    # Frame, extent, scale bar, north arrow.
+def _draw_depots(ax: Axes, depots: gpd.GeoDataFrame) -> None:
+    """Large stars with their names."""
+    d_geoms = _present(depots)
+    if not len(d_geoms):
+        return
+    dx, dy = _xy(d_geoms)
+    ax.scatter(dx, dy, s=_DEPOT_AREA, marker="*", c=DEPOT_COLOR, edgecolors="white",
+               linewidths=1.2, zorder=6)
+    if "name" in depots.columns:
+        for x, y, name in zip(dx, dy, depots.loc[d_geoms.index, "name"], strict=True):
+            if isinstance(name, str) and name:
+                ax.annotate(name, (x, y), xytext=(9, -3), textcoords="offset points",
+                            ha="left", va="top", fontsize=8.5, fontweight="bold",
+                            color=DEPOT_COLOR, zorder=7, annotation_clip=True,
+                            path_effects=_HALO)
+
+
+def _draw_frame(
+    ax: Axes, extent: tuple[float, float, float, float], title: str | None
+) -> None:
+    """Extent, frame, scale bar, north arrow and title."""
+    xmin, xmax, ymin, ymax = extent
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
     ax.set_aspect("equal", adjustable="box")
@@ -552,19 +580,29 @@ def draw_plan(
     for spine in ax.spines.values():
         spine.set_edgecolor("#757575")
         spine.set_linewidth(0.8)
-    _draw_scale_bar(ax, (xmin, xmax, ymin, ymax))
+    _draw_scale_bar(ax, extent)
     _draw_north_arrow(ax)
     if title:
         ax.set_title(title, fontsize=11)
 
-    if not legend:
-        return
+
+def _draw_legend(
+    ax: Axes,
+    edges: np.ndarray,
+    colors: list[str],
+    *,
+    no_access: bool,
+    size_max: float,
+    route_handles: list[tuple[Line2D, str]],
+    has_townships: bool,
+) -> None:
+    """The legend, outside the right edge of the axes; group headers in bold."""
     entries: list[tuple[Line2D, str]] = [_header("Village access time")]
     for color, label in zip(colors, access_band_labels(edges), strict=True):
         entries.append((Line2D([], [], linestyle="none", marker="o", markersize=6,
                                markerfacecolor=color, markeredgecolor="#424242",
                                markeredgewidth=0.4), label))
-    if no_access.any():
+    if no_access:
         entries.append((Line2D([], [], linestyle="none", marker="o", markersize=6,
                                markerfacecolor=NO_ACCESS_COLOR, markeredgecolor="#424242",
                                markeredgewidth=0.4), "no access time"))
@@ -586,6 +624,7 @@ def draw_plan(
         entries.append((Line2D([], [], linestyle="none", marker="s", markersize=9,
                                markerfacecolor=STATION_COLOR, markeredgecolor="white"),
                         "station"))
+    n_routes = len(route_handles)
     if n_routes:
         entries.append(_header(f"Van routes ({n_routes})"))
         if n_routes <= _MAX_ROUTES_IN_LEGEND:
@@ -593,7 +632,7 @@ def draw_plan(
         else:
             entries.append((Line2D([], [], color=ROUTE_COLORS[0], linewidth=2.6),
                             "one colour per route"))
-    if townships is not None and len(_present(townships)):
+    if has_townships:
         entries.append((Line2D([], [], color=TOWNSHIP_COLOR, linewidth=0.8),
                         "township boundary"))
     leg = ax.legend(

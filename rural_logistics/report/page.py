@@ -137,6 +137,35 @@ _LAYER_TOGGLES = (
 )
 
 
+def _map_figures(
+    runs: Sequence[RunResult],
+    labels: Sequence[str],
+    *,
+    extent: tuple[float, float, float, float],
+    size_max: float,
+) -> list[str]:
+    """One captioned map figure per run."""
+    panels = []
+    for i, (run, label) in enumerate(zip(runs, labels, strict=True)):
+        s = run.summary
+        share = number(s.get("population_within_radius_share"))
+        caption = (
+            f"<b>{esc(label)}</b> <span class=\"sub\">— "
+            f"{count_text(s.get('stations_open'), 'station')}"
+            f", {count_text(s.get('routes'), 'route')}; "
+            f"{'n/a' if share is None else f'{100 * share:.0f} %'} of population within "
+            f"{number(s.get('radius_km')) or 0:g} km; mean access "
+            f"{fmt(s.get('mean_access_km'), 1)} km</span>"
+        )
+        svg = map_panel(run, index=i, extent=extent, size_max=size_max)
+        panels.append(
+            f'<figure class="map" data-run="{i}" '
+            f'style="--c:{SCENARIO_COLORS[i % len(SCENARIO_COLORS)]}">'
+            f"<figcaption>{caption}</figcaption>{svg}</figure>"
+        )
+    return panels
+
+
 def render_report(runs: Sequence[RunResult], *, title: str | None = None) -> str:
     """The report of one or more runs as one self-contained HTML document.
 
@@ -176,26 +205,7 @@ def render_report(runs: Sequence[RunResult], *, title: str | None = None) -> str
     size_max = station_size_max(runs)
     cols = 1 if single else 2 if len(runs) in (2, 4) else 3
 
-    panels = []
-    for i, (run, label) in enumerate(zip(runs, labels, strict=True)):
-        if not with_maps:
-            break
-        s = run.summary
-        share = number(s.get("population_within_radius_share"))
-        caption = (
-            f"<b>{esc(label)}</b> <span class=\"sub\">— "
-            f"{count_text(s.get('stations_open'), 'station')}"
-            f", {count_text(s.get('routes'), 'route')}; "
-            f"{'n/a' if share is None else f'{100 * share:.0f} %'} of population within "
-            f"{number(s.get('radius_km')) or 0:g} km; mean access "
-            f"{fmt(s.get('mean_access_km'), 1)} km</span>"
-        )
-        svg = map_panel(run, index=i, extent=extent, size_max=size_max)
-        panels.append(
-            f'<figure class="map" data-run="{i}" '
-            f'style="--c:{SCENARIO_COLORS[i % len(SCENARIO_COLORS)]}">'
-            f"<figcaption>{caption}</figcaption>{svg}</figure>"
-        )
+    panels = _map_figures(runs, labels, extent=extent, size_max=size_max) if with_maps else []
     toggles = "".join(
         f'<label><input type="checkbox" data-layer="{key}" checked> {name}</label>'
         for key, name in _LAYER_TOGGLES
