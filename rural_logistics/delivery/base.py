@@ -281,6 +281,18 @@ class DeliveryMode(Protocol):
         ...
 
 
+class HonoursEveryKey:
+    """Base of the modes that honour every config key (nothing to reject or warn about)."""
+
+    def config_problems(self, config: RegionConfig) -> list[str]:
+        """None."""
+        return []
+
+    def config_warnings(self, config: RegionConfig) -> list[str]:
+        """None."""
+        return []
+
+
 def fleet_vehicle_ids(vehicles: Sequence[VehicleSpec]) -> tuple[str, ...]:
     """``type-1, type-2, …`` numbered per type in fleet order."""
     seq: dict[str, int] = {}

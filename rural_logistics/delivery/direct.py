@@ -8,6 +8,7 @@ from rural_logistics.config import RegionConfig
 from rural_logistics.delivery.base import (
     Delivery,
     DeliveryRequest,
+    HonoursEveryKey,
     loads_of,
     routing_template,
     station_tier,
@@ -18,19 +19,12 @@ from rural_logistics.routing.solve import solve_vrp
 from rural_logistics.solvers.budget import Budget
 
 
-class DirectDelivery:
+class DirectDelivery(HonoursEveryKey):
     """One tier, one day: a vehicle routing problem over the open stations (those at the
-    county distribution centre are served there, without a vehicle)."""
+    county distribution centre are served there, without a vehicle); every routing and
+    fleet key is honoured by the routing engines."""
 
     name = "direct"
-
-    def config_problems(self, config: RegionConfig) -> list[str]:
-        """Every routing and fleet key is honoured by the routing engines."""
-        return []
-
-    def config_warnings(self, config: RegionConfig) -> list[str]:
-        """None: nothing is ignored."""
-        return []
 
     def stage_text(self, config: RegionConfig, budget: Budget) -> str:
         """Progress line."""

@@ -15,6 +15,7 @@ from rural_logistics.config import RegionConfig
 from rural_logistics.delivery.base import (
     Delivery,
     DeliveryRequest,
+    HonoursEveryKey,
     StationTemplate,
     loads_of,
     routing_template,
@@ -34,19 +35,12 @@ from rural_logistics.solvers.budget import Budget
 from rural_logistics.summary import DeliverySections, LocationRoutingSection, LrpPlanSection
 
 
-class LocationRoutingDelivery:
-    """Stations and routes searched together, from the fixed-charge start."""
+class LocationRoutingDelivery(HonoursEveryKey):
+    """Stations and routes searched together, from the fixed-charge start; every
+    routing and fleet key is honoured (routes are the engine's, or edited routes checked
+    by its evaluator)."""
 
     name = "location_routing"
-
-    def config_problems(self, config: RegionConfig) -> list[str]:
-        """Every routing and fleet key is honoured (the routes are the routing engine's
-        or edited routes checked by its evaluator)."""
-        return []
-
-    def config_warnings(self, config: RegionConfig) -> list[str]:
-        """None: nothing is ignored."""
-        return []
 
     def stage_text(self, config: RegionConfig, budget: Budget) -> str:
         """Progress line."""

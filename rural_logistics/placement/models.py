@@ -558,7 +558,7 @@ def _fixed_charge_mip(
         solver=engine.lower(),
     )
     if sparse.values is None:
-        return MipOutcome(sparse.infeasible, False, sparse.bound, float("nan"), None), pairs
+        return MipOutcome(sparse.infeasible, False, sparse.bound, float("nan")), pairs
     y = sparse.values[:n_sites]
     return (
         MipOutcome(
@@ -566,8 +566,9 @@ def _fixed_charge_mip(
             optimal=sparse.optimal,
             bound=sparse.bound,
             objective=float(objective @ sparse.values),
-            sites=np.flatnonzero(y > 0.5),
             values={"x": np.clip(sparse.values[n_sites:], 0.0, 1.0)},
+            has_solution=True,
+            sites=np.flatnonzero(y > 0.5),
         ),
         pairs,
     )

@@ -5,41 +5,23 @@ adds facility variables and constraints to a PuLP model)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from rural_logistics.placement.result import SiteRules
-from rural_logistics.solvers.mip import Model
+from rural_logistics.solvers.mip import MipResult, Model
 
 
 @dataclass
-class MipOutcome:
-    """What a placement MIP produced.
+class MipOutcome(MipResult):
+    """A placement MIP's result (:class:`~rural_logistics.solvers.mip.MipResult`) with
+    the open sites read back: ``sites`` holds the indices of the site variables at 1
+    (``None`` when there is no solution); ``values`` the variables passed in
+    ``solve_sites(extra=...)``."""
 
-    Attributes
-    ----------
-    infeasible
-        The solver proved the model infeasible.
-    optimal
-        The solver proved its solution optimal.
-    bound
-        Best proven bound (``-inf``/``inf`` when unknown).
-    objective
-        Objective of the returned solution (``nan`` when there is none).
-    sites
-        Indices of the site variables at 1 (``None`` when there is no solution).
-    values
-        Values of the variables passed in ``solve(extra=...)``.
-    """
-
-    infeasible: bool
-    optimal: bool
-    bound: float
-    objective: float
-    sites: np.ndarray | None
-    values: dict[str, np.ndarray] = field(default_factory=dict)
+    sites: np.ndarray | None = None
 
 
 class SiteModel(Model):
@@ -111,7 +93,7 @@ class SiteModel(Model):
             threads=threads, rel_gap=rel_gap,
         )
         if not result.has_solution:
-            return MipOutcome(result.infeasible, False, result.bound, float("nan"), None)
+            return MipOutcome(result.infeasible, False, result.bound, float("nan"))
         values = dict(result.values)
         chosen = np.flatnonzero(values.pop("sites") > 0.5)
         return MipOutcome(
@@ -119,6 +101,7 @@ class SiteModel(Model):
             optimal=result.optimal,
             bound=result.bound,
             objective=result.objective,
-            sites=chosen,
             values=values,
+            has_solution=True,
+            sites=chosen,
         )

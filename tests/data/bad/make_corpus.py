@@ -441,6 +441,17 @@ def cases() -> dict[str, dict[str, Any]]:
                                             {"type": "Point", "coordinates": lonlat(1, 1)})])},
             "expected": ["hubs.candidates.0.depot_id: 'H9' is not in depots.geojson "
                          "(known: DC1, H1)"]},
+        "hubs_with_station_hours": {
+            # The two-echelon stage has no opening hours: rejected, not dropped.
+            "config": merged(d, {"hubs": {
+                "candidates": [{"depot_id": "H1", "capacity_parcels_per_day": 500}],
+                "trunk_vehicle": "van", "last_mile_vehicle": "van"},
+                "routing": {"station_hours_min": [480, 1080]}}),
+            "files": {"depots.geojson": collection(
+                [*depot_features(), feature({"id": "H1", "name": "Hub"},
+                                            {"type": "Point", "coordinates": lonlat(1, 1)})])},
+            "expected": ["routing.station_hours_min is not supported with hubs: no station "
+                         "opening hours in the two-echelon stage"]},
         "hub_is_the_dc": {
             "config": {"hubs": {
                 "candidates": [{"depot_id": "DC1", "capacity_parcels_per_day": 500}],
