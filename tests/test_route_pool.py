@@ -30,6 +30,7 @@ from rural_logistics.routing.route_pool import (
     reload_at,
     solve_route_cover,
 )
+from rural_logistics.solvers.budget import Budget
 
 # Four clients; the cheapest cover is {0, 1} + {2, 3} = 20 (one route: 25; {0} + {1, 2, 3}: 21).
 POOL = [
@@ -354,7 +355,7 @@ def test_two_runs_with_exchange_same_seed_same_routes() -> None:
 
     def once(seed: int = 0) -> RawSolution:
         return solve_pyvrp(
-            problem, visits, time_limit_s=30.0, seed=seed, workers=2, iteration_limit=20
+            problem, visits, budget=Budget.of(30.0, iteration_limit=20), seed=seed, workers=2
         )
 
     first, second = once(), once()

@@ -40,6 +40,7 @@ from rural_logistics.routing.model import (
     time_windows_units,
     travel_time_units,
 )
+from rural_logistics.solvers.budget import Budget
 from rural_logistics.solvers.processes import worker_pool
 
 KG_SCALE = 10  # integer units per kilogram
@@ -90,9 +91,8 @@ def solve_ortools(
     problem: RoutingProblem,
     visits: Visits,
     *,
-    time_limit_s: float,
+    budget: Budget,
     workers: int = 1,
-    iteration_limit: int | None = None,
     default: bool = False,
 ) -> RawSolution:
     """Solve with OR-Tools routing.
@@ -101,12 +101,11 @@ def solve_ortools(
     ----------
     problem, visits
         The instance and its visits.
-    time_limit_s
-        Wall-clock budget.
+    budget
+        Wall-clock budget (its time left becomes the search's deadline) and its optional
+        iteration cap (solutions found: a deterministic stop rule instead of the time).
     workers
         Parallel processes with different first solutions (1 or 2).
-    iteration_limit
-        Deterministic stop rule (solutions found) instead of the time limit.
     default
         OR-Tools' textbook setting instead: ``PATH_CHEAPEST_ARC`` + guided local search,
         one process (the benchmark's reference line).
@@ -115,7 +114,7 @@ def solve_ortools(
     -------
     RawSolution
     """
-    deadline = time.time() + time_limit_s
+    deadline, iteration_limit = time.time() + budget.left(), budget.iteration_limit
     if default:
         return run_ortools(
             problem,

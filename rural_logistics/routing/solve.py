@@ -39,33 +39,17 @@ def run_engine(
     workers: int,
     default: bool = False,
 ) -> RawSolution:
-    """Dispatch to an engine module (imported only when used).
-
-    The engines take the budget's time left and iteration cap at their entry and keep a
-    deadline inside.
-    """
+    """Dispatch to an engine module (imported only when used); the engines take the
+    budget at their entry and keep a deadline inside."""
     if engine == "ortools":
         from rural_logistics.routing.ortools_engine import solve_ortools
 
-        return solve_ortools(
-            problem,
-            visits,
-            time_limit_s=budget.left(),
-            workers=workers,
-            iteration_limit=budget.iteration_limit,
-            default=default,
-        )
+        return solve_ortools(problem, visits, budget=budget, workers=workers, default=default)
     if engine == "pyvrp":
         from rural_logistics.routing.pyvrp_engine import solve_pyvrp
 
         return solve_pyvrp(
-            problem,
-            visits,
-            time_limit_s=budget.left(),
-            seed=seed,
-            workers=workers,
-            iteration_limit=budget.iteration_limit,
-            default=default,
+            problem, visits, budget=budget, seed=seed, workers=workers, default=default
         )
     raise ValueError(f"unknown routing engine {engine!r} (known: {', '.join(ENGINES)})")
 

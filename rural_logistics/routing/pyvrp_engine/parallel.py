@@ -31,6 +31,7 @@ from rural_logistics.routing.route_pool import (
     RoutePool,
     solve_route_cover,
 )
+from rural_logistics.solvers.budget import Budget
 from rural_logistics.solvers.processes import worker_pool
 
 
@@ -208,10 +209,9 @@ def solve_pyvrp(
     problem: RoutingProblem,
     visits: Visits,
     *,
-    time_limit_s: float,
+    budget: Budget,
     seed: int = 0,
     workers: int = 1,
-    iteration_limit: int | None = None,
     default: bool = False,
     recombination: Recombination | None = RECOMBINATION,
 ) -> RawSolution:
@@ -221,14 +221,13 @@ def solve_pyvrp(
     ----------
     problem, visits
         The instance and its visits.
-    time_limit_s
-        Wall-clock budget.
+    budget
+        Wall-clock budget (its time left becomes the engine's deadline) and its optional
+        iteration cap (a deterministic stop rule instead of the time).
     seed
         Seed of the first run (the second uses ``seed + 1``).
     workers
         Parallel runs (1 or 2).
-    iteration_limit
-        Deterministic stop rule instead of the time limit.
     default
         PyVRP's default solve, one run (the benchmark's reference line).
     recombination
@@ -238,6 +237,7 @@ def solve_pyvrp(
     -------
     RawSolution
     """
+    time_limit_s, iteration_limit = budget.left(), budget.iteration_limit
     deadline = time.time() + time_limit_s
     if default:
         recombination = None
