@@ -34,8 +34,7 @@ _LIST = 8
 
 def _listing(counts: Mapping[str, float], unit: str = "") -> str:
     items = sorted(counts.items(), key=lambda kv: -kv[1])
-    shown = ", ".join(f"{k} {v:,.0f}{unit}" for k, v in items[:_LIST])
-    return shown + (f" and {len(items) - _LIST} more" if len(items) > _LIST else "")
+    return ids_text((f"{k} {v:,.0f}{unit}" for k, v in items), limit=_LIST)
 
 
 def default_speed_notes(
