@@ -18,10 +18,13 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rural_logistics import __version__
 from rural_logistics.errors import RuralLogisticsError, one_line
+
+if TYPE_CHECKING:  # the CLI imports the library lazily, when a command runs
+    from rural_logistics.config import RegionConfig
 
 EXIT_OK = 0
 EXIT_RUNS_FAILED = 1
@@ -312,7 +315,7 @@ def _add_benchmark_parsers(sub: argparse._SubParsersAction) -> None:
         module.add_arguments(parser)
 
 
-def _load(args: argparse.Namespace) -> object:
+def _load(args: argparse.Namespace) -> RegionConfig:
     from rural_logistics.validation import load_checked_config
 
     return load_checked_config(
@@ -325,12 +328,10 @@ def _load(args: argparse.Namespace) -> object:
 
 
 def _cmd_solve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from rural_logistics.config import RegionConfig
     from rural_logistics.outputs import check_output_dir, write_run
     from rural_logistics.pipeline import plan_region
 
     config = _load(args)
-    assert isinstance(config, RegionConfig)
     check_output_dir(args.out, force=args.force)
     progress = ConsoleProgress(err, quiet=args.quiet)
     if not args.quiet:
