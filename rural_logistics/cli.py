@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from rural_logistics import __version__
 from rural_logistics.errors import RuralLogisticsError, one_line
+from rural_logistics.text import plural
 
 if TYPE_CHECKING:  # the CLI imports the library lazily, when a command runs
     from rural_logistics.config import RegionConfig
@@ -566,10 +567,6 @@ def _clock(seconds: float) -> str:
         else f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def _runs(n: int) -> str:
-    return f"{n} run" if n == 1 else f"{n} runs"
-
-
 def _seconds(value: Any) -> str:
     return f"{value:6.1f} s" if isinstance(value, int | float) else "     - s"
 
@@ -596,8 +593,8 @@ def _cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not args.quiet:
         reused = f", {len(plan.reused)} reused (finished, config and data unchanged)" \
             if plan.reused else ""
-        err.write(f"Batch of {_runs(len(runs))} into {plan.out_dir}: {len(plan.tasks)} to run"
-                  f"{reused}\n")
+        err.write(f"Batch of {plural(len(runs), 'run')} into {plan.out_dir}: "
+                  f"{len(plan.tasks)} to run{reused}\n")
     distributed_log = logging.getLogger("distributed")
     level = distributed_log.level
     distributed_log.setLevel(logging.CRITICAL)  # a dead worker is reported as its run's error
@@ -635,7 +632,7 @@ def _cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         distributed_log.setLevel(level)
     ok, failed = result.count(RUN_OK), result.count(RUN_FAILED)
     out.write(
-        f"{_runs(len(result.records))}: {ok} ok, {failed} failed"
+        f"{plural(len(result.records), 'run')}: {ok} ok, {failed} failed"
         + (f", {result.count(RUN_NOT_RUN)} not run" if result.count(RUN_NOT_RUN) else "")
         + (f" ({result.reused} reused)" if result.reused else "")
         + f" in {_clock(result.elapsed_s)}\n"

@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "rural_logistics"
 #: (``osm.importer``: the OpenStreetMap reader is read by ``io``, the importer writes
 #: regions with it). Data flows up: config → io → network → demand → placement →
 #: routing → lrp → region → delivery → check pass / assembly → maps / report → outputs,
-#: pipeline → cli.
+#: pipeline → batch (many runs of the pipeline on Dask) → benchmarks → cli.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "text", "solvers", "summary"),
     ("__init__", "config", "network", "plan", "metrics", "osm"),
@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("maps",),
     ("report",),
     ("outputs", "pipeline"),
+    ("batch",),
     ("benchmarks",),
     ("cli",),
     ("__main__",),

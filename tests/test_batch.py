@@ -295,15 +295,16 @@ def test_spawned_solver_processes_find_the_forked_plan() -> None:
     from test_route_pool import thirty_stations_problem
 
     from rural_logistics.routing.model import build_visits
-    from rural_logistics.solvers.processes import process_context
     from rural_logistics.routing.pyvrp_engine import solve_pyvrp
+    from rural_logistics.solvers import Budget
+    from rural_logistics.solvers.processes import process_context
 
     problem = thirty_stations_problem()
     visits = build_visits(problem)
 
     def solve() -> Any:
-        return solve_pyvrp(problem, visits, time_limit_s=30.0, seed=0, workers=2,
-                           iteration_limit=20)
+        return solve_pyvrp(problem, visits, budget=Budget.of(30.0, iteration_limit=20), seed=0,
+                           workers=2)
 
     assert process_context().get_start_method() == "fork"
     forked = solve()

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rural_logistics.errors import InputDataError
+from rural_logistics.text import plural
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -94,7 +95,7 @@ class ClusterInfo:
             memory += (f"; a worker above {self.terminate_fraction:.0%} of it is restarted and "
                        "its run recorded as failed")
         where = "local Dask cluster" if self.kind == "local" else f"Dask cluster at {self.address}"
-        return (f"{where}: {self.workers} worker{'s' if self.workers != 1 else ''} × {per} "
+        return (f"{where}: {plural(self.workers, 'worker')} × {per} "
                 f"thread{'s' if threads != [1] else ''}, {memory}")
 
     def as_dict(self) -> dict[str, Any]:

@@ -8,7 +8,7 @@ time (first run submitted to results table written), ``total_s`` (the cluster's 
 its shutdown: what a user waits), the speed-up of ``total_s`` over the first row, the
 runs' summed wall and CPU time, how many cores were busy on average (CPU seconds / batch
 seconds), the largest memory of a run and the load average before and after.
-``--time-limit`` is ``solver.time_limit_s`` of every run (seconds per solver stage).
+``--time-limit`` is ``solver.time_limit_s`` of every run (solver seconds of the whole run).
 Routing stops at its time limit whatever the machine, so the summary also gives the share
 of the runs' time spent in routing and the CPU seconds per run at each worker count:
 equal CPU per run means the workers did not starve each other.
@@ -28,6 +28,7 @@ from typing import Any
 
 from rural_logistics.benchmarks.common import BenchmarkTable
 from rural_logistics.errors import InputDataError
+from rural_logistics.text import plural
 
 COLUMNS = (
     "workers",
@@ -124,7 +125,7 @@ def run(args: argparse.Namespace, *, on_row: Callable[[dict[str, Any]], None]) -
                       f"({min(sizes)}–{max(sizes)} per county, seed {args.seed}) in "
                       f"{time.perf_counter() - start:.1f} s")
         runs = collect_runs([manifest], time_limit_s=args.time_limit)
-        summary.append(f"{source}; time limit {args.time_limit:g} s per solver stage, "
+        summary.append(f"{source}; solver time limit {args.time_limit:g} s per run, "
                        f"maps {'off' if args.no_map else 'on'}, 1 thread and 1 solver "
                        "process per worker")
         rows: list[dict[str, Any]] = []
@@ -184,7 +185,7 @@ def run(args: argparse.Namespace, *, on_row: Callable[[dict[str, Any]], None]) -
                                f"{first['workers']}")
         summary.append(
             "CPU seconds per run: " + ", ".join(
-                f"{r['cpu_s_per_run']:g} at {r['workers']} worker{'s' if r['workers'] > 1 else ''}"
+                f"{r['cpu_s_per_run']:g} at {plural(r['workers'], 'worker')}"
                 for r in rows)
             + "; routing (stops at its time limit) "
             + ", ".join(f"{100 * r['routing_s_sum'] / max(r['run_s_sum'], 1e-9):.0f} %"

@@ -322,7 +322,7 @@ def generate_province(
     n_counties, seed, villages
         As for :func:`plan_province`.
     time_limit_s
-        ``solver.time_limit_s`` of every config (seconds per solver stage).
+        ``solver.time_limit_s`` of every config (solver seconds of the whole run).
 
     Returns
     -------
