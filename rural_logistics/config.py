@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from rural_logistics.errors import ConfigError
+from rural_logistics.errors import ConfigError, read_text
 
 #: Nov 11 share of the Nov 1–11 rural online retail sales on the 2017 Double Eleven
 #: (39.24 of 84.61 billion yuan = 46.38 %). Times 11 days gives the peak day relative
@@ -442,16 +442,7 @@ def load_config(path: str | Path) -> RegionConfig:
         When the file is missing, not UTF-8, not YAML, or fails validation.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a folder, expected a YAML config file") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    text = read_text(path, what="config file", expected="a YAML config file", error=ConfigError)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

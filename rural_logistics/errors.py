@@ -8,6 +8,7 @@ code 2; anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 
 def one_line(text: str) -> str:
@@ -48,3 +49,38 @@ class InfeasibleError(RuralLogisticsError):
 
 class OutputError(RuralLogisticsError):
     """The output folder cannot be written as asked."""
+
+
+def read_text(
+    path: Path,
+    *,
+    what: str,
+    expected: str,
+    error: type[RuralLogisticsError],
+    encoding: str = "utf-8",
+) -> str:
+    """The text of a file a user named, or ``error`` in one line naming the file.
+
+    Parameters
+    ----------
+    path
+        The file.
+    what
+        What it is, for "not found" (``"config file"``).
+    expected
+        What it should have been when it is a folder (``"a YAML config file"``).
+    error
+        The error type to raise.
+    encoding
+        ``"utf-8"``, or ``"utf-8-sig"`` to drop a byte-order mark.
+    """
+    try:
+        return path.read_text(encoding=encoding)
+    except FileNotFoundError:
+        raise error(f"{path}: {what} not found") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a folder, expected {expected}") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read ({exc.strerror})") from None

@@ -44,7 +44,7 @@ def cli(*argv: str) -> tuple[int, str, str]:
 def province(tmp_path: Path) -> Path:
     """Three tiny counties: manifest, configs, data."""
     folder = tmp_path / "province"
-    generate_province(folder, n_counties=3, seed=5, villages=(10, 14), time_limit_s=0.2)
+    generate_province(folder, n_counties=3, seed=5, villages=(10, 14), time_limit_s=1.0)
     return folder
 
 

@@ -295,50 +295,16 @@ def run_batch(
             on_progress(BatchProgress(record, finished, failed, running, total,
                                       time.perf_counter() - start))
 
-    def settings(status: str) -> Path:
-        counts = {s: sum(1 for r in done.values() if r.get("run_status") == s)
-                  for s in (RUN_OK, RUN_FAILED)}
-        data = {
-            "status": status,
-            "version": __version__,
-            "python": platform.python_version(),
-            "inputs": list(inputs),
-            "started_at": started_at,
-            "finished_at": now_iso() if status != "running" else None,
-            "elapsed_s": round(time.perf_counter() - start, 3),
-            "runs": len(plan.runs),
-            "executed": finished,
-            "reused": len(plan.reused),
-            "ok": counts[RUN_OK],
-            "failed": counts[RUN_FAILED],
-            "not_run": len(plan.runs) - counts[RUN_OK] - counts[RUN_FAILED],
-            "solve_workers": plan.solve_workers,
-            "map_png": plan.map_png,
-            "cluster": cluster.as_dict() if cluster is not None else None,
-            "memory_note": (
-                "Dask counts a worker process's own memory; solver processes a run starts "
-                "(routing.workers 2) are not counted against its limit"
-                if plan.solve_workers > 1 else
-                "each run is solved inside its worker process, so the limit bounds it"
-            ),
-        }
-        path = plan.out_dir / SETTINGS_FILE
-        write_record(path, data)
-        return path
-
     def finish(status: str) -> BatchResult:
-        records = []
-        for run in plan.runs:
-            record = done.get(run.run_id)
-            if record is None:
-                task = next(t for t in plan.tasks if t.run.run_id == run.run_id)
-                record = {**base_record(task), "run_status": RUN_NOT_RUN, "summary": None}
-            records.append(record)
+        elapsed_s = time.perf_counter() - start
+        records = _all_records(plan, done)
         csv_path, parquet_path = write_results(records, plan.out_dir)
-        return BatchResult(tuple(records), csv_path, parquet_path, settings(status),
-                           time.perf_counter() - start)
+        path = _write_settings(plan, done, status=status, executed=finished, inputs=inputs,
+                               cluster=cluster, started_at=started_at, elapsed_s=elapsed_s)
+        return BatchResult(tuple(records), csv_path, parquet_path, path, elapsed_s)
 
-    settings("running")
+    _write_settings(plan, done, status="running", executed=0, inputs=inputs, cluster=cluster,
+                    started_at=started_at, elapsed_s=0.0)
     if not plan.tasks:
         report(None, 0)
         return finish("finished")
@@ -381,6 +347,61 @@ def run_batch(
         finish("interrupted")
         raise
     return finish("finished")
+
+
+def _all_records(plan: BatchPlan, done: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """One record per run of the plan, in its order: finished or reused, else ``not_run``."""
+    records = []
+    for run in plan.runs:
+        record = done.get(run.run_id)
+        if record is None:
+            task = next(t for t in plan.tasks if t.run.run_id == run.run_id)
+            record = {**base_record(task), "run_status": RUN_NOT_RUN, "summary": None}
+        records.append(record)
+    return records
+
+
+def _write_settings(
+    plan: BatchPlan,
+    done: dict[str, dict[str, Any]],
+    *,
+    status: str,
+    executed: int,
+    inputs: Sequence[str],
+    cluster: ClusterInfo | None,
+    started_at: str,
+    elapsed_s: float,
+) -> Path:
+    """Write ``batch.json``: the batch's settings and where it stands (``status``)."""
+    counts = {s: sum(1 for r in done.values() if r.get("run_status") == s)
+              for s in (RUN_OK, RUN_FAILED)}
+    data = {
+        "status": status,
+        "version": __version__,
+        "python": platform.python_version(),
+        "inputs": list(inputs),
+        "started_at": started_at,
+        "finished_at": now_iso() if status != "running" else None,
+        "elapsed_s": round(elapsed_s, 3),
+        "runs": len(plan.runs),
+        "executed": executed,
+        "reused": len(plan.reused),
+        "ok": counts[RUN_OK],
+        "failed": counts[RUN_FAILED],
+        "not_run": len(plan.runs) - counts[RUN_OK] - counts[RUN_FAILED],
+        "solve_workers": plan.solve_workers,
+        "map_png": plan.map_png,
+        "cluster": cluster.as_dict() if cluster is not None else None,
+        "memory_note": (
+            "Dask counts a worker process's own memory; solver processes a run starts "
+            "(routing.workers 2) are not counted against its limit"
+            if plan.solve_workers > 1 else
+            "each run is solved inside its worker process, so the limit bounds it"
+        ),
+    }
+    path = plan.out_dir / SETTINGS_FILE
+    write_record(path, data)
+    return path
 
 
 def load_settings(out_dir: Path) -> dict[str, Any] | None:

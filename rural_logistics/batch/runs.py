@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from rural_logistics.config import RegionConfig, load_config
-from rural_logistics.errors import ConfigError, InputDataError, RuralLogisticsError
+from rural_logistics.errors import ConfigError, InputDataError, RuralLogisticsError, read_text
 
 MANIFEST_COLUMNS = ("run_id", "config", "scenario", "stations", "seed", "time_limit_s")
 OVERRIDES = ("scenario", "stations", "seed", "time_limit_s")
@@ -207,16 +207,8 @@ def read_manifest(path: Path, *, defaults: dict[str, Any] | None = None) -> list
         Listing every problem, each naming the file, row and column.
     """
     defaults = defaults or {}
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputDataError(f"{path}: manifest file not found") from None
-    except IsADirectoryError:
-        raise InputDataError(f"{path}: is a folder, expected a manifest CSV file") from None
-    except UnicodeDecodeError as exc:
-        raise InputDataError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise InputDataError(f"{path}: cannot read ({exc.strerror})") from None
+    text = read_text(path, what="manifest file", expected="a manifest CSV file",
+                     error=InputDataError, encoding="utf-8-sig")
     rows = list(csv.reader(text.splitlines()))
     numbered = [(i + 1, r) for i, r in enumerate(rows)
                 if any(c.strip() for c in r) and not r[0].lstrip().startswith("#")]
