@@ -149,8 +149,9 @@ def without_timing(summary: dict) -> dict:
 
 def test_same_config_and_seed_give_identical_summary(tmp_path: Path) -> None:
     config = write_grid_region(tmp_path / "grid")
-    first = solve(config, tmp_path / "a", "--time-limit", "1")
-    second = solve(config, tmp_path / "b", "--time-limit", "1")
+    # 2 s: the stages share the run's budget, so each gets about the 1 s it had per stage.
+    first = solve(config, tmp_path / "a", "--time-limit", "2")
+    second = solve(config, tmp_path / "b", "--time-limit", "2")
     a = (tmp_path / "a" / "summary.json").read_text(encoding="utf-8")
     b = (tmp_path / "b" / "summary.json").read_text(encoding="utf-8")
     assert without_timing(first) == without_timing(second)
