@@ -1,5 +1,5 @@
 """Command line: ``rural-logistics solve | validate | generate | import-osm | batch | compare |
-benchmark``.
+sweep | benchmark``.
 
 A thin layer over the library: parse options, call the pipeline, print progress and
 results, and turn domain errors into one line each with exit code 2. This is the only
@@ -176,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_import_osm_parser(sub)
     _add_batch_parser(sub)
     _add_compare_parser(sub)
+    _add_sweep_parser(sub)
     _add_benchmark_parsers(sub)
     return parser
 
@@ -281,6 +282,42 @@ def _add_compare_parser(sub: argparse._SubParsersAction) -> None:
     compare.add_argument("--out", type=Path, required=True, help="the HTML file to write")
     compare.add_argument("--title", help="page title (default '<region> — scenario comparison')")
     compare.add_argument("--force", action="store_true", help="replace --out if it exists")
+
+
+def _add_sweep_parser(sub: argparse._SubParsersAction) -> None:
+    sweep = sub.add_parser(
+        "sweep",
+        help="how many stations for what coverage and cost: one plan per number of stations",
+        description="Prepare the region once, then plan every number of stations of "
+        "--stations (and every radius of --radius-km) with its proof of optimality or gap, "
+        "beside the most coverage any plan of that size can reach. Writes sweep.csv, "
+        "sweep_summary.json, report.html (curves, a slider over the plans' maps) and "
+        "config.yaml into --out.",
+    )
+    sweep.add_argument("config", type=Path, help="region config YAML file")
+    sweep.add_argument("--stations", required=True, metavar="FIRST:LAST:STEP",
+                       help="numbers of stations, e.g. 10:120:5 (both ends included) or "
+                       "10,20,40")
+    sweep.add_argument("--radius-km", metavar="R[,R…]",
+                       help="service radii for coverage, e.g. 3 or 2,3,5 or 2:5:1 (default "
+                       "placement.radius_km); the maps show the first")
+    sweep.add_argument("--method", choices=("p_median", "max_coverage"),
+                       help="placement model of every point (default placement.method)")
+    sweep.add_argument("--target", metavar="coverage=SHARE",
+                       help="find the fewest stations with this share of people within the "
+                       "radius, with proof that one fewer cannot (e.g. coverage=0.9)")
+    sweep.add_argument("--route", action="store_true",
+                       help="route the vehicles of every plan (cost per day and per parcel "
+                       "over all costs); default placement only")
+    sweep.add_argument("--scenario", help="demand scenario (a key of demand.scenarios)")
+    sweep.add_argument("--time-limit", type=float, metavar="S",
+                       help="solver time of each point, placement and routing together, "
+                       "and of each frontier solve (solver.time_limit_s)")
+    sweep.add_argument("--seed", type=int, help="random seed (solver.seed)")
+    sweep.add_argument("--out", type=Path, required=True, help="output folder of the sweep")
+    sweep.add_argument("--force", action="store_true",
+                       help="replace --out if it exists and is not empty")
+    sweep.add_argument("-q", "--quiet", action="store_true", help="no progress output")
 
 
 def _add_benchmark_parsers(sub: argparse._SubParsersAction) -> None:
@@ -669,6 +706,82 @@ def _cmd_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def _point_text(row: Any, index: int, total: int) -> str:
+    """One progress line of a sweep point."""
+    gap = "" if row["placement_status"] == "optimal" else f" gap {row['placement_gap']:.2%}"
+    routed = (
+        f", {row['vehicles_used']} vehicles, {row['total_route_km']:.0f} km, "
+        f"{row['cost_per_day']:,.0f}/day ({row['status']})"
+        if row["cost_per_day"] is not None else ""
+    )
+    return (
+        f"  [{index}/{total}] {row['stations']} stations, {row['radius_km']:g} km: "
+        f"{row['placement_status']}{gap}, "
+        f"{row['population_within_radius_share']:.1%} within the radius (best possible "
+        f"{row['best_within_radius_share']:.1%}), mean access {row['mean_access_km']:.2f} km, "
+        f"placement {row['placement_seconds']:.2f} s{routed}\n"
+    )
+
+
+def _cmd_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from rural_logistics.outputs import check_output_dir
+    from rural_logistics.sweep import (
+        SweepSpec,
+        parse_radii,
+        parse_stations,
+        parse_target,
+        run_sweep,
+        write_sweep,
+    )
+    from rural_logistics.validation import load_checked_config
+
+    spec = SweepSpec(
+        stations=parse_stations(args.stations),
+        radii_km=parse_radii(args.radius_km) if args.radius_km else (),
+        method=args.method,
+        route=args.route,
+        target_coverage=parse_target(args.target) if args.target else None,
+    )
+    config = load_checked_config(args.config, scenario=args.scenario, seed=args.seed,
+                                 time_limit_s=args.time_limit)
+    check_output_dir(args.out, force=args.force)
+    progress = ConsoleProgress(err, quiet=args.quiet)
+    if not args.quiet:
+        err.write(
+            f"Sweeping {config.region.name} ({config.scenario}): {len(spec.stations)} numbers "
+            f"of stations {spec.stations[0]}–{spec.stations[-1]}"
+            + (", routed" if spec.route else ", placement only") + "\n"
+        )
+
+    def on_point(row: Any, index: int, total: int) -> None:
+        if not args.quiet:
+            err.write(_point_text(row, index, total))
+            err.flush()
+
+    result = run_sweep(config, spec, progress=progress, on_point=on_point)
+    with progress("writing the sweep"):
+        files = write_sweep(result, args.out, force=args.force)
+    for warning in result.summary["warnings"]:
+        err.write(f"warning: {one_line(warning)}\n")
+    s = result.summary
+    out.write(
+        f"{len(s['rows'])} points in {s['total_seconds']:.1f} s (placement "
+        f"{s['placement_seconds']:.1f} s, frontier {s['frontier_seconds']:.1f} s, routing "
+        f"{s['routing_seconds']:.1f} s); "
+        f"{sum(r['placement_status'] == 'optimal' for r in s['rows'])} proven optimal\n"
+    )
+    for row in s["rows"]:
+        if row["placement_status"] != "optimal":
+            out.write(f"  {row['stations']} stations: {row['status_detail']}\n")
+    for curve in s["curves"]:
+        if curve["knee_stations"] is not None:
+            out.write(f"knee at {curve['knee_stations']} stations ({curve['radius_km']:g} km)\n")
+    for target in s["targets"]:
+        out.write(f"target: {target['statement']}\n")
+    out.write("wrote " + ", ".join(str(f) for f in files) + "\n")
+    return EXIT_OK
+
+
 _COMMANDS = {
     "solve": _cmd_solve,
     "validate": _cmd_validate,
@@ -677,6 +790,7 @@ _COMMANDS = {
     "benchmark": _cmd_benchmark,
     "compare": _cmd_compare,
     "import-osm": _cmd_import_osm,
+    "sweep": _cmd_sweep,
 }
 
 

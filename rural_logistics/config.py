@@ -353,8 +353,12 @@ class RegionConfig(_Model):
         seed: int | None = None,
         time_limit_s: float | None = None,
         stations: int | None = None,
+        radius_km: float | None = None,
+        method: str | None = None,
     ) -> RegionConfig:
-        """Return a validated copy with command-line overrides applied."""
+        """Return a validated copy with command-line overrides applied (``radius_km`` and
+        ``method`` set ``placement.radius_km`` and ``placement.method``, as a sweep does
+        per point)."""
         data = self.model_dump()
         if scenario is not None:
             data["scenario"] = scenario
@@ -364,6 +368,10 @@ class RegionConfig(_Model):
             data["solver"]["time_limit_s"] = time_limit_s
         if stations is not None:
             data["placement"]["stations"] = stations
+        if radius_km is not None:
+            data["placement"]["radius_km"] = radius_km
+        if method is not None:
+            data["placement"]["method"] = method
         try:
             return RegionConfig.model_validate(data)
         except ValidationError as exc:

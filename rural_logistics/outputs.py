@@ -17,6 +17,7 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -73,9 +74,19 @@ def _json_ready(value: Any) -> Any:
     return value
 
 
+def json_text(value: Mapping[str, Any]) -> str:
+    """JSON text as the run files are written: 2-space indented, UTF-8, no NaN (null)."""
+    return json.dumps(_json_ready(value), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
 def summary_json(summary: Summary) -> str:
     """``summary.json`` text: 2-space indented, UTF-8, no NaN (written as null)."""
-    return json.dumps(_json_ready(summary), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json_text(summary)
+
+
+def config_yaml(config: RegionConfig) -> str:
+    """The effective config as YAML text (``config.yaml`` of a run)."""
+    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
 
 
 def write_geopackage(plan: Plan, path: Path) -> None:
@@ -126,24 +137,46 @@ def write_run(
         If the target cannot be written.
     """
     out = Path(out)
-    check_output_dir(out, force=force)
-    parent = out.resolve().parent
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-", dir=parent))
-    try:
+
+    def fill(tmp: Path) -> list[str]:
         names = ["plan.gpkg", "summary.json"]
         write_geopackage(plan, tmp / "plan.gpkg")
         (tmp / "summary.json").write_text(summary_json(plan.summary), encoding="utf-8")
         if config is not None:
-            dumped = config.model_dump(mode="json")
-            (tmp / "config.yaml").write_text(
-                yaml.safe_dump(dumped, sort_keys=False, allow_unicode=True), encoding="utf-8"
-            )
+            (tmp / "config.yaml").write_text(config_yaml(config), encoding="utf-8")
             names.append("config.yaml")
         if map_png:
             write_map_png(plan, tmp / "map.png")
             names.append("map.png")
         write_plan_report(plan, tmp / REPORT_FILE, config=config, folder=out)
         names.append(REPORT_FILE)
+        return names
+
+    return write_folder(out, fill, force=force)
+
+
+def write_folder(out: Path, fill: Callable[[Path], list[str]], *, force: bool) -> list[Path]:
+    """Write a folder of results atomically: ``fill`` writes the files into a temporary
+    folder beside ``out`` and returns their names; the folder then replaces ``out`` in
+    one step (see :func:`_swap_into_place`). On any error nothing is left behind and a
+    previous ``out`` is untouched.
+
+    Returns
+    -------
+    list of Path
+        The files written, at their final location.
+
+    Raises
+    ------
+    OutputError
+        If the target cannot be written.
+    """
+    out = Path(out)
+    check_output_dir(out, force=force)
+    parent = out.resolve().parent
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-", dir=parent))
+    try:
+        names = fill(tmp)
         _swap_into_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

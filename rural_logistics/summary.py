@@ -173,3 +173,99 @@ class Summary(KeyFigures):
     solve_seconds: float
     location_routing: NotRequired[LocationRoutingSection]
     two_echelon: NotRequired[TwoEchelonSection]
+
+
+class SweepRow(TypedDict):
+    """One point of a sweep (``sweep_summary.json`` ``rows``, one line of ``sweep.csv``):
+    the plan with ``stations`` stations and its figures at ``radius_km``."""
+
+    stations: int
+    radius_km: float
+    method: str
+    status: str
+    status_detail: str
+    placement_status: str
+    placement_gap: float
+    placement_seconds: float
+    population_within_radius_share: float
+    best_within_radius_share: float
+    best_within_radius_bound: float
+    mean_access_km: float
+    max_access_km: float | None
+    mean_access_min: float
+    access_gini: float
+    opening_cost_per_day: float
+    vehicles_used: int | None
+    total_route_km: float | None
+    delivered_share: float | None
+    cost_per_day: float | None
+    cost_per_parcel: float | None
+    routing_status: str | None
+    routing_seconds: float | None
+    station_ids: list[str]
+
+
+class SweepStep(TypedDict):
+    """From one swept number of stations to the next, at one radius."""
+
+    radius_km: float
+    from_stations: int
+    to_stations: int
+    coverage_gain: float
+    coverage_per_station: float
+    cost_added_per_day: float | None
+    coverage_per_1000_per_day: float | None
+
+
+class SweepCurve(TypedDict):
+    """The trade-off curve at one radius: its steps, the best step and the knee."""
+
+    radius_km: float
+    steps: list[SweepStep]
+    best_step_to_stations: int | None
+    best_step_basis: str
+    knee_stations: int | None
+
+
+class SweepTarget(TypedDict):
+    """The answer to ``--target coverage=X`` at one radius."""
+
+    radius_km: float
+    coverage: float
+    reached: bool
+    proven: bool
+    stations: int | None
+    best_share: float | None
+    below_stations: int | None
+    below_bound_share: float | None
+    station_ids: list[str]
+    statement: str
+
+
+class SweepSummary(TypedDict):
+    """Everything in ``sweep_summary.json``."""
+
+    region: str
+    scenario: str
+    method: str
+    objective: str
+    weight: str
+    villages: int
+    population: int
+    parcels_per_day: float
+    candidate_sites: int
+    stations_swept: list[int]
+    radii_km: list[float]
+    routed: bool
+    time_limit_s: float
+    cost_basis: str
+    rows: list[SweepRow]
+    curves: list[SweepCurve]
+    targets: list[SweepTarget]
+    network: NetworkSection
+    warnings: list[str]
+    prepare_seconds: float
+    placement_seconds: float
+    frontier_seconds: float
+    routing_seconds: float
+    total_seconds: float

@@ -17,10 +17,11 @@ PACKAGE = Path(__file__).resolve().parent.parent / "rural_logistics"
 #: (``osm.importer``: the OpenStreetMap reader is read by ``io``, the importer writes
 #: regions with it). Data flows up: config → io → network → demand → placement →
 #: routing → lrp → region → delivery → check pass / assembly → maps / report → outputs,
-#: pipeline → batch (many runs of the pipeline on Dask) → benchmarks → cli.
+#: pipeline → batch (many runs of the pipeline on Dask), sweep (one region, many numbers of
+#: stations) → benchmarks → cli.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "text", "solvers", "summary"),
-    ("__init__", "config", "network", "plan", "metrics", "osm"),
+    ("__init__", "config", "network", "plan", "metrics", "frontier", "osm"),
     ("io", "demand", "generate"),
     ("routing", "placement", "network_setup", "osm.importer"),
     ("lrp",),
@@ -31,7 +32,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("maps",),
     ("report",),
     ("outputs", "pipeline"),
-    ("batch",),
+    ("batch", "sweep"),
     ("benchmarks",),
     ("cli",),
     ("__main__",),

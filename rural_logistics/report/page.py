@@ -39,7 +39,7 @@ MIN_RUNS = 2
 MAX_MAP_RUNS = 6
 
 
-_CSS = """
+REPORT_CSS = """
 :root { --ink:#212121; --muted:#616161; --line:#e0e0e0; --bg:#ffffff; --soft:#f6f7f9;
   --better:#1a7f37; --worse:#b3261e; }
 * { box-sizing: border-box; }
@@ -257,29 +257,36 @@ def render_report(runs: Sequence[RunResult], *, title: str | None = None) -> str
         f"<footer>Made by rural-logistics {esc(__version__)}. This file is self-contained: it "
         "loads nothing from the network and can be mailed or printed as it is.</footer>",
     ]
-    body = "\n".join(sections)
-    font_face = _cjk_font_face(body)
+    return html_page(title=title, body="\n".join(sections), script=_SCRIPT)
+
+
+def html_page(*, title: str, body: str, script: str, extra_css: str = "") -> str:
+    """A self-contained HTML document: the report styles (and ``extra_css``), a
+    Content-Security-Policy that lets nothing load from outside the file, the CJK
+    characters of ``body`` as an embedded font subset, ``body`` and ``script`` inline."""
+    font_face = cjk_font_face(body)
     # The CJK face comes first but covers only its characters (unicode-range), so Latin
     # text stays in DejaVu Sans; as a fallback after it, Chromium drew the first CJK text
     # run of the page as boxes.
-    css = _CSS.replace('"DejaVu Sans", ', f'"{_CJK_WEB_FAMILY}", "DejaVu Sans", ') if font_face \
-        else _CSS
+    css = (REPORT_CSS.replace('"DejaVu Sans", ', f'"{CJK_WEB_FAMILY}", "DejaVu Sans", ')
+           if font_face else REPORT_CSS)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "img-src data:; font-src data:; style-src 'unsafe-inline'; "
         "script-src 'unsafe-inline'\">"
-        f"<title>{esc(title)}</title><style>{font_face}{css}</style></head>\n<body><main>"
+        f"<title>{esc(title)}</title><style>{font_face}{css}{extra_css}</style></head>\n"
+        "<body><main>"
         + body
-        + f"</main><script>{_SCRIPT}</script></body></html>\n"
+        + f"</main><script>{script}</script></body></html>\n"
     )
 
 
-_CJK_WEB_FAMILY = "RL CJK"
+CJK_WEB_FAMILY = "RL CJK"
 
 
-def _cjk_font_face(text: str) -> str:
+def cjk_font_face(text: str) -> str:
     """An ``@font-face`` rule embedding the CJK characters of ``text`` (a subset of the
     CJK font of :func:`rural_logistics.maps.cjk_font`, WOFF, base64), so that the page
     shows Chinese names on a machine without a CJK font; empty when ``text`` has none or
@@ -308,7 +315,7 @@ def _cjk_font_face(text: str) -> str:
     face.save(buf)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     ranges = ",".join(f"U+{ord(ch):X}" for ch in chars)
-    return (f'@font-face {{ font-family: "{_CJK_WEB_FAMILY}"; unicode-range: {ranges}; '
+    return (f'@font-face {{ font-family: "{CJK_WEB_FAMILY}"; unicode-range: {ranges}; '
             f'src: url(data:font/woff;base64,{data}) format("woff"); }}\n')
 
 

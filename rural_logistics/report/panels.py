@@ -30,6 +30,7 @@ from rural_logistics.maps import (
 )
 from rural_logistics.report.kpis import assigned_mask, count_text, fmt, fmt_int
 from rural_logistics.report.runs import RunResult
+from rural_logistics.summary import SweepSummary
 
 #: Line colours of the scenarios in charts and headers (distinct from the access bands).
 SCENARIO_COLORS: tuple[str, ...] = (
@@ -257,3 +258,146 @@ def station_size_max(runs: Sequence[RunResult]) -> float:
             if p.size:
                 top = max(top, float(p.max()))
     return top
+
+
+#: Colours of the radii in a sweep's curves.
+RADIUS_COLORS = SCENARIO_COLORS
+
+
+def sweep_chart(summary: SweepSummary) -> str:
+    """A sweep's trade-off curves as inline SVG: coverage against the number of stations
+    (the plans, and the maximal-coverage frontier dashed), and cost per day against it
+    (mean access distance when no cost is known). Every swept number of stations has a
+    vertical marker (``<g class="rl-kline" data-k="K">``), hidden until the page shows
+    the chosen one."""
+    rows = summary["rows"]
+    radii = summary["radii_km"]
+    has_cost = any(r["cost_per_day"] is not None for r in rows)
+    with _svg_style():
+        fig = Figure(figsize=(11.0, 3.9), dpi=72,
+                     layout=ConstrainedLayoutEngine(w_pad=0.1, h_pad=0.08, wspace=0.08))
+        ax_cov, ax_cost = fig.subplots(1, 2)
+        for i, radius in enumerate(radii):
+            color = RADIUS_COLORS[i % len(RADIUS_COLORS)]
+            mine = [r for r in rows if r["radius_km"] == radius]
+            k = [r["stations"] for r in mine]
+            ax_cov.plot(k, [100 * r["population_within_radius_share"] for r in mine],
+                        color=color, marker="o", markersize=3.5, linewidth=2.0,
+                        label=f"plans ({summary['method'].replace('_', '-')}), {radius:g} km")
+            ax_cov.plot(k, [100 * r["best_within_radius_share"] for r in mine], color=color,
+                        linestyle="--", linewidth=1.2,
+                        label=f"best possible (max. coverage), {radius:g} km")
+            curve = next((c for c in summary["curves"] if c["radius_km"] == radius), None)
+            if curve is not None and curve["knee_stations"] is not None:
+                at = next(r for r in mine if r["stations"] == curve["knee_stations"])
+                ax_cov.plot([at["stations"]], [100 * at["population_within_radius_share"]],
+                            marker="D", markersize=8, color=color, markerfacecolor="white",
+                            markeredgewidth=2.0, linestyle="none",
+                            label=f"knee: {at['stations']} stations")
+            if i == 0 or has_cost:
+                y = [r["cost_per_day"] if has_cost else r["mean_access_km"] for r in mine]
+                ax_cost.plot(k, [np.nan if v is None else v for v in y], color=color,
+                             marker="o", markersize=3.5, linewidth=2.0,
+                             label=f"{radius:g} km" if has_cost else None)
+        for target in summary["targets"]:
+            ax_cov.axhline(100 * target["coverage"], color="#b3261e", linestyle=":",
+                           linewidth=1.2)
+            if target["stations"] is not None:
+                ax_cov.plot([target["stations"]], [100 * (target["best_share"] or 0)],
+                            marker="*", markersize=12, color="#b3261e", linestyle="none",
+                            label=f"target {100 * target['coverage']:g} % within "
+                            f"{target['radius_km']:g} km: {target['stations']} stations")
+        swept = sorted({r["stations"] for r in rows})
+        for axis, name in ((ax_cov, "a"), (ax_cost, "b")):
+            for k_value in swept:
+                line = axis.axvline(k_value, color="#212121", linewidth=1.4, alpha=0.55)
+                line.set_gid(f"rl-kline-{k_value}-{name}")
+            axis.set_xlabel("stations")
+            axis.grid(True, color="#e0e0e0", linewidth=0.6)
+            axis.spines[["top", "right"]].set_visible(False)
+        ax_cov.set_ylim(0, 101)
+        ax_cov.set_ylabel("people within the radius of a station, %")
+        ax_cov.set_title("Coverage against the number of stations", fontsize=10)
+        ax_cov.legend(loc="lower right", fontsize=7.5, frameon=True)
+        if has_cost:
+            ax_cost.set_ylabel("cost per day, all costs")
+            ax_cost.set_title("Cost per day (stations, vehicles, km)", fontsize=10)
+            if len(radii) > 1:
+                ax_cost.legend(loc="upper left", fontsize=7.5)
+        else:
+            ax_cost.set_ylabel("mean access distance, km (population-weighted)")
+            ax_cost.set_title("Mean access distance (no cost known: placement only)",
+                              fontsize=10)
+    svg = _svg_text(fig)
+    svg = re.sub(r'<g id="rl-kline-(\d+)-(\w)"',
+                 r'<g id="rl-kline-\1-\2" class="rl-kline" data-k="\1"', svg)
+    svg = _open_svg_tag(svg, css_class="rl-chart-svg",
+                        label="Coverage and cost against the number of stations")
+    return _prefix_ids(svg, "curves-")
+
+
+#: A group of an inline map this long or longer is shared between maps when identical.
+_SHARE_MIN_CHARS = 1500
+
+
+def _group_end(svg: str, start: int) -> int:
+    """End (exclusive) of the ``<g …>…</g>`` element that starts at ``start``."""
+    depth = 0
+    for m in re.finditer(r"<g[\s>/][^>]*>|</g>", svg[start:]):
+        tag = m.group(0)
+        if tag == "</g>":
+            depth -= 1
+        elif not tag.endswith("/>"):
+            depth += 1
+        if depth == 0:
+            return start + m.end()
+    raise ValueError("unbalanced <g> in map SVG")
+
+
+def share_map_layers(svgs: Sequence[str], *, prefix: str = "shared-") -> tuple[str, list[str]]:
+    """Draw layers that several maps of one extent hold identically only once.
+
+    Maps drawn by :func:`map_panel` with the same extent and size repeat the township
+    boundaries, their names (text drawn as paths, the largest part of a map) and the
+    depot; the groups of map ``i`` (ids ``m{i}-…``) that equal map 0's are moved into one
+    hidden ``<svg>`` of definitions and replaced by ``<use>`` in every map.
+
+    Returns
+    -------
+    defs, maps
+        The ``<svg>`` holding the shared groups (to be placed in the page once) and the
+        maps with ``<use>`` in their place.
+    """
+    if len(svgs) < 2:
+        return "", list(svgs)
+    first = svgs[0]
+    candidates: dict[str, str] = {}
+    for m in re.finditer(r'<g id="m0-([^"]+)"', first):
+        end = _group_end(first, m.start())
+        body = first[m.start():end]
+        plan_layers = ("rl-villages", "rl-stations", "rl-routes")
+        if (end - m.start() >= _SHARE_MIN_CHARS and not any(c in body for c in plan_layers)
+                and not m.group(1).startswith("axes_")):
+            candidates[m.group(1)] = body
+    shared: dict[str, str] = {}
+    out = []
+    for i, svg in enumerate(svgs):
+        for name, body in candidates.items():
+            head = f'<g id="m{i}-{name}"'
+            start = svg.find(head)
+            if start < 0:
+                continue
+            end = _group_end(svg, start)
+            if svg[start:end].replace(f"m{i}-", "m0-") != body:
+                continue
+            shared[name] = body
+            css = re.search(r'class="([^"]*)"', body[: body.index(">")])
+            cls = f' class="{css.group(1)}"' if css else ""
+            svg = svg[:start] + f'<use href="#{prefix}{name}"{cls}/>' + svg[end:]
+        out.append(svg)
+    defs = "".join(
+        body.replace(f'<g id="m0-{name}"', f'<g id="{prefix}{name}"', 1)
+        for name, body in shared.items()
+    )
+    return (f'<svg class="rl-shared" width="0" height="0" aria-hidden="true" '
+            f'style="position:absolute"><defs>{defs}</defs></svg>'), out
