@@ -48,9 +48,9 @@ _CSS = """
 .chooser input[type=range] { flex: 1 1 380px; }
 .chooser .chosen { font-size: 20px; font-weight: 700; min-width: 9ch; }
 .chooser .figures { color: var(--muted); }
-figure.sweep-map { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 6px;
-  max-width: 980px; }
-figure.sweep-map figcaption { font-size: 14px; margin: 2px 2px 6px; }
+figure.sweep-map, figure.target-map { margin: 0 0 10px; border: 1px solid var(--line);
+  border-radius: 6px; padding: 6px; max-width: 980px; }
+figure.sweep-map figcaption, figure.target-map figcaption { font-size: 14px; margin: 2px 2px 6px; }
 table.sweep tr.on td { background: #fff4d6; font-weight: 600; }
 table.sweep td { text-align: right; white-space: nowrap; }
 table.sweep td.t { text-align: left; }
@@ -205,7 +205,11 @@ def _steps_table(summary: SweepSummary) -> str:
 
 
 def render_sweep_report(
-    summary: SweepSummary, plans: Sequence[Plan], *, title: str | None = None
+    summary: SweepSummary,
+    plans: Sequence[Plan],
+    *,
+    target_plans: Sequence[Plan] = (),
+    title: str | None = None,
 ) -> str:
     """The sweep report as one self-contained HTML document.
 
@@ -216,6 +220,9 @@ def render_sweep_report(
     plans
         The plan of each swept number of stations (first radius), in the order of
         ``summary["stations_swept"]``.
+    target_plans
+        The plan of each target reached (maximal coverage, fewest stations), in the order
+        of ``summary["targets"]`` (those not reached left out).
     title
         Page title (default ``"<region> — how many stations?"``).
 
@@ -229,17 +236,26 @@ def render_sweep_report(
     chosen = _chosen_stations(summary, swept)
     first_radius = summary["radii_km"][0]
     rows = {r["stations"]: r for r in summary["rows"] if r["radius_km"] == first_radius}
-    runs = [RunResult(plan=p) for p in plans]
+    runs = [RunResult(plan=p) for p in (*plans, *target_plans)]
     try:
-        extent = map_extent(*plans)
+        extent = map_extent(*plans, *target_plans)
     except ValueError:
         extent = (0.0, 1.0, 0.0, 1.0)
     size_max = station_size_max(runs)
     shared, svgs = share_map_layers([
         map_panel(run, index=i, extent=extent, size_max=size_max) for i, run in enumerate(runs)
     ])
+    reached = [t for t in summary["targets"] if t["stations"] is not None]
+    target_figures = []
+    for t, svg in zip(reached, svgs[len(plans):], strict=True):
+        target_figures.append(
+            f'<figure class="target-map" data-k="{t["stations"]}"><figcaption><b>'
+            f'{t["stations"]} stations</b> — the maximal-coverage plan that puts '
+            f"{_pct(t['best_share'], 2)} of people within {t['radius_km']:g} km of a "
+            f"station (target {_pct(t['coverage'], 0)})</figcaption>{svg}</figure>"
+        )
     figures = [shared]
-    for k, svg in zip(swept, svgs, strict=True):
+    for k, svg in zip(swept, svgs[:len(plans)], strict=True):
         row = rows[k]
         caption = (f"<b><span class=\"k-count\">{k}</span> stations</b> — "
                    f"{_pct(row['population_within_radius_share'])} of people within "
@@ -269,6 +285,11 @@ def render_sweep_report(
         '<p class="note">Solid: the plans of the sweep; dashed: the most people any plan of '
         "that many stations can have within the radius (maximal coverage, solved to proven "
         f"optimality or bound). Cost basis: {esc(summary['cost_basis'])}.</p></section>",
+        ('<section id="target-plans"><h2>The plan that reaches the target</h2>'
+         f"{''.join(target_figures)}<p class=\"note\">The fewest stations that reach the "
+         "target are placed for coverage (maximal coverage), so they may differ from the "
+         "sweep's plans of the same size, which follow the config's placement model.</p>"
+         "</section>" if target_figures else ""),
         '<section id="chooser-section"><h2>Choose the number of stations</h2>'
         f'<div class="chooser"><label for="k-slider" class="hint">Stations:</label>'
         f'<input type="range" id="k-slider" min="0" max="{len(swept) - 1}" step="1" '

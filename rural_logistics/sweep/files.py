@@ -50,7 +50,8 @@ def write_sweep(result: SweepResult, out: Path, *, force: bool = False) -> list[
         (tmp / SWEEP_CSV).write_text(sweep_csv(result.summary["rows"]), encoding="utf-8")
         (tmp / SWEEP_SUMMARY).write_text(json_text(result.summary), encoding="utf-8")
         (tmp / SWEEP_REPORT_FILE).write_text(
-            render_sweep_report(result.summary, result.plans), encoding="utf-8")
+            render_sweep_report(result.summary, result.plans,
+                                target_plans=result.target_plans), encoding="utf-8")
         (tmp / "config.yaml").write_text(config_yaml(result.config), encoding="utf-8")
         return [SWEEP_CSV, SWEEP_SUMMARY, SWEEP_REPORT_FILE, "config.yaml"]
 

@@ -65,11 +65,15 @@ class SweepResult:
         (placement only: villages, stations and depots, no routes), for the maps.
     config
         The effective config (overrides applied; ``placement.stations`` the first swept).
+    target_plans
+        For each target reached, the maximal-coverage plan with the fewest stations (in
+        ``summary["targets"]`` order, the ones not reached left out).
     """
 
     summary: SweepSummary
     plans: tuple[Plan, ...]
     config: RegionConfig
+    target_plans: tuple[Plan, ...] = ()
 
 
 def sweep_config(config: RegionConfig, spec: SweepSpec) -> RegionConfig:
@@ -203,14 +207,21 @@ def run_sweep(
             on_point(row, len(rows), total)
     curves = [_curve(radius, [r for r in rows if r["radius_km"] == radius]) for radius in radii]
     targets: list[SweepTarget] = []
+    target_plans: list[Plan] = []
     if spec.target_coverage is not None:
         for radius in radii:
             with progress(f"smallest number of stations for {spec.target_coverage:.0%} "
                           f"within {radius:g} km"):
-                targets.append(smallest_stations(
+                target = smallest_stations(
                     frontier, radius_km=radius, coverage=spec.target_coverage,
                     site_ids=prepared.site_ids,
-                ))
+                )
+            targets.append(target)
+            if target["stations"] is not None:
+                point = base.with_overrides(stations=target["stations"], radius_km=radius,
+                                            method="max_coverage")
+                target_plans.append(placement_plan(
+                    point, prepared, frontier.solve(target["stations"], radius)))
     summary: SweepSummary = {
         "region": base.region.name,
         "scenario": base.scenario,
@@ -237,7 +248,8 @@ def run_sweep(
         "routing_seconds": round(routing_s, 2),
         "total_seconds": round(time.perf_counter() - start, 2),
     }
-    return SweepResult(summary=summary, plans=tuple(plans), config=base)
+    return SweepResult(summary=summary, plans=tuple(plans), config=base,
+                       target_plans=tuple(target_plans))
 
 
 def cost_basis(config: RegionConfig, *, routed: bool) -> str:
