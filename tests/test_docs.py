@@ -117,3 +117,29 @@ def test_the_key_lists_are_not_empty() -> None:
     assert "hubs.candidates[].capacity_parcels_per_day" in config_keys()
     assert "location_routing.sequential.village_transport_per_day" in summary_keys()
     assert "placement.gap" in summary_keys()
+
+
+def _nested_keys(td: object) -> list[str]:
+    """Every key of a TypedDict, descending into sections and lists of sections."""
+    keys = []
+    for name, annotation in typing.get_type_hints(td).items():
+        keys.append(name)
+        inner = annotation
+        while typing.get_origin(inner) in (typing.NotRequired, list):
+            inner = typing.get_args(inner)[0]
+        if typing.is_typeddict(inner):
+            keys.extend(f"{name}.{k}" for k in _nested_keys(inner))
+    return keys
+
+
+def test_sweep_summary_keys_are_documented() -> None:
+    from rural_logistics.summary import SweepSummary
+
+    keys = _nested_keys(SweepSummary)
+    assert "rows.station_ids" in keys and "curves.steps.coverage_gain" in keys
+    section = _section("Sweeps: how many stations for what coverage and cost")
+    named = _backticked(re.sub(r"```.*?```", "", section, flags=re.S))
+    # The network section is summary.json's, documented in the Outputs table.
+    missing = [k for k in keys if k.rsplit(".", 1)[-1] not in named
+               and not k.startswith("network.")]
+    assert not missing, f"sweep_summary.json keys not in the README's Sweeps section: {missing}"
