@@ -28,8 +28,8 @@ class SweepSpec:
     stations
         Numbers of stations, ascending, no repeats.
     radii_km
-        Service radii for coverage (the first is the one drawn on the maps), ascending
-        after the first; empty: the config's ``placement.radius_km``.
+        Service radii for coverage, in the order given (the first is the one drawn on the
+        maps); empty: the config's ``placement.radius_km``.
     method
         Placement model per point (``p_median`` or ``max_coverage``); ``None``: the
         config's ``placement.method``.
