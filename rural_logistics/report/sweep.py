@@ -57,6 +57,7 @@ table.sweep td.t { text-align: left; }
 @media print {
   .chooser input[type=range], .chooser .hint { display: none !important; }
   figure.sweep-map[hidden] { display: none !important; }
+  figure.sweep-map, figure.target-map { max-width: 13cm; break-inside: avoid; }
 }
 """
 
