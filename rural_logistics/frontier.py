@@ -63,13 +63,14 @@ def steps(stations: np.ndarray, coverage: np.ndarray, cost_per_day: np.ndarray) 
 
 
 def best_step(found: list[Step]) -> int | None:
-    """Index of the step that buys the most coverage: per currency unit where every step
-    has a cost, else per added station; ``None`` without steps."""
+    """Index of the step that buys the most coverage: per currency unit among the steps
+    with a known, rising cost, else (no such step) per added station; ``None`` without
+    steps."""
     if not found:
         return None
     per_money = np.array([s.coverage_per_1000_per_day for s in found])
-    if np.isfinite(per_money).all():
-        return int(np.argmax(per_money))
+    if np.isfinite(per_money).any():
+        return int(np.nanargmax(np.where(np.isfinite(per_money), per_money, np.nan)))
     return int(np.argmax([s.coverage_per_station for s in found]))
 
 

@@ -138,8 +138,13 @@ def test_several_radii_share_one_placement_per_number(grid: Path) -> None:
 
 
 def test_routed_points_count_every_cost(tmp_path: Path) -> None:
+    # Vans big enough for all 900 parcels/day, so every plan delivers everything and its
+    # cost is comparable (a plan leaving parcels behind gets no per-cost step).
+    van = {"name": "van", "capacity_parcels": 1000, "count": 3, "cost_per_km": 2.0,
+           "fixed_cost_per_day": 100, "service_time_min": 5}
     grid = write_grid_region(tmp_path / "g", extra_config={
-        "placement": {"stations": 2, "radius_km": 1.2, "opening_cost_per_day": 1000}})
+        "placement": {"stations": 2, "radius_km": 1.2, "opening_cost_per_day": 1000},
+        "fleet": {"vehicles": [van]}})
     config = load_checked_config(grid, time_limit_s=4)
     result = run_sweep(config, SweepSpec(stations=(1, 3), route=True))
     for row, plan in zip(result.summary["rows"], result.plans, strict=True):
@@ -151,7 +156,7 @@ def test_routed_points_count_every_cost(tmp_path: Path) -> None:
         assert row["cost_per_parcel"] == pytest.approx(
             row["cost_per_day"] / s["delivered_parcels_per_day"], rel=1e-3)
         assert row["delivered_share"] == pytest.approx(
-            s["delivered_parcels_per_day"] / s["parcels_per_day"], abs=1e-4)
+            s["delivered_parcels_per_day"] / s["parcels_per_day"], abs=1e-4) == 1.0
         assert row["status"] == s["status"] and row["status_detail"] == s["status_detail"]
         assert row["routing_status"] == s["routing"]["status"]
         assert len(plan.routes) >= 1
@@ -178,6 +183,10 @@ def test_steps_knee_and_best_step_by_hand() -> None:
     no_cost = steps(k, cov, np.full(4, np.nan))
     assert all(np.isnan(s.coverage_per_1000_per_day) for s in no_cost)
     assert best_step(no_cost) == 0
+    # A point without a comparable cost (a partial plan) leaves its steps out of the
+    # per-cost choice: 30 → 40 is the only step priced.
+    partial = steps(k, cov, np.array([np.nan, np.nan, 2500.0, 4500.0]))
+    assert best_step(partial) == 2
 
 
 def test_parsing_the_swept_values() -> None:

@@ -365,18 +365,26 @@ def _row(
     return row
 
 
+def _comparable_cost(row: SweepRow) -> float:
+    """A point's daily cost for the steps: every cost of a routed plan that delivers all
+    parcels, the opening cost of a placement (when priced); ``NaN`` otherwise (a plan that
+    leaves parcels undelivered is cheaper for it, not better)."""
+    if row["cost_per_day"] is not None:
+        complete = row["delivered_share"] is not None and row["delivered_share"] >= 0.9999
+        return row["cost_per_day"] if complete else float("nan")
+    if not row["routing_status"] and row["opening_cost_per_day"] > 0:
+        return row["opening_cost_per_day"]
+    return float("nan")
+
+
 def _curve(radius_km: float, rows: list[SweepRow]) -> SweepCurve:
     """Steps, best step and knee of the plans' coverage curve at one radius."""
     k = np.array([r["stations"] for r in rows], dtype=float)
     cov = np.array([r["population_within_radius_share"] for r in rows], dtype=float)
-    cost = np.array([
-        r["cost_per_day"] if r["cost_per_day"] is not None
-        else (r["opening_cost_per_day"] if r["opening_cost_per_day"] > 0 else np.nan)
-        for r in rows
-    ], dtype=float)
+    cost = np.array([_comparable_cost(r) for r in rows], dtype=float)
     found = steps(k, cov, cost)
     best = best_step(found)
-    by_money = bool(found) and all(math.isfinite(s.coverage_per_1000_per_day) for s in found)
+    by_money = best is not None and math.isfinite(found[best].coverage_per_1000_per_day)
     bend = knee(k, cov)
     return {
         "radius_km": radius_km,
