@@ -245,56 +245,64 @@ def _evaluate(browser: Browser, session: str, expression: str) -> Any:
     return result["result"].get("value")
 
 
+def open_page(browser: Browser, page: Path) -> tuple[str, PageVisit]:
+    """Open ``page`` in ``browser`` at the laptop viewport and wait for its load event (and
+    half a second more); return the DevTools session and the requests, console messages
+    and errors of the load."""
+    url = page.resolve().as_uri()
+    seen = PageVisit(url=url)
+    targets = browser.send("Target.getTargets")["targetInfos"]
+    target = next(t for t in targets if t["type"] == "page")
+    session = browser.send("Target.attachToTarget",
+                           {"targetId": target["targetId"], "flatten": True})["sessionId"]
+    for domain in ("Page", "Runtime", "Log", "Network"):
+        browser.send(f"{domain}.enable", session=session)
+    browser.send("Emulation.setDeviceMetricsOverride",
+                 {"width": VIEWPORT[0], "height": VIEWPORT[1], "deviceScaleFactor": 1,
+                  "mobile": False}, session=session)
+    browser.send("Page.navigate", {"url": url}, session=session)
+    deadline = time.monotonic() + TIMEOUT_S
+    loaded = False
+    settle_until = None
+    while True:
+        now = time.monotonic()
+        if now > deadline:
+            raise AssertionError(f"{page}: no load event within {TIMEOUT_S:g} s")
+        if settle_until is not None and now > settle_until:
+            break
+        try:
+            event = browser.events.get(timeout=0.1)
+        except Empty:
+            continue
+        method, params = event.get("method"), event.get("params", {})
+        if method == "Network.requestWillBeSent":
+            seen.requests.append(params["request"]["url"])
+        elif method == "Runtime.consoleAPICalled" and params["type"] in (
+                "error", "warning", "assert"):
+            text = " ".join(str(a.get("value", a.get("description", "")))
+                            for a in params.get("args", []))
+            seen.console.append(f"console.{params['type']}: {text}")
+        elif method == "Runtime.exceptionThrown":
+            details = params["exceptionDetails"]
+            described = details.get("exception", {}).get("description", "")
+            seen.errors.append(f"uncaught: {details.get('text', '')} {described}"[:500])
+        elif method == "Log.entryAdded" and params["entry"]["level"] in ("error", "warning"):
+            entry = params["entry"]
+            seen.errors.append(f"{entry['source']}: {entry['text']} {entry.get('url', '')}")
+        elif method == "Page.loadEventFired" and not loaded:
+            loaded = True
+            settle_until = time.monotonic() + 0.5  # late console messages and requests
+    return session, seen
+
+
 def visit(page: Path, shots: Path, *, name: str, report: bool = True) -> PageVisit:
     """Open ``page`` in a fresh headless Chromium, inspect it, screenshot it, close it.
 
     With ``report=False`` only the requests and errors of the page load are recorded.
     """
-    url = page.resolve().as_uri()
     browser = Browser(shots / f"profile-{name}")
-    seen = PageVisit(url=url)
     try:
-        targets = browser.send("Target.getTargets")["targetInfos"]
-        target = next(t for t in targets if t["type"] == "page")
-        session = browser.send("Target.attachToTarget",
-                               {"targetId": target["targetId"], "flatten": True})["sessionId"]
-        for domain in ("Page", "Runtime", "Log", "Network"):
-            browser.send(f"{domain}.enable", session=session)
-        browser.send("Emulation.setDeviceMetricsOverride",
-                      {"width": VIEWPORT[0], "height": VIEWPORT[1], "deviceScaleFactor": 1,
-                       "mobile": False}, session=session)
-        browser.send("Page.navigate", {"url": url}, session=session)
-        deadline = time.monotonic() + TIMEOUT_S
-        loaded = False
-        settle_until = None
-        while True:
-            now = time.monotonic()
-            if now > deadline:
-                raise AssertionError(f"{page}: no load event within {TIMEOUT_S:g} s")
-            if settle_until is not None and now > settle_until:
-                break
-            try:
-                event = browser.events.get(timeout=0.1)
-            except Empty:
-                continue
-            method, params = event.get("method"), event.get("params", {})
-            if method == "Network.requestWillBeSent":
-                seen.requests.append(params["request"]["url"])
-            elif method == "Runtime.consoleAPICalled" and params["type"] in (
-                    "error", "warning", "assert"):
-                text = " ".join(str(a.get("value", a.get("description", "")))
-                                for a in params.get("args", []))
-                seen.console.append(f"console.{params['type']}: {text}")
-            elif method == "Runtime.exceptionThrown":
-                details = params["exceptionDetails"]
-                described = details.get("exception", {}).get("description", "")
-                seen.errors.append(f"uncaught: {details.get('text', '')} {described}"[:500])
-            elif method == "Log.entryAdded" and params["entry"]["level"] in ("error", "warning"):
-                entry = params["entry"]
-                seen.errors.append(f"{entry['source']}: {entry['text']} {entry.get('url', '')}")
-            elif method == "Page.loadEventFired" and not loaded:
-                loaded = True
-                settle_until = time.monotonic() + 0.5  # late console messages and requests
+        session, seen = open_page(browser, page)
         if not report:
             return seen
         seen.checks = _evaluate(browser, session, _CHECK_JS)

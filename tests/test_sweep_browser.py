@@ -9,16 +9,14 @@ as its number of stations.
 from __future__ import annotations
 
 import base64
-import time
 from collections.abc import Iterator
-from queue import Empty
 from typing import Any
 
 import numpy as np
 import pytest
 from conftest import write_grid_region
 from matplotlib.image import imread
-from test_report_browser import CHROMIUM, TIMEOUT_S, VIEWPORT, Browser, PageVisit, _evaluate
+from test_report_browser import CHROMIUM, VIEWPORT, Browser, PageVisit, _evaluate, open_page
 
 from rural_logistics.sweep import SweepSpec, run_sweep, write_sweep
 from rural_logistics.validation import load_checked_config
@@ -68,41 +66,10 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PageVisit, 
     out = root / "sweep"
     write_sweep(result, out)
     report = out / "report.html"
-    url = report.resolve().as_uri()
-    seen = PageVisit(url=url)
     states: dict[str, Any] = {}
     browser = Browser(root / "profile")
     try:
-        targets = browser.send("Target.getTargets")["targetInfos"]
-        target = next(t for t in targets if t["type"] == "page")
-        session = browser.send("Target.attachToTarget",
-                               {"targetId": target["targetId"], "flatten": True})["sessionId"]
-        for domain in ("Page", "Runtime", "Log", "Network"):
-            browser.send(f"{domain}.enable", session=session)
-        browser.send("Emulation.setDeviceMetricsOverride",
-                     {"width": VIEWPORT[0], "height": VIEWPORT[1], "deviceScaleFactor": 1,
-                      "mobile": False}, session=session)
-        browser.send("Page.navigate", {"url": url}, session=session)
-        deadline = time.monotonic() + TIMEOUT_S
-        settle_until = None
-        while settle_until is None or time.monotonic() < settle_until:
-            assert time.monotonic() < deadline, "no load event"
-            try:
-                event = browser.events.get(timeout=0.1)
-            except Empty:
-                continue
-            method, params = event.get("method"), event.get("params", {})
-            if method == "Network.requestWillBeSent":
-                seen.requests.append(params["request"]["url"])
-            elif method == "Runtime.consoleAPICalled" and params["type"] in (
-                    "error", "warning", "assert"):
-                seen.console.append(str(params.get("args")))
-            elif method == "Runtime.exceptionThrown":
-                seen.errors.append(str(params["exceptionDetails"])[:500])
-            elif method == "Log.entryAdded" and params["entry"]["level"] in ("error", "warning"):
-                seen.errors.append(params["entry"]["text"])
-            elif method == "Page.loadEventFired" and settle_until is None:
-                settle_until = time.monotonic() + 0.5
+        session, seen = open_page(browser, report)
         states["opened"] = _evaluate(browser, session, _STATE_JS)
         for index in (0, 1, 3):
             _evaluate(browser, session, _move_slider(index))
