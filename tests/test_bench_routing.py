@@ -7,14 +7,21 @@ an iteration count, so the rows are deterministic.
 from __future__ import annotations
 
 import csv
+import math
+import os
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from rural_logistics.benchmarks.cvrp import cvrp_instance, read_vrplib
+from rural_logistics.benchmarks.routing_race import _cpu_seconds, head_to_head
 from rural_logistics.benchmarks.vrptw import read_solomon, solomon_instance
 from rural_logistics.cli import main
+from rural_logistics.routing import RoutingProblem, VehicleSpec, solve_vrp
+from rural_logistics.solvers.budget import Budget
+from rural_logistics.solvers.processes import worker_pool
 
 # Depot at (0, 0); customers on a 3-4-5 grid so that rounded arcs are exact.
 CVRP = """NAME : T-n5-k2
@@ -111,8 +118,8 @@ def test_cvrp_benchmark_command(data_dirs: tuple[Path, Path], tmp_path: Path, en
     assert code == 0
     rows = list(csv.DictReader(out.open()))
     assert list(rows[0]) == [
-        "instance", "n", "objective", "reference", "gap_pct", "seconds", "status",
-        "feasible", "engine",
+        "instance", "n", "objective", "reference", "gap_pct", "seconds", "workers", "cpu_s",
+        "status", "feasible", "engine",
     ]
     assert rows[0]["instance"] == "T-n5-k2"
     assert rows[0]["feasible"] == "yes"
@@ -149,3 +156,132 @@ def test_grid_is_exact() -> None:
     d = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
     assert d[0, 1] + d[1, 2] + d[2, 0] == 12
     assert d[0, 3] + d[3, 4] + d[4, 0] == 50 + 4 + 53
+
+
+def test_race_gives_every_line_the_same_workers(
+    data_dirs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    # --engines picks the lines (no OR-Tools); each runs with --workers 2 processes and
+    # reports the CPU it used.
+    out = tmp_path / "race.csv"
+    code = main(
+        [
+            "benchmark", "cvrp", "--data", str(data_dirs[0]), "--iterations", "100",
+            "--workers", "2", "--engines", "pyvrp-default,pyvrp", "--out", str(out),
+        ]
+    )
+    assert code == 0
+    rows = list(csv.DictReader(out.open()))
+    assert [r["engine"] for r in rows] == ["pyvrp-default", "pyvrp"]
+    for row in rows:
+        assert row["workers"] == "2"
+        assert float(row["cpu_s"]) >= 0.0
+        assert float(row["objective"]) == CVRP_OPT
+
+
+def _spin(n: int) -> int:
+    return sum(range(n))
+
+
+def test_cpu_of_worker_processes_is_counted() -> None:
+    # A worker's CPU shows up in the parent's count once the pool has ended.
+    before = _cpu_seconds()
+    with worker_pool(1) as pool:
+        spent = pool.submit(_cpu_burn).result()
+    assert _cpu_seconds() - before >= 0.9 * spent > 0.0
+
+
+def _cpu_burn() -> float:
+    start = time.process_time()
+    while time.process_time() - start < 0.2:
+        _spin(10_000)
+    return time.process_time() - start
+
+
+def test_concurrent_lines_give_the_same_rows(
+    data_dirs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("--concurrent with two lines needs two cores")
+    outs = []
+    for extra in ([], ["--concurrent"]):
+        out = tmp_path / f"race{len(extra)}.csv"
+        code = main(
+            [
+                "benchmark", "vrptw", "--data", str(data_dirs[1]), "--iterations", "100",
+                "--workers", "1", "--engines", "pyvrp,pyvrp-default", "--out", str(out),
+                *extra,
+            ]
+        )
+        assert code == 0
+        outs.append(
+            [(r["engine"], r["objective"], r["feasible"]) for r in csv.DictReader(out.open())]
+        )
+    assert outs[0] == outs[1] == [
+        ("pyvrp", "40", "yes"), ("pyvrp-default", "40", "yes")
+    ]
+
+
+def test_concurrent_lines_beyond_the_cores_are_refused(
+    data_dirs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "benchmark", "cvrp", "--data", str(data_dirs[0]), "--iterations", "10",
+            "--workers", "100000", "--engines", "pyvrp,pyvrp-default", "--concurrent",
+        ]
+    )
+    assert code == 2
+    assert "--concurrent: 2 lines × 100000 workers" in capsys.readouterr().err
+
+
+def test_unknown_engine_line_is_a_usage_error(data_dirs: tuple[Path, Path]) -> None:
+    code = main(["benchmark", "cvrp", "--data", str(data_dirs[0]), "--engines", "pyvrp,cplex"])
+    assert code == 2
+
+
+def test_head_to_head_counts_instances_both_solved() -> None:
+    rows = [
+        {"instance": "a", "engine": "one", "gap_pct": 0.5},
+        {"instance": "a", "engine": "two", "gap_pct": 1.0},
+        {"instance": "b", "engine": "one", "gap_pct": 0.2},
+        {"instance": "b", "engine": "two", "gap_pct": 0.2},
+        {"instance": "c", "engine": "one", "gap_pct": 0.9},
+        {"instance": "c", "engine": "two", "gap_pct": 0.3},
+        {"instance": "d", "engine": "one", "gap_pct": None},  # infeasible: left out
+        {"instance": "d", "engine": "two", "gap_pct": 0.0},
+    ]
+    assert head_to_head(rows, "one", "two") == (
+        "one vs two: better on 1, worse on 1, equal on 1 of 3; "
+        "mean gap -0.033 points in one's favour"
+    )
+
+
+def _random_problem(seed: int, n: int = 30) -> RoutingProblem:
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0.0, 50.0, size=(n + 1, 2))
+    d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    van = VehicleSpec(
+        type_name="van", capacity_parcels=8, cost_per_km=1.0, fixed_cost_per_day=0.0,
+        speed_factor=1.0, max_route_duration_min=math.inf, service_time_min=0.0,
+    )
+    return RoutingProblem(
+        distance_km=d, time_min=d, parcels_per_day=np.r_[0.0, rng.integers(1, 3, n)],
+        vehicles=(van,) * n, xy=xy, optional=False,
+    )
+
+
+def test_pyvrp_default_with_two_workers_is_the_better_of_two_seeds() -> None:
+    # Iteration stop rule: each seed's run is deterministic, so two parallel runs give
+    # exactly the better of the two single runs. 20 iterations leave the seeds apart.
+    problem = _random_problem(4)
+
+    def cost(*, seed: int, workers: int) -> float:
+        return solve_vrp(
+            problem, engine="pyvrp", default=True, seed=seed, workers=workers,
+            budget=Budget.of(30.0, iteration_limit=20),
+        ).cost()
+
+    one, two = cost(seed=5, workers=1), cost(seed=6, workers=1)
+    assert one != two
+    assert cost(seed=5, workers=2) == min(one, two)

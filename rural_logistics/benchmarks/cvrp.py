@@ -3,7 +3,7 @@
 Cost convention (CVRPLIB/TSPLIB): each arc is the Euclidean distance rounded to the
 nearest integer; vehicles are unlimited. Every solution is checked by the independent
 evaluator (each customer once, capacity, cost recomputed from the routes) before its row
-is written. This module also holds the pieces the VRPTW benchmark shares.
+is written. The engines race at equal CPU (:mod:`.routing_race`).
 """
 
 from __future__ import annotations
@@ -12,69 +12,20 @@ import argparse
 import csv
 import math
 import re
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rural_logistics.benchmarks.common import (
-    BenchmarkTable,
-    gap_pct,
-    mean,
-    natural_key,
-    select_instances,
+from rural_logistics.benchmarks.common import BenchmarkTable, natural_key, select_instances
+from rural_logistics.benchmarks.routing_race import (
+    BenchInstance,
+    add_routing_arguments,
+    run_instances,
 )
 from rural_logistics.errors import InputDataError
-from rural_logistics.routing import (
-    DEFAULT_ENGINE,
-    ENGINES,
-    RoutingProblem,
-    VehicleSpec,
-    evaluate,
-    solve_vrp,
-)
-from rural_logistics.solvers.budget import Budget
-
-COLUMNS = (
-    "instance",
-    "n",
-    "objective",
-    "reference",
-    "gap_pct",
-    "seconds",
-    "status",
-    "feasible",
-    "engine",
-)
-
-#: Reference lines ``--compare`` adds: label → (engine, run its default setting).
-REFERENCE_LINES = {"ortools-default": ("ortools", True), "pyvrp-default": ("pyvrp", True)}
-
-
-@dataclass(frozen=True)
-class BenchInstance:
-    """A benchmark instance as a routing problem per engine.
-
-    Attributes
-    ----------
-    name
-        Instance name (file stem).
-    n
-        Customers.
-    build
-        Engine label → the :class:`RoutingProblem` to solve (fleet size may differ:
-        OR-Tools gets a bounded fleet, PyVRP an unlimited one).
-    decimals
-        Decimals of the cost convention (0 for CVRPLIB, 1 for Solomon).
-    """
-
-    name: str
-    n: int
-    build: Callable[[str], RoutingProblem]
-    decimals: int
+from rural_logistics.routing import RoutingProblem, VehicleSpec
 
 
 def find_files(folder: Path, suffix: str) -> dict[str, Path]:
@@ -195,127 +146,9 @@ def cvrp_instance(path: Path) -> BenchInstance:
     return BenchInstance(name=path.stem, n=n, build=build, decimals=0)
 
 
-def add_routing_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options shared by the routing benchmarks."""
-    parser.add_argument(
-        "--engine",
-        choices=ENGINES,
-        default=DEFAULT_ENGINE,
-        help=f"routing engine (default {DEFAULT_ENGINE})",
-    )
-    parser.add_argument(
-        "--workers", type=int, default=2, choices=(1, 2), help="parallel runs per instance"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="random seed (PyVRP)")
-    parser.add_argument(
-        "--iterations",
-        type=int,
-        metavar="N",
-        help="deterministic stop rule instead of --time-limit (PyVRP iterations, OR-Tools "
-        "solutions of a greedy descent)",
-    )
-    parser.add_argument(
-        "--compare",
-        action="store_true",
-        help="also run OR-Tools' default guided local search and PyVRP's default solve "
-        "(one process each, same time limit) as extra rows",
-    )
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``benchmark cvrp``."""
     add_routing_arguments(parser)
-
-
-def solve_row(
-    inst: BenchInstance,
-    reference: float | None,
-    *,
-    label: str,
-    engine: str,
-    default: bool,
-    time_limit_s: float,
-    seed: int,
-    workers: int,
-    iterations: int | None = None,
-) -> dict[str, Any]:
-    """Solve one instance with one engine setting; the evaluator decides feasibility."""
-    problem = inst.build(engine)
-    start = time.perf_counter()
-    result = solve_vrp(
-        problem,
-        engine=engine,
-        budget=Budget.of(time_limit_s, iteration_limit=iterations),
-        seed=seed,
-        workers=1 if default else workers,
-        default=default,
-    )
-    seconds = time.perf_counter() - start
-    check = evaluate(problem, result.routes)
-    feasible = check.feasible and result.status == "solved"
-    objective = round(check.cost, inst.decimals) if result.routes else None
-    if inst.decimals == 0 and objective is not None:
-        objective = int(objective)
-    return {
-        "instance": inst.name,
-        "n": inst.n,
-        "objective": objective,
-        "reference": reference,
-        "gap_pct": gap_pct(objective, reference) if feasible else None,
-        "seconds": round(seconds, 1),
-        "status": "infeasible" if result.routes and not check.feasible else result.status,
-        "feasible": feasible,
-        "engine": label,
-        "routes": len(result.routes),
-    }
-
-
-def run_instances(
-    args: argparse.Namespace,
-    *,
-    name: str,
-    instances: Sequence[BenchInstance],
-    references: dict[str, float],
-    on_row: Callable[[dict[str, Any]], None],
-) -> BenchmarkTable:
-    """Solve each instance with the chosen engine (and the reference lines)."""
-    lines: list[tuple[str, str, bool]] = [(args.engine, args.engine, False)]
-    if args.compare:
-        lines += [(label, eng, dflt) for label, (eng, dflt) in REFERENCE_LINES.items()]
-    rows = []
-    for inst in instances:
-        for label, engine, default in lines:
-            row = solve_row(
-                inst,
-                references.get(inst.name),
-                label=label,
-                engine=engine,
-                default=default,
-                time_limit_s=args.time_limit,
-                seed=args.seed,
-                workers=args.workers,
-                iterations=getattr(args, "iterations", None),
-            )
-            rows.append(row)
-            on_row(row)
-    return BenchmarkTable(name=name, columns=COLUMNS, rows=rows, summary=summarize(rows))
-
-
-def summarize(rows: list[dict[str, Any]]) -> list[str]:
-    """Mean gap, worst gap and feasible count per engine line."""
-    lines = []
-    for label in dict.fromkeys(r["engine"] for r in rows):
-        mine = [r for r in rows if r["engine"] == label]
-        gaps = [r["gap_pct"] for r in mine]
-        known = [g for g in gaps if g is not None]
-        avg = mean(gaps)
-        lines.append(
-            f"{label}: mean gap {avg:.3f}%" if avg is not None else f"{label}: no gap known"
-        )
-        if known:
-            lines[-1] += f" (worst {max(known):.3f}%)"
-        lines[-1] += f", {sum(bool(r['feasible']) for r in mine)}/{len(mine)} feasible"
-    return lines
 
 
 def run(args: argparse.Namespace, *, on_row: Callable[[dict[str, Any]], None]) -> BenchmarkTable:

@@ -17,12 +17,10 @@ from typing import Any
 import numpy as np
 
 from rural_logistics.benchmarks.common import BenchmarkTable, natural_key, select_instances
-from rural_logistics.benchmarks.cvrp import (
+from rural_logistics.benchmarks.cvrp import euclid, find_files, read_reference
+from rural_logistics.benchmarks.routing_race import (
     BenchInstance,
     add_routing_arguments,
-    euclid,
-    find_files,
-    read_reference,
     run_instances,
 )
 from rural_logistics.errors import InputDataError

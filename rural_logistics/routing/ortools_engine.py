@@ -107,23 +107,21 @@ def solve_ortools(
     workers
         Parallel processes with different first solutions (1 or 2).
     default
-        OR-Tools' textbook setting instead: ``PATH_CHEAPEST_ARC`` + guided local search,
-        one process (the benchmark's reference line).
+        OR-Tools' textbook setting instead: guided local search from
+        ``PATH_CHEAPEST_ARC`` (the benchmark's reference line); further workers start
+        from the next strategies of :func:`strategies` (OR-Tools has no seed to vary).
 
     Returns
     -------
     RawSolution
     """
     deadline, iteration_limit = time.time() + budget.left(), budget.iteration_limit
+    firsts = strategies(problem)
     if default:
-        return run_ortools(
-            problem,
-            visits,
-            OrToolsOptions("PATH_CHEAPEST_ARC", "GUIDED_LOCAL_SEARCH", deadline, iteration_limit),
-        )
+        firsts = list(dict.fromkeys(["PATH_CHEAPEST_ARC", *firsts]))
     options = [
         OrToolsOptions(first, "GUIDED_LOCAL_SEARCH", deadline, iteration_limit)
-        for first in strategies(problem)[: max(1, workers)]
+        for first in firsts[: max(1, workers)]
     ]
     if len(options) == 1:
         return run_ortools(problem, visits, options[0])

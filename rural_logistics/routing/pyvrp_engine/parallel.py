@@ -229,7 +229,8 @@ def solve_pyvrp(
     workers
         Parallel runs (1 or 2).
     default
-        PyVRP's default solve, one run (the benchmark's reference line).
+        PyVRP's default solve (the benchmark's reference line), ``workers`` runs in
+        parallel with seeds ``seed, seed + 1, …``, the best kept.
     recombination
         Route-pool recombination inside each search (``None``: PyVRP's plain search).
 
@@ -240,12 +241,17 @@ def solve_pyvrp(
     time_limit_s, iteration_limit = budget.left(), budget.iteration_limit
     deadline = time.time() + time_limit_s
     if default:
-        recombination = None
-    if default or workers <= 1:
+        # PyVRP's own solve, seeds ``seed … seed + workers - 1``, the best kept.
+        plain = [PyVrpOptions(seed + w, deadline, iteration_limit, True) for w in range(workers)]
+        if len(plain) == 1:
+            return run_pyvrp(problem, visits, plain[0])
+        with worker_pool(len(plain)) as pool:
+            futures = [pool.submit(run_pyvrp, problem, visits, o) for o in plain]
+            results = [f.result() for f in futures]
+        return min(results, key=lambda r: (not r.feasible, r.objective))
+    if workers <= 1:
         return run_pyvrp(
-            problem,
-            visits,
-            PyVrpOptions(seed, deadline, iteration_limit, default, recombination),
+            problem, visits, PyVrpOptions(seed, deadline, iteration_limit, False, recombination)
         )
     final = (
         recombination.final_share
