@@ -44,16 +44,15 @@ LIBRARY_HOMES: dict[str, tuple[str, ...]] = {
         "solvers/mip.py", "routing/ortools_engine.py", "placement/cfl_lagrange.py",
         "lrp/engine.py",
     ),
-    "pyvrp": ("routing/pyvrp_engine/", "lrp/engine.py"),
+    "pyvrp": ("routing/pyvrp_engine.py", "lrp/engine.py"),
     "scipy.optimize": ("solvers/mip.py", "placement/cfl_lagrange.py", "lrp/estimate.py"),
     "matplotlib": ("maps/", "report/panels.py"),
     "pulp": ("benchmarks/spopt_compare.py",),
     "spopt": ("benchmarks/spopt_compare.py",),
 }
 
-#: Private names that cross modules anyway, with the reason. The PyVRP engine's modules
-#: share their internals; issue 22 may replace that search, so it is left as it is.
-PRIVATE_ALLOWED = ("routing/pyvrp_engine/",)
+#: Private names that cross modules anyway, with the reason (none at present).
+PRIVATE_ALLOWED: tuple[str, ...] = ()
 
 
 def _modules() -> dict[str, Path]:

@@ -292,7 +292,7 @@ def test_solver_processes_cannot_start_in_a_daemonic_worker(monkeypatch: Any) ->
 
 
 def test_spawned_solver_processes_find_the_forked_plan() -> None:
-    from test_route_pool import thirty_stations_problem
+    from test_pyvrp_engine import thirty_stations_problem
 
     from rural_logistics.routing.model import build_visits
     from rural_logistics.routing.pyvrp_engine import solve_pyvrp

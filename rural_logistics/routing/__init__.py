@@ -2,10 +2,9 @@
 
 ``model`` holds the problem and result types, ``evaluate`` the independent checker,
 ``ortools_engine`` and ``pyvrp_engine`` the two engines (the only routing modules that
-import a solver library; the PyVRP engine's route-pool MIP, ``route_pool``, goes through
-:mod:`rural_logistics.solvers.mip`), ``solve`` picks one and turns its answer into
-checked routes. ``tests/test_architecture.py`` holds the list of modules allowed to
-import each solver library.
+import a solver library), ``solve`` picks one and turns its answer into checked routes.
+``tests/test_architecture.py`` holds the list of modules allowed to import each solver
+library.
 """
 
 from rural_logistics.routing.evaluate import Evaluation, evaluate

@@ -3,8 +3,7 @@ solver (HiGHS or SCIP), and sparse-matrix MIPs through SciPy's HiGHS.
 
 :class:`Model` is the generic builder (variables, rows, objective, one ``solve`` that
 keeps its time limit); the placement models add their site vocabulary on top
-(:class:`rural_logistics.placement.site_model.SiteModel`), the routing engine's route
-pool its set cover (:func:`rural_logistics.routing.route_pool.solve_route_cover`).
+(:class:`rural_logistics.placement.site_model.SiteModel`).
 :func:`solve_sparse` takes a whole model as one sparse matrix. Solver output is kept off
 the command's standard output (:func:`rural_logistics.solvers.silence.stdout_silenced`).
 """

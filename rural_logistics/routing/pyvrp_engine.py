@@ -1,14 +1,35 @@
-"""PyVRP instance data from a routing problem, and PyVRP solutions back to engine results."""
+"""PyVRP engine: PyVRP's own ``solve``, seeds in parallel processes, the best kept.
+
+Mapping: locations are the problem's nodes; each visit is a client at its station's
+location (delivery ``[parcels, kg down]``, pickup ``[0, kg up]``); vehicles with the same
+settings form one vehicle type tied to its depot; each distinct (speed factor, service
+time) is a routing profile whose duration matrix carries the service time at the origin;
+multi-trip vehicles reload at their own depot (``reload_depots``, ``max_reloads``); optional
+stations are optional clients whose prize is the penalty.
+
+A run is :func:`pyvrp.solve` with PyVRP's default parameters except the penalties, which
+are scaled to the instance's cost units (:func:`penalty_params`; on benchmark-sized
+numbers they are PyVRP's defaults, so a run is exactly PyVRP's default solve there). With
+``workers = W``, ``W`` runs with seeds ``seed … seed + W − 1`` run in parallel processes
+and the best feasible plan is kept. The stop rule is the time limit, or
+the budget's iteration cap per run (deterministic for a seed). No search of our own:
+measured at equal CPU, the restarts, route-pool recombination and pool exchange that
+used to sit on top of PyVRP's loop did not beat PyVRP's own multi-seed solve (issue 22,
+README "Routing engines and benchmarks").
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import time
+import warnings
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 import numpy as np
 import pyvrp
-from pyvrp import search
+from pyvrp.exceptions import PenaltyBoundWarning
+from pyvrp.stop import FirstFeasible, MaxIterations, MaxRuntime, MultipleCriteria
 
 from rural_logistics.routing.model import (
     HORIZON,
@@ -19,12 +40,12 @@ from rural_logistics.routing.model import (
     time_windows_units,
     travel_time_units,
 )
-from rural_logistics.routing.route_pool import (
-    reload_at,
-)
+from rural_logistics.solvers.budget import Budget
+from rural_logistics.solvers.processes import worker_pool
 
 KG_SCALE = 10  # integer units per kilogram
-
+#: Share of the budget the required-stations phase may use before the prizes are let in.
+REQUIRED_PHASE_SHARE = 0.7
 
 
 def build_data(
@@ -137,10 +158,25 @@ def build_data(
     return data, members
 
 
-def zero_cost_evaluator(data: pyvrp.ProblemData) -> pyvrp.CostEvaluator:
-    """An evaluator without penalties: its ``penalised_cost`` of a feasible solution is
-    the solution's cost."""
-    return pyvrp.CostEvaluator([0.0] * data.num_load_dimensions, 0.0, 0.0)
+@dataclass
+class ScaledPenalties(pyvrp.PenaltyParams):
+    """PyVRP's penalty parameters with given starting values.
+
+    :func:`pyvrp.solve` starts its penalty manager from :meth:`midpoint_penalties`
+    (PyVRP: the middle of ``[min_penalty, max_penalty]``); this returns ``start``.
+
+    Attributes
+    ----------
+    start
+        Starting penalties per unit of load (per dimension), duration and distance.
+    """
+
+    start: tuple[list[float], float, float] = field(default_factory=lambda: ([], 0.0, 0.0))
+
+    def midpoint_penalties(self, data: pyvrp.ProblemData) -> tuple[list[float], float, float]:
+        """The starting penalties (``data`` is not needed)."""
+        del data
+        return self.start
 
 
 def _reference_cost(data: pyvrp.ProblemData) -> float:
@@ -155,9 +191,7 @@ def _reference_cost(data: pyvrp.ProblemData) -> float:
     return ref
 
 
-def _penalty_setup(
-    data: pyvrp.ProblemData,
-) -> tuple[pyvrp.PenaltyParams, tuple[list[float], float, float]]:
+def penalty_params(data: pyvrp.ProblemData) -> ScaledPenalties:
     """PyVRP's penalty settings scaled to the instance.
 
     The cap is raised above the largest prize per unit of load (so overloading never
@@ -174,15 +208,6 @@ def _penalty_setup(
         top = max(top, client.prize / amount)
         loads.append([max(d, p) for d, p in zip(client.delivery, client.pickup, strict=True)])
     cap = max(base.max_penalty, 10.0 * top, 10.0 * ref)
-    params = pyvrp.PenaltyParams(
-        solutions_between_updates=base.solutions_between_updates,
-        penalty_increase=base.penalty_increase,
-        penalty_decrease=base.penalty_decrease,
-        target_feasible=base.target_feasible,
-        feas_tolerance=base.feas_tolerance,
-        min_penalty=base.min_penalty,
-        max_penalty=cap,
-    )
     mid_load, mid_tw, mid_dist = base.midpoint_penalties(data)
     mean_load = np.maximum(np.asarray(loads, dtype=float).mean(axis=0), 1.0)
     load = [
@@ -193,63 +218,26 @@ def _penalty_setup(
     dist = data.distance_matrix(0)[np.ix_(clients, clients)]
     mean_dur = max(1.0, float(dur.mean())) if dur.size else 1.0
     mean_dist = max(1.0, float(dist.mean())) if dist.size else 1.0
-    tw = min(cap, max(mid_tw, ref / mean_dur))
-    dist_pen = min(cap, max(mid_dist, ref / mean_dist))
-    return params, (load, tw, dist_pen)
-
-
-
-
-def _has_windows(data: pyvrp.ProblemData) -> bool:
-    """Whether any client has a time window narrower than the horizon."""
-    late = max((vt.tw_late for vt in data.vehicle_types()), default=HORIZON)
-    return any(c.tw_early > 0 or c.tw_late < late for c in data.clients())
-
-
-
-
-def _visits(route: pyvrp.Route) -> tuple[int, ...]:
-    """A route's clients in order, a reload as :func:`reload_at` its depot."""
-    return tuple(
-        reload_at(int(a.idx)) if a.is_depot() else int(a.idx)
-        for a in list(route.schedule())[1:-1]
+    return ScaledPenalties(
+        solutions_between_updates=base.solutions_between_updates,
+        penalty_increase=base.penalty_increase,
+        penalty_decrease=base.penalty_decrease,
+        target_feasible=base.target_feasible,
+        feas_tolerance=base.feas_tolerance,
+        min_penalty=base.min_penalty,
+        max_penalty=cap,
+        start=(
+            load,
+            min(cap, max(mid_tw, ref / mean_dur)),
+            min(cap, max(mid_dist, ref / mean_dist)),
+        ),
     )
 
 
-def _activities(visits: tuple[int, ...]) -> list[pyvrp.Activity]:
-    """PyVRP activities of a visit sequence (negative entries: reloads)."""
-    return [
-        pyvrp.Activity(pyvrp.ActivityType.DEPOT, -1 - v)
-        if v < 0
-        else pyvrp.Activity(pyvrp.ActivityType.CLIENT, v)
-        for v in visits
-    ]
-
-
-def _route_cost(route: pyvrp.Route) -> float:
-    return float(route.fixed_vehicle_cost() + route.distance_cost() + route.duration_cost())
-
-
-def solution_of(
-    data: pyvrp.ProblemData, routes: Iterable[tuple[int, tuple[int, ...]]]
-) -> pyvrp.Solution:
-    """A PyVRP solution of ``(vehicle type, visits)`` routes."""
-    return pyvrp.Solution(data, [pyvrp.Route(data, _activities(v), t) for t, v in routes])
-
-
-def polished(
-    data: pyvrp.ProblemData,
-    plan: pyvrp.Solution,
-    ls: search.LocalSearch,
-    pm: pyvrp.PenaltyManager,
-) -> pyvrp.Solution | None:
-    """The cheaper feasible one of ``plan`` and its exhaustive local search (penalties
-    not counted); ``None`` when neither is feasible."""
-    improved = ls(plan, pm.cost_evaluator(), exhaustive=True)
-    zero = zero_cost_evaluator(data)
-    return min(
-        (s for s in (plan, improved) if s.is_feasible()), key=zero.penalised_cost, default=None
-    )
+def zero_cost_evaluator(data: pyvrp.ProblemData) -> pyvrp.CostEvaluator:
+    """An evaluator without penalties: its ``penalised_cost`` of a feasible solution is
+    the solution's cost."""
+    return pyvrp.CostEvaluator([0.0] * data.num_load_dimensions, 0.0, 0.0)
 
 
 def trim_to_feasible(data: pyvrp.ProblemData, solution: pyvrp.Solution) -> pyvrp.Solution:
@@ -299,6 +287,90 @@ def trim_to_feasible(data: pyvrp.ProblemData, solution: pyvrp.Solution) -> pyvrp
     return pyvrp.Solution(data, routes)
 
 
+@dataclass(frozen=True)
+class PyVrpRun:
+    """One PyVRP run.
+
+    Attributes
+    ----------
+    seed
+        Random seed.
+    deadline
+        ``time.time()`` value at which the run must stop.
+    iteration_limit
+        Stop after this many iterations instead (deterministic).
+    default
+        PyVRP's default solve, penalties unscaled (the benchmark's reference line).
+    """
+
+    seed: int
+    deadline: float
+    iteration_limit: int | None = None
+    default: bool = False
+
+    def stop(self, share: float) -> MaxIterations | MaxRuntime:
+        """Stop after ``share`` of the iterations, or of the time left."""
+        if self.iteration_limit is not None:
+            return MaxIterations(max(1, round(self.iteration_limit * share)))
+        return MaxRuntime(max(0.01, (self.deadline - time.time()) * share))
+
+
+def _solve(
+    data: pyvrp.ProblemData,
+    stop: Any,
+    *,
+    seed: int,
+    default: bool = False,
+    initial: pyvrp.Solution | None = None,
+) -> tuple[pyvrp.Result, int]:
+    """:func:`pyvrp.solve` with the penalties of :func:`penalty_params` (PyVRP's own
+    with ``default``); returns the result and how often a penalty reached its cap
+    (PyVRP's warning, counted, not printed)."""
+    params = pyvrp.SolveParams() if default else pyvrp.SolveParams(penalty=penalty_params(data))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PenaltyBoundWarning)
+        result = pyvrp.solve(
+            data, stop, seed=seed, collect_stats=False, params=params, initial_solution=initial
+        )
+    capped = sum(issubclass(w.category, PenaltyBoundWarning) for w in caught)
+    for w in caught:
+        if not issubclass(w.category, PenaltyBoundWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return result, capped
+
+
+def run_pyvrp(problem: RoutingProblem, visits: Visits, run: PyVrpRun) -> RawSolution:
+    """One PyVRP run (in a worker process when ``workers > 1``).
+
+    With optional stations the run first treats every station as required, until it
+    finds a feasible plan or has used 70 % of the budget (prize-collecting from the
+    start stalls on tight fleets); then it goes on with the stations' penalties as
+    prizes from that plan, each route cut back until it fits (so a short fleet leaves
+    the least valuable stations out, and a station that costs more to serve than its
+    penalty is left out and priced).
+    """
+    data, members = build_data(problem, visits)
+    capped = 0
+    if run.default or not problem.optional:
+        result, capped = _solve(data, run.stop(1.0), seed=run.seed, default=run.default)
+        best, iterations = result.best, result.num_iterations
+    else:
+        required, _ = build_data(replace(problem, optional=False), visits)
+        first, capped = _solve(
+            required,
+            MultipleCriteria([FirstFeasible(), run.stop(REQUIRED_PHASE_SHARE)]),
+            seed=run.seed,
+        )
+        start = trim_to_feasible(data, first.best)
+        result, more = _solve(data, run.stop(1.0), seed=run.seed, initial=start)
+        capped += more
+        iterations = first.num_iterations + result.num_iterations
+        best = result.best if result.best.is_feasible() else start
+    note = f"PyVRP (seed {run.seed}, {iterations} iterations"
+    if capped and not best.is_feasible():
+        # PyVRP's PenaltyBoundWarning, as a note: only telling when no plan was found.
+        note += f", a penalty at its cap {capped} time(s)"
+    return _raw_solution(data, best, members, note=note + ")")
 
 
 def _raw_solution(
@@ -328,3 +400,43 @@ def _raw_solution(
     )
 
 
+def solve_pyvrp(
+    problem: RoutingProblem,
+    visits: Visits,
+    *,
+    budget: Budget,
+    seed: int = 0,
+    workers: int = 1,
+    default: bool = False,
+) -> RawSolution:
+    """Solve with PyVRP: ``workers`` runs in parallel, the best feasible kept.
+
+    Parameters
+    ----------
+    problem, visits
+        The instance and its visits.
+    budget
+        Wall-clock budget (its time left becomes the runs' deadline) and its optional
+        iteration cap (iterations per run: a deterministic stop rule instead of the time).
+    seed
+        Seed of the first run (run ``w`` uses ``seed + w``).
+    workers
+        Parallel runs (processes).
+    default
+        PyVRP's default solve, penalties unscaled (the benchmark's reference line).
+
+    Returns
+    -------
+    RawSolution
+    """
+    # A wall-clock deadline: the runs compare it with time.time() in their own processes.
+    deadline = time.time() + budget.left()
+    runs = [
+        PyVrpRun(seed + w, deadline, budget.iteration_limit, default) for w in range(workers)
+    ]
+    if len(runs) == 1:
+        return run_pyvrp(problem, visits, runs[0])
+    with worker_pool(len(runs)) as pool:
+        futures = [pool.submit(run_pyvrp, problem, visits, run) for run in runs]
+        results = [f.result() for f in futures]
+    return min(results, key=lambda r: (not r.feasible, r.objective))
