@@ -387,6 +387,7 @@ def routing_template(
         pickup_produce=settings.pickup_produce,
         time_window_min=hours,
         xy=stops.xy,
+        split_delivery=True,  # a station's parcels may go on vehicles of any type
     )
     return StationTemplate(problem, sites, tuple(depot_ids), tuple(rows), stops.node)
 

@@ -14,7 +14,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rural_logistics.routing.model import RoutingProblem, VehicleSpec, service_minutes
+from rural_logistics.routing.model import (
+    DeliveryBound,
+    RoutingProblem,
+    VehicleSpec,
+    service_minutes,
+)
 
 #: Start of the one reason that is not a proof: the search found no plan in its time.
 NOT_PROVEN = "fleet time"
@@ -25,7 +30,7 @@ def is_proven(reason: str) -> bool:
     return bool(reason) and not reason.startswith(NOT_PROVEN)
 
 
-def _blocked(problem: RoutingProblem, vehicle: VehicleSpec, node: int) -> str | None:
+def blocked_reason(problem: RoutingProblem, vehicle: VehicleSpec, node: int) -> str | None:
     """Why ``vehicle`` cannot serve ``node`` even alone on an empty day, or ``None``."""
     depot = vehicle.depot
     out_min = float(problem.time_min[depot, node]) / vehicle.speed_factor
@@ -63,7 +68,9 @@ def _blocked(problem: RoutingProblem, vehicle: VehicleSpec, node: int) -> str | 
 
 
 def diagnose_unserved(
-    problem: RoutingProblem, unserved: Sequence[tuple[int, int]]
+    problem: RoutingProblem,
+    unserved: Sequence[tuple[int, int]],
+    bound: DeliveryBound | None = None,
 ) -> tuple[str, ...]:
     """One reason per unserved ``(node, parcels)`` pair, in the same order.
 
@@ -73,6 +80,10 @@ def diagnose_unserved(
         The routing problem that was solved.
     unserved
         The unserved stations (node, parcels), as in :class:`RoutingResult.unserved`.
+    bound
+        The problem's delivery bounds (:mod:`rural_logistics.routing.bounds`): a bound
+        below the demand (shift time, or the capacity of the vehicles able to reach the
+        stations) proves a shortfall even when the fleet's total capacity suffices.
 
     Returns
     -------
@@ -89,7 +100,7 @@ def diagnose_unserved(
     kinds = list({v.type_name: v for v in problem.vehicles}.values())
     reasons = []
     for node, _ in unserved:
-        blocked = [_blocked(problem, v, int(node)) for v in kinds]
+        blocked = [blocked_reason(problem, v, int(node)) for v in kinds]
         if all(b is not None for b in blocked):
             reasons.append("no vehicle can serve it: " + "; ".join(str(b) for b in blocked))
         elif carry < demand:
@@ -97,6 +108,12 @@ def diagnose_unserved(
                 f"fleet capacity: the vehicles carry at most {carry:,} parcels/day "
                 f"(capacity × trips, all vehicles) for {demand:,.0f} parcels/day at the open "
                 "stations"
+            )
+        elif bound is not None and bound.binding:
+            reasons.append(
+                f"proven {bound.binding.replace('_', ' ')} bound: at most "
+                f"{bound.bound_parcels:,.0f} of {bound.demand_parcels:,} parcels/day can be "
+                f"delivered; {bound.lift}"
             )
         else:
             reasons.append(

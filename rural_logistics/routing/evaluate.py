@@ -1,7 +1,8 @@
 """Independent check of a routing solution: recomputed from the routes, not the engine.
 
 Uses only the problem's floating-point matrices and the stops of each route. Checks each
-station served once (several visits only when its demand exceeds the largest vehicle),
+station served once (several visits only when its demand exceeds the largest vehicle, or
+with split delivery), no station given more than it ordered,
 parcels and kilograms per trip (with produce picked up, the load after every stop),
 time windows, shift start/end and length, route distance, the vehicle's depot and trip
 count, and that no vehicle is used twice. Costs, distances and durations are recomputed.
@@ -149,6 +150,37 @@ def route_metrics(
     )
 
 
+def load_violations(problem: RoutingProblem, route: Route) -> list[str]:
+    """Parcels and kilograms per trip of one route against its vehicle (with produce
+    picked up, the load after every stop); one line per overloaded trip."""
+    out: list[str] = []
+    k = route.vehicle
+    v = problem.vehicles[k]
+    pickups = route.pickups_kg if route.pickups_kg else tuple(0.0 for _ in route.stops)
+    position = 0
+    for trip_no, trip in enumerate(route.trip_stops):
+        loads = route.loads[position : position + len(trip)]
+        ups = pickups[position : position + len(trip)]
+        position += len(trip)
+        if sum(loads) > v.capacity_parcels:
+            out.append(
+                f"vehicle {k} trip {trip_no + 1}: {sum(loads)} parcels, capacity "
+                f"{v.capacity_parcels}"
+            )
+        if v.capacity_kg is not None:
+            load_kg = sum(problem.parcel_kg * p for p in loads)
+            peak = load_kg
+            for p, u in zip(loads, ups, strict=True):
+                load_kg += u - problem.parcel_kg * p
+                peak = max(peak, load_kg)
+            if peak > v.capacity_kg + 1e-6:
+                out.append(
+                    f"vehicle {k} trip {trip_no + 1}: load reaches {peak:.1f} kg, "
+                    f"capacity {v.capacity_kg:g}"
+                )
+    return out
+
+
 def evaluate(problem: RoutingProblem, routes: Sequence[Route]) -> Evaluation:
     """Check routes against the problem and recompute their figures.
 
@@ -193,27 +225,7 @@ def evaluate(problem: RoutingProblem, routes: Sequence[Route]) -> Evaluation:
         pickups = route.pickups_kg if route.pickups_kg else tuple(0.0 for _ in flat)
         if len(trips) > v.max_trips:
             violations.append(f"vehicle {k}: {len(trips)} trips, at most {v.max_trips} allowed")
-        position = 0
-        for trip_no, trip in enumerate(trips):
-            loads = route.loads[position : position + len(trip)]
-            ups = pickups[position : position + len(trip)]
-            position += len(trip)
-            if sum(loads) > v.capacity_parcels:
-                violations.append(
-                    f"vehicle {k} trip {trip_no + 1}: {sum(loads)} parcels, capacity "
-                    f"{v.capacity_parcels}"
-                )
-            if v.capacity_kg is not None:
-                load_kg = sum(problem.parcel_kg * p for p in loads)
-                peak = load_kg
-                for p, u in zip(loads, ups, strict=True):
-                    load_kg += u - problem.parcel_kg * p
-                    peak = max(peak, load_kg)
-                if peak > v.capacity_kg + 1e-6:
-                    violations.append(
-                        f"vehicle {k} trip {trip_no + 1}: load reaches {peak:.1f} kg, "
-                        f"capacity {v.capacity_kg:g}"
-                    )
+        violations.extend(load_violations(problem, route))
         for stop, p, u in zip(flat, route.loads, pickups, strict=True):
             if not problem.n_depots <= stop < problem.n_nodes:
                 violations.append(f"vehicle {k} stops at node {stop}, which is not a station")
@@ -237,7 +249,11 @@ def evaluate(problem: RoutingProblem, routes: Sequence[Route]) -> Evaluation:
             violations.append(
                 f"station {node}: {picked[node]:.1f} kg picked up, {need_up:.1f} ready"
             )
-        needs_split = need_p > cap_p or max(down_kg[node], need_up) > cap_kg + 1e-9
+        needs_split = (
+            problem.split_delivery
+            or need_p > cap_p
+            or max(down_kg[node], need_up) > cap_kg + 1e-9
+        )
         if visits[node] > 1 and not needs_split:
             violations.append(f"station {node} is visited {visits[node]} times")
         missing = need_p - int(delivered[node])

@@ -106,6 +106,12 @@ class RoutingProblem:
     distance_scale_per_km, time_scale_per_min
         Integer units per km and per minute inside the engines (default metres and
         seconds).
+    split_delivery
+        ``True``: a station's parcels may be split over several visits of any vehicle
+        type (split delivery; :func:`build_visits` cuts loads into pieces every type can
+        fill, and :func:`rural_logistics.routing.solve.solve_vrp` places what is left in
+        spare capacity). ``False`` (the classic CVRP of the benchmarks): a station is
+        visited more than once only when it exceeds the largest vehicle.
     """
 
     distance_km: np.ndarray
@@ -123,6 +129,7 @@ class RoutingProblem:
     xy: np.ndarray | None = None
     distance_scale_per_km: int = 1000
     time_scale_per_min: int = 60
+    split_delivery: bool = False
 
     @property
     def n_nodes(self) -> int:
@@ -195,6 +202,60 @@ class Route:
         return tuple(nodes)
 
 
+#: Bound names, in the order they are reported (:mod:`rural_logistics.routing.bounds`).
+BOUND_NAMES = ("fleet_capacity", "reach", "able_capacity", "shift_time")
+
+#: A bound below the demand by at most this many parcels is treated as no shortfall
+#: (the LP is solved in floating point).
+TOLERANCE_PARCELS = 0.5
+
+
+@dataclass(frozen=True)
+class DeliveryBound:
+    """Upper bounds on the parcels deliverable in a day and which one binds.
+
+    Attributes
+    ----------
+    demand_parcels
+        Parcels ordered at the stations routed (whole parcels).
+    bounds
+        Bound name → most parcels deliverable under it (see the module docstring).
+    binding
+        The bound that binds (the smallest, first in :data:`BOUND_NAMES` order on a
+        tie) when it is below the demand, else ``""``.
+    lift
+        What would lift the binding bound (empty when none binds).
+    """
+
+    demand_parcels: int
+    bounds: dict[str, float]
+    binding: str
+    lift: str
+
+    @property
+    def bound_parcels(self) -> float:
+        """The tightest bound (never above the demand)."""
+        return float(min([self.demand_parcels, *self.bounds.values()]))
+
+    @property
+    def proven_shortfall(self) -> float:
+        """Parcels no plan can deliver (0 when the bounds do not prove a shortfall)."""
+        return max(0.0, self.demand_parcels - self.bound_parcels) if self.binding else 0.0
+
+    def text(self) -> str:
+        """One sentence for the status line."""
+        if not self.binding:
+            return (
+                f"no shortfall is proven: the bounds allow all {self.demand_parcels:,} "
+                "parcels/day"
+            )
+        return (
+            f"proven: at most {self.bound_parcels:,.0f} of {self.demand_parcels:,} "
+            f"parcels/day can be delivered (binding bound: {self.binding.replace('_', ' ')}); "
+            f"{self.lift}"
+        )
+
+
 @dataclass(frozen=True)
 class RoutingResult:
     """Routes, unserved visits and solver facts.
@@ -219,6 +280,10 @@ class RoutingResult:
     unserved_reasons
         Why each station in ``unserved`` is unserved (same order; see
         :mod:`rural_logistics.routing.diagnose`).
+    bound
+        Proven upper bounds on the parcels deliverable, computed before the search
+        (:class:`rural_logistics.routing.bounds.DeliveryBound`); ``None`` when not
+        computed (problems without split delivery, e.g. the benchmarks).
     """
 
     routes: tuple[Route, ...]
@@ -229,6 +294,7 @@ class RoutingResult:
     engine: str = ""
     unserved_penalty: float = 0.0
     unserved_reasons: tuple[str, ...] = field(default=())
+    bound: DeliveryBound | None = None
 
     def cost(self) -> float:
         """Total route cost (fixed + distance), currency units, excluding penalties."""
@@ -417,12 +483,99 @@ def largest_capacities(problem: RoutingProblem) -> tuple[int, float]:
     return cap_p, cap_kg
 
 
-def build_visits(problem: RoutingProblem) -> Visits:
-    """Split stations into visits that each fit the largest vehicle in every dimension.
+#: Most pieces one load is cut into for one smaller vehicle type; a type that would
+#: need more (e.g. 1,200-parcel loads for 100-parcel carts) takes remainders only,
+#: which keeps the number of visits the engines route small (said in a note).
+MAX_PIECES_PER_LEVEL = 6
 
-    A station needing ``k`` visits (the most any dimension needs) gets full loads first
-    and the remainder last in each dimension.
+
+@dataclass(frozen=True)
+class _Level:
+    """One vehicle size a load is cut for: parcels per trip (kilograms included) and
+    kilograms of produce per trip."""
+
+    parcels: int
+    kg: float
+
+
+def trip_parcels(vehicle: VehicleSpec, parcel_kg: float) -> int:
+    """Parcels one trip of ``vehicle`` can carry (its kilogram limit included)."""
+    cap = vehicle.capacity_parcels
+    if vehicle.capacity_kg is not None and parcel_kg > 0:
+        cap = min(cap, math.floor(vehicle.capacity_kg / parcel_kg + 1e-9))
+    return max(cap, 0)
+
+
+def _cut(p: int, u: float, level: _Level) -> list[tuple[int, float]]:
+    """``(parcels, produce kg)`` cut into the fewest pieces that fit ``level``: full
+    pieces first, the remainder last in each dimension."""
+    k = max(1, math.ceil(p / level.parcels) if level.parcels > 0 else 1)
+    if math.isfinite(level.kg) and level.kg > 0:
+        k = max(k, math.ceil(u / level.kg - 1e-9))
+    pieces = []
+    for _ in range(k):
+        part_p = min(level.parcels, p) if level.parcels > 0 else p
+        part_u = min(level.kg, u)
+        pieces.append((part_p, part_u))
+        p, u = p - part_p, u - part_u
+    return pieces
+
+
+def split_loads(
+    parcels: int, produce_kg: float, levels: Sequence[tuple[int, float]]
+) -> tuple[list[tuple[int, float]], int]:
+    """Cut one station's load into pieces that every vehicle size can fill.
+
+    The load is cut into pieces of the largest size (full pieces and a remainder), each
+    piece into pieces of the next size, and so on: a 1,200-parcel piece becomes
+    500 + 500 + 200 for 500-parcel vans, so a van takes a full 500 and a truck still
+    fills its 1,200 at one station (visits of one station on one trip are one stop).
+
+    Parameters
+    ----------
+    parcels, produce_kg
+        The station's parcels and produce.
+    levels
+        ``(parcels per trip, produce kg per trip)`` of each vehicle size, largest first.
+
+    Returns
+    -------
+    pieces, skipped
+        The pieces, and how many sizes were not cut for because one piece would need more
+        than :data:`MAX_PIECES_PER_LEVEL` parts.
     """
+    pieces = [(int(parcels), float(produce_kg))]
+    skipped = 0
+    for n, (cap_p, cap_kg) in enumerate(levels):
+        level = _Level(int(cap_p), float(cap_kg))
+        cut = [_cut(p, u, level) for p, u in pieces]
+        if n > 0 and max(len(c) for c in cut) > MAX_PIECES_PER_LEVEL:
+            skipped += 1  # the largest size is always cut for: every piece must fit it
+            continue
+        pieces = [piece for c in cut for piece in c]
+    return pieces, skipped
+
+
+def vehicle_levels(problem: RoutingProblem) -> list[tuple[int, float]]:
+    """Distinct ``(parcels per trip, produce kg per trip)`` of the fleet, largest first."""
+    sizes = {
+        (trip_parcels(v, problem.parcel_kg), math.inf if v.capacity_kg is None else v.capacity_kg)
+        for v in problem.vehicles
+    }
+    usable = {s for s in sizes if s[0] > 0} or sizes
+    return sorted(usable, key=lambda s: (-s[0], -s[1]))
+
+
+def build_visits(problem: RoutingProblem) -> Visits:
+    """Split stations into visits that each fit a vehicle in every dimension.
+
+    Without :attr:`RoutingProblem.split_delivery` a station needing ``k`` visits of the
+    largest vehicle (the most any dimension needs) gets full loads first and the
+    remainder last in each dimension. With it, every load is cut for every vehicle size
+    (:func:`split_loads`), so each type can be filled at a large station.
+    """
+    if problem.split_delivery:
+        return _split_visits_all_types(problem)
     parcels, down, up = station_demand(problem)
     cap_p, cap_kg = largest_capacities(problem)
     rows: list[tuple[int, int, float, float]] = []
@@ -449,6 +602,12 @@ def build_visits(problem: RoutingProblem) -> Visits:
             + (f", {cap_kg:g} kg" if math.isfinite(cap_kg) else "")
             + ") are served by several visits"
         )
+    return _visits(problem, rows, notes)
+
+
+def _visits(
+    problem: RoutingProblem, rows: list[tuple[int, int, float, float]], notes: list[str]
+) -> Visits:
     arr = np.array(rows, dtype=float).reshape(-1, 4)
     n_parcels = arr[:, 1].astype(np.int64)
     return Visits(
@@ -459,6 +618,37 @@ def build_visits(problem: RoutingProblem) -> Visits:
         penalty=problem.unserved_penalty_per_parcel * np.maximum(n_parcels, 1).astype(float),
         notes=tuple(notes),
     )
+
+
+def _split_visits_all_types(problem: RoutingProblem) -> Visits:
+    """Visits for split delivery: every load cut by :func:`split_loads`."""
+    parcels, _, up = station_demand(problem)
+    levels = vehicle_levels(problem)
+    rows: list[tuple[int, int, float, float]] = []
+    n_split = 0
+    skipped = 0
+    for node in range(problem.n_depots, problem.n_nodes):
+        p, u = int(parcels[node]), float(up[node])
+        if p <= 0 and u <= 0:
+            continue
+        pieces, miss = split_loads(p, u, levels)
+        skipped = max(skipped, miss)
+        n_split += len(pieces) > 1
+        rows.extend((node, pp, pp * float(problem.parcel_kg), pu) for pp, pu in pieces)
+    notes = []
+    if n_split:
+        sizes = ", ".join(str(c) for c, _ in levels)
+        notes.append(
+            f"split delivery: the loads of {n_split} station(s) are cut into pieces every "
+            f"vehicle size ({sizes} parcels per trip) can fill; a station may be served by "
+            "several vehicles"
+        )
+    if skipped:
+        notes.append(
+            f"split delivery: {skipped} small vehicle size(s) take remainders only (a load "
+            f"would need more than {MAX_PIECES_PER_LEVEL} pieces of their size)"
+        )
+    return _visits(problem, rows, notes)
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Literal
 
 import numpy as np
 
+from rural_logistics.routing.bounds import delivery_bound
 from rural_logistics.routing.diagnose import diagnose_unserved
-from rural_logistics.routing.evaluate import evaluate
+from rural_logistics.routing.evaluate import evaluate, load_violations, route_metrics
 from rural_logistics.routing.model import (
     ROUNDING_NOTE_REL,
     RawSolution,
@@ -20,6 +23,7 @@ from rural_logistics.routing.model import (
     make_scaling,
     station_demand,
     travel_time_units,
+    trip_parcels,
 )
 from rural_logistics.solvers.budget import Budget
 
@@ -142,6 +146,7 @@ def solve_vrp(
             problem.unserved_penalty_per_parcel * sum(max(p, 1) for _, p in all_unserved),
             diagnose_unserved(problem, all_unserved),
         )
+    bound = delivery_bound(problem) if problem.split_delivery else None
     visits = build_visits(problem)
     notes = list(visits.notes) + list(make_scaling(problem).notes)
     notes.extend(_time_rounding_notes(problem))
@@ -162,10 +167,19 @@ def solve_vrp(
         return RoutingResult(
             (), all_unserved, "no_solution", elapsed,
             (*notes, f"{raw.note}: no feasible solution found"), engine, penalty,
-            diagnose_unserved(problem, all_unserved),
+            diagnose_unserved(problem, all_unserved, bound), bound,
         )
     routes = to_routes(problem, visits, raw)
     check = evaluate(problem, routes)
+    if problem.split_delivery and check.unserved and not check.violations:
+        filled, added = fill_spare_capacity(problem, routes, check.unserved)
+        if added:
+            routes = filled
+            check = evaluate(problem, routes)
+            notes.append(
+                f"split delivery: {added:,} more parcels placed in spare capacity of the "
+                "routes (a station's remainder shared between vehicles)"
+            )
     routes = [
         Route(
             vehicle=r.vehicle,
@@ -185,7 +199,7 @@ def solve_vrp(
     status = "solved" if not check.unserved else "partial"
     return RoutingResult(
         tuple(routes), check.unserved, status, elapsed, tuple(notes), engine, check.penalty,
-        diagnose_unserved(problem, check.unserved),
+        diagnose_unserved(problem, check.unserved, bound), bound,
     )
 
 
@@ -216,3 +230,121 @@ def _time_rounding_notes(problem: RoutingProblem) -> list[str]:
         f"shift a route's schedule by up to {worst_min:.3g} min; a route at a time limit "
         "may be judged differently by the evaluator"
     ]
+
+
+def _with_load(route: Route, position: int, amount: int, station: int | None) -> Route:
+    """``route`` with ``amount`` more parcels at flat stop ``position`` (an existing stop
+    when ``station`` is ``None``, else a new stop of ``station`` inserted there)."""
+    loads = list(route.loads)
+    ups = list(route.pickups_kg) if route.pickups_kg else [0.0] * len(loads)
+    trips = [list(t) for t in route.trip_stops]
+    if station is None:
+        loads[position] += amount
+    else:
+        loads.insert(position, amount)
+        ups.insert(position, 0.0)
+        # Find the trip the flat position falls in (a position at a trip's end joins it).
+        at = position
+        for trip in trips:
+            if at <= len(trip):
+                trip.insert(at, station)
+                break
+            at -= len(trip)
+    flat = tuple(x for t in trips for x in t)
+    return replace(
+        route, stops=flat, loads=tuple(loads), pickups_kg=tuple(ups),
+        trips=tuple(tuple(t) for t in trips) if len(trips) > 1 else (),
+    )
+
+
+def _feasible_cost(problem: RoutingProblem, route: Route) -> float | None:
+    """The route's cost if it breaks no rule, else ``None``."""
+    violations = load_violations(problem, route)
+    metrics = route_metrics(problem, route, violations)
+    return None if violations else metrics.cost
+
+
+def fill_spare_capacity(
+    problem: RoutingProblem, routes: Sequence[Route], unserved: Sequence[tuple[int, int]]
+) -> tuple[list[Route], int]:
+    """Place unserved parcels in the routes' spare capacity (split delivery).
+
+    For each station with parcels left (largest first), repeatedly take the cheapest
+    feasible way of carrying more of them per parcel: more parcels at a stop the route
+    already makes (no extra driving), a new stop inserted in a trip with room, or an
+    unused vehicle driving there; a way is taken only when it costs less than the
+    unserved penalty of the parcels it carries. Every changed route is checked against
+    the shift, distance, window and capacity rules by the routing checker's own
+    functions.
+
+    Returns
+    -------
+    routes, added
+        The routes and the number of parcels added.
+    """
+    out = list(routes)
+    costs = [_feasible_cost(problem, r) for r in out]
+    used = {r.vehicle for r in out}
+    free: dict[tuple[str, int], int] = {}
+    for k, v in enumerate(problem.vehicles):  # one unused vehicle per distinct kind
+        if k not in used:
+            free.setdefault((v.type_name, v.depot), k)
+    rate = problem.unserved_penalty_per_parcel
+    added = 0
+    for node, missing in sorted(unserved, key=lambda u: -u[1]):
+        while missing > 0:
+            best: tuple[float, int, Route, int] | None = None  # (per parcel, index, route, n)
+            for i, route in enumerate(out):
+                base = costs[i]
+                if base is None:
+                    continue
+                cap = trip_parcels(problem.vehicles[route.vehicle], problem.parcel_kg)
+                position = 0
+                for trip in route.trip_stops:
+                    room = cap - sum(route.loads[position : position + len(trip)])
+                    amount = min(room, missing)
+                    if amount > 0:
+                        options: list[tuple[int, int | None]]
+                        if node in trip:
+                            options = [(position + trip.index(node), None)]
+                        else:
+                            options = [(position + j, node) for j in range(len(trip) + 1)]
+                        for at, new in options:
+                            cand = _with_load(route, at, amount, new)
+                            cost = _feasible_cost(problem, cand)
+                            if cost is None:
+                                continue
+                            per = (cost - base) / amount
+                            if best is None or per < best[0]:
+                                best = (per, i, cand, amount)
+                    position += len(trip)
+            for k in free.values():
+                v = problem.vehicles[k]
+                amount = min(trip_parcels(v, problem.parcel_kg), missing)
+                if amount <= 0:
+                    continue
+                cand = Route(vehicle=k, stops=(node,), loads=(amount,), distance_km=0.0,
+                             duration_min=0.0, cost=0.0, pickups_kg=(0.0,), depot=v.depot)
+                cost = _feasible_cost(problem, cand)
+                if cost is not None and (best is None or cost / amount < best[0]):
+                    best = (cost / amount, -1 - k, cand, amount)
+            if best is None or best[0] >= rate:
+                break
+            _, i, cand, amount = best
+            if i >= 0:
+                out[i] = cand
+                costs[i] = _feasible_cost(problem, cand)
+            else:
+                out.append(cand)
+                costs.append(_feasible_cost(problem, cand))
+                kind = (problem.vehicles[cand.vehicle].type_name, cand.depot)
+                used.add(cand.vehicle)
+                nxt = [k for k, v in enumerate(problem.vehicles)
+                       if k not in used and (v.type_name, v.depot) == kind]
+                if nxt:
+                    free[kind] = nxt[0]
+                else:
+                    del free[kind]
+            missing -= amount
+            added += amount
+    return out, added
