@@ -26,7 +26,7 @@ from rural_logistics.network_setup import network_summary
 from rural_logistics.plan import CostSplit, Plan
 from rural_logistics.region import PreparedRegion
 from rural_logistics.routing.diagnose import is_proven
-from rural_logistics.summary import DiagnosisRow, Summary
+from rural_logistics.summary import DeliveryBoundSection, DiagnosisRow, Summary
 from rural_logistics.text import ids_text
 
 #: Unserved stations whose reason is repeated as a warning (all are in ``diagnosis``).
@@ -254,6 +254,55 @@ def diagnosis(delivery: Delivery) -> list[DiagnosisRow]:
     return rows
 
 
+def bound_section(delivery: Delivery) -> DeliveryBoundSection | None:
+    """The routed tier's delivery bounds and how close its routes come (one-tier, one-day
+    plans: the bound is per routing problem)."""
+    tiers = delivery.station_tiers
+    if len(tiers) != 1 or tiers[0].result.bound is None:
+        return None
+    bound = tiers[0].result.bound
+    delivered = int(sum(r.load for r in tiers[0].result.routes))
+    limit = bound.bound_parcels
+    return {
+        "demand_parcels_per_day": bound.demand_parcels,
+        "bound_parcels_per_day": round(limit, 1),
+        "binding": bound.binding,
+        "proven_shortfall_parcels_per_day": round(bound.proven_shortfall, 1),
+        "delivered_parcels_per_day": delivered,
+        "delivered_share_of_bound": round(delivered / limit, 4) if limit > 0 else 1.0,
+        "heuristic_gap_parcels_per_day": round(max(0.0, limit - delivered), 1),
+        "fleet_capacity": round(bound.bounds["fleet_capacity"], 1),
+        "reach": round(bound.bounds["reach"], 1),
+        "able_capacity": round(bound.bounds["able_capacity"], 1),
+        "shift_time": round(bound.bounds["shift_time"], 1),
+        "lift": bound.lift,
+    }
+
+
+def bound_text(bound: DeliveryBoundSection | None) -> str:
+    """The delivery bound as the start of the status detail: the proven shortfall and
+    the heuristic's distance from the bound, each labelled as what it is."""
+    if bound is None:
+        return ""
+    limit = bound["bound_parcels_per_day"]
+    demand = bound["demand_parcels_per_day"]
+    if bound["binding"]:
+        text = (
+            f"proven: at most {limit:,.0f} of {demand:,} parcels/day can be delivered "
+            f"(binding bound: {bound['binding'].replace('_', ' ')}; {bound['lift']})"
+        )
+    else:
+        text = f"no shortfall is proven (the bounds allow all {demand:,} parcels/day)"
+    gap = bound["heuristic_gap_parcels_per_day"]
+    text += (
+        f"; the routes deliver {bound['delivered_parcels_per_day']:,} "
+        f"({bound['delivered_share_of_bound']:.1%} of the bound)"
+    )
+    if gap >= 1:
+        text += f"; {gap:,.0f} parcels/day below the bound are a heuristic miss (not proven)"
+    return text
+
+
 def plan_warnings(
     config: RegionConfig,
     prepared: PreparedRegion,
@@ -303,6 +352,7 @@ def summary(
         str(vid) for vid, pos in zip(villages["village_id"], _positions(delivery), strict=True)
         if int(pos) in service.unserved
     ]
+    bound = bound_section(delivery)
     status, status_detail = run_status(
         placement_status=placement.status,
         placement_gap=placement.gap,
@@ -310,7 +360,9 @@ def summary(
         time_limit_s=config.solver.time_limit_s,
         n_unserved=len(diagnosis_rows),
         n_proven_unserved=sum(is_proven(r["reason"]) for r in diagnosis_rows),
+        bound_text=bound_text(bound),
     )
+    cost = plan_cost(config, delivery, routes)
     figures = summarize(
         region=config.region.name,
         scenario=config.scenario,
@@ -319,6 +371,7 @@ def summary(
         routes=pd.DataFrame(routes.drop(columns="geometry")),
         radius_km=config.placement.radius_km,
         unserved_village_ids=unserved_villages,
+        opening_cost_per_day=cost.opening,
     )
     village_ids = prepared.village_ids
     open_sites = delivery.loads.open_sites
@@ -327,6 +380,9 @@ def summary(
         **figures,
         "status": status,
         "status_detail": status_detail,
+        # A plan that leaves parcels undelivered is not comparable on cost with one
+        # that delivers everything (its cost per parcel looks cheaper than it is).
+        "comparable": not diagnosis_rows,
         "diagnosis": diagnosis_rows,
         "crs": prepared.data.crs,
         "seed": config.solver.seed,
@@ -350,13 +406,15 @@ def summary(
             "solve_seconds": round(routing.solve_seconds, 2),
             "notes": list(routing.notes),
         },
-        "cost": plan_cost(config, delivery, routes).as_dict(),
+        "cost": cost.as_dict(),
         "network": network_summary(config, prepared.network),
         "stations_at_depot": [str(x) for x in station_ids[delivery.at_depot]],
         "offroad_legs": offroad_legs(config, prepared, open_sites, station_ids),
         "warnings": warnings,
         "solve_seconds": round(solve_seconds, 2),
     }
+    if bound is not None:
+        out["delivery_bound"] = bound
     sections = delivery.sections
     if "location_routing" in sections:
         out["location_routing"] = sections["location_routing"]

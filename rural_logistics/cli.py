@@ -383,14 +383,18 @@ def _cmd_solve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for warning in plan.warnings:
         err.write(f"warning: {one_line(warning)}\n")
     s = plan.summary
+    per_parcel = s["cost_per_parcel"]
+    cost_text = "n/a" if per_parcel is None else f"{per_parcel:.4f}"
+    if not s.get("comparable", True):
+        cost_text += " (not comparable: parcels undelivered)"
     out.write(
+        f"delivered {s['delivered_share']:.1%} of parcels "
+        f"({s['delivered_parcels_per_day']:.0f} of {s['parcels_per_day']:.0f} parcels/day)\n"
         f"{s['stations_open']} stations, {s['villages']} villages, "
         f"{s['population_within_radius_share']:.1%} of population within {s['radius_km']:g} km, "
         f"mean access {s['mean_access_km']:.2f} km (max {s['max_access_km']:.2f} km)\n"
         f"{s['vehicles_used']} vehicles, {s['total_route_km']:.1f} route km, "
-        f"{s['delivered_parcels_per_day']:.0f} of {s['parcels_per_day']:.0f} "
-        "parcels/day delivered, "
-        f"cost per parcel {s['cost_per_parcel'] if s['cost_per_parcel'] is not None else 'n/a'}\n"
+        f"cost per parcel delivered (all costs) {cost_text}\n"
         f"placement {s['placement']['status']} (gap {s['placement']['gap']:.2%}), "
         f"routing {s['routing']['status']}, {s['solve_seconds']:.1f} s\n"
     )

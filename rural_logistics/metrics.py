@@ -71,6 +71,7 @@ def summarize(
     routes: pd.DataFrame,
     radius_km: float,
     unserved_village_ids: list[str],
+    opening_cost_per_day: float = 0.0,
 ) -> KeyFigures:
     """The key figures written to ``summary.json``.
 
@@ -88,6 +89,9 @@ def summarize(
         Service radius for the coverage share.
     unserved_village_ids
         Villages whose parcels are not (fully) delivered.
+    opening_cost_per_day
+        Stations and hubs open (added to the routes' cost: ``total_cost_per_day`` and
+        ``cost_per_parcel`` count every cost).
 
     Returns
     -------
@@ -101,7 +105,7 @@ def summarize(
     within = assigned & (access_km <= radius_km)
     total_pop = float(pop.sum())
     parcels = float(villages["parcels_per_day"].sum())
-    cost = float(routes["cost"].sum()) if len(routes) else 0.0
+    cost = (float(routes["cost"].sum()) if len(routes) else 0.0) + opening_cost_per_day
     # Vans carry whole parcels (a station's load is rounded up), so what a station
     # receives can exceed its demand by a fraction of a parcel; the figure reported is
     # the demand served, never more than the demand.
@@ -118,6 +122,7 @@ def summarize(
     delivered = min(delivered, parcels)  # layers are rounded to 0.01 parcel
     a_km, a_min, a_pop = access_km[assigned], access_min[assigned], pop[assigned]
     return {
+        "delivered_share": round(delivered / parcels, 4) if parcels > 0 else 1.0,
         "region": region,
         "scenario": scenario,
         "villages": len(villages),
@@ -157,6 +162,7 @@ def run_status(
     time_limit_s: float,
     n_unserved: int,
     n_proven_unserved: int,
+    bound_text: str = "",
 ) -> tuple[str, str]:
     """The run's overall ``status`` and a one-sentence explanation.
 
@@ -171,8 +177,10 @@ def run_status(
     - ``feasible``: a complete plan; ``placement.status`` says whether the stations are
       proven optimal.
 
-    Routing is a heuristic search up to its time limit and proves no bound, so no run
-    claims ``optimal`` as a whole.
+    Routing is a heuristic search up to its time limit and proves no bound on its cost,
+    so no run claims ``optimal`` as a whole. ``bound_text`` (the delivery bound's
+    sentence: a proven shortfall, and how far the plan is from it) starts the detail of a
+    run with unserved stations.
 
     Returns
     -------
@@ -192,15 +200,16 @@ def run_status(
         f"routing: best plan found by the heuristic search within the run's {time_limit_s:g} s "
         "(no bound)"
     )
+    lead = f"{bound_text}; " if bound_text and n_unserved else ""
     if n_proven_unserved:
         return "infeasible", (
-            f"{n_proven_unserved} station(s) cannot be served by this fleet (see diagnosis); "
-            f"{placed}; {routed}"
+            f"{lead}{n_proven_unserved} station(s) cannot be (fully) served by this fleet "
+            f"(see diagnosis); {placed}; {routed}"
         )
     if n_unserved:
         return "partial", (
-            f"{n_unserved} station(s) unserved: no plan serving them was found within the "
-            f"time limit (see diagnosis); {placed}; {routed}"
+            f"{lead}{n_unserved} station(s) unserved: no plan serving them was found within "
+            f"the time limit (see diagnosis); {placed}; {routed}"
         )
     if placement_status == "feasible":
         return "time_limit", f"{placed}; {routed}"

@@ -53,6 +53,24 @@ class RoutingSection(TypedDict):
     notes: list[str]
 
 
+class DeliveryBoundSection(TypedDict):
+    """Proven upper bounds on the parcels the fleet can deliver per day, computed before
+    the routing search (:mod:`rural_logistics.routing.bounds`), and what the plan reaches."""
+
+    demand_parcels_per_day: int
+    bound_parcels_per_day: float
+    binding: str
+    proven_shortfall_parcels_per_day: float
+    delivered_parcels_per_day: int
+    delivered_share_of_bound: float
+    heuristic_gap_parcels_per_day: float
+    fleet_capacity: float
+    reach: float
+    able_capacity: float
+    shift_time: float
+    lift: str
+
+
 class DiagnosisRow(TypedDict):
     """An unserved station and why."""
 
@@ -126,6 +144,7 @@ class OffroadLeg(TypedDict):
 class KeyFigures(TypedDict):
     """Coverage, access, fleet and cost figures (:func:`rural_logistics.metrics.summarize`)."""
 
+    delivered_share: float
     region: str
     scenario: str
     villages: int
@@ -159,6 +178,8 @@ class Summary(KeyFigures):
 
     status: str
     status_detail: str
+    comparable: bool
+    delivery_bound: NotRequired[DeliveryBoundSection]
     diagnosis: list[DiagnosisRow]
     crs: str
     seed: int

@@ -85,6 +85,8 @@ STATION_COLOR = "#1f3f8f"
 DEPOT_COLOR = "#6a1b9a"
 UNASSIGNED_COLOR = "#111111"
 NO_ACCESS_COLOR = "#bdbdbd"
+#: Stations and villages whose parcels are not (fully) delivered: a red ring.
+UNSERVED_COLOR = "#d32f2f"
 TOWNSHIP_COLOR = "#9e9e9e"
 
 _VILLAGE_AREA = 28.0  # marker area, pt²
@@ -442,14 +444,59 @@ def draw_plan(
         raise ValueError(f"draw_plan: invalid extent {extent!r}")
     has_townships = _draw_townships(ax, plan.townships)
     route_handles = _draw_routes(ax, plan.routes)
+    short = unserved_station_ids(plan.stations)
     no_access = _draw_villages(ax, plan.villages, edges, colors)
+    _draw_unserved_villages(ax, plan.villages, short)
     _draw_offroad_legs(ax, plan)
     size_max = _draw_stations(ax, plan.stations, station_size_max, labels=station_labels)
+    _draw_unserved_stations(ax, plan.stations, short)
     _draw_depots(ax, plan.depots)
     _draw_frame(ax, (xmin, xmax, ymin, ymax), title)
     if legend:
         _draw_legend(ax, edges, colors, no_access=no_access, size_max=size_max,
-                     route_handles=route_handles, has_townships=has_townships)
+                     route_handles=route_handles, has_townships=has_townships,
+                     unserved=bool(short))
+
+
+def unserved_station_ids(stations: gpd.GeoDataFrame) -> set[str]:
+    """Stations that receive less than their demand (``delivered_parcels_per_day``
+    below ``parcels_per_day`` by half a parcel or more)."""
+    if not {"station_id", "parcels_per_day", "delivered_parcels_per_day"} <= set(
+        stations.columns
+    ):
+        return set()
+    need = pd.to_numeric(stations["parcels_per_day"], errors="coerce").to_numpy(dtype=float)
+    got = pd.to_numeric(stations["delivered_parcels_per_day"], errors="coerce").to_numpy(
+        dtype=float
+    )
+    short = np.isfinite(need) & np.isfinite(got) & (got < need - 0.5)
+    return {str(x) for x in stations.loc[short, "station_id"]}
+
+
+def _draw_unserved_villages(ax: Axes, villages: gpd.GeoDataFrame, short: set[str]) -> None:
+    """A red ring around each village whose station is not fully served."""
+    if not short or "station_id" not in villages.columns:
+        return
+    geoms = _present(villages)
+    hit = villages.loc[geoms.index, "station_id"].astype(str).isin(short).to_numpy()
+    if hit.any():
+        vx, vy = _xy(geoms)
+        ax.scatter(vx[hit], vy[hit], s=_VILLAGE_AREA * 3.2, facecolors="none",
+                   edgecolors=UNSERVED_COLOR, linewidths=1.3, zorder=4.6)
+
+
+def _draw_unserved_stations(ax: Axes, stations: gpd.GeoDataFrame, short: set[str]) -> None:
+    """A red outline and cross over each station not fully served."""
+    if not short:
+        return
+    geoms = _present(stations)
+    hit = stations.loc[geoms.index, "station_id"].astype(str).isin(short).to_numpy()
+    if hit.any():
+        sx, sy = _xy(geoms)
+        ax.scatter(sx[hit], sy[hit], s=150, marker="s", facecolors="none",
+                   edgecolors=UNSERVED_COLOR, linewidths=2.2, zorder=5.5)
+        ax.scatter(sx[hit], sy[hit], s=60, marker="x", c=UNSERVED_COLOR, linewidths=1.8,
+                   zorder=5.6)
 
 
 def _draw_townships(ax: Axes, townships: gpd.GeoDataFrame | None) -> bool:
@@ -595,6 +642,7 @@ def _draw_legend(
     size_max: float,
     route_handles: list[tuple[Line2D, str]],
     has_townships: bool,
+    unserved: bool = False,
 ) -> None:
     """The legend, outside the right edge of the axes; group headers in bold."""
     entries: list[tuple[Line2D, str]] = [_header("Village access time")]
@@ -624,6 +672,13 @@ def _draw_legend(
         entries.append((Line2D([], [], linestyle="none", marker="s", markersize=9,
                                markerfacecolor=STATION_COLOR, markeredgecolor="white"),
                         "station"))
+    if unserved:
+        entries.append((Line2D([], [], linestyle="none", marker="s", markersize=10,
+                               markerfacecolor="none", markeredgecolor=UNSERVED_COLOR,
+                               markeredgewidth=2.0), "station not fully served"))
+        entries.append((Line2D([], [], linestyle="none", marker="o", markersize=9,
+                               markerfacecolor="none", markeredgecolor=UNSERVED_COLOR,
+                               markeredgewidth=1.3), "village not fully served"))
     n_routes = len(route_handles)
     if n_routes:
         entries.append(_header(f"Van routes ({n_routes})"))
@@ -658,6 +713,9 @@ def _format_summary(summary: Summary, radius_km: float) -> str:
         return float(value) if math.isfinite(value) else None
 
     parts: list[str] = []
+    delivered = num("delivered_share")
+    if delivered is not None:
+        parts.append(f"{delivered:.1%} of parcels delivered")
     share = num("population_within_radius_share")
     radius = num("radius_km") or radius_km
     if share is not None:

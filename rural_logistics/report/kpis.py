@@ -46,6 +46,9 @@ class Kpi:
         ``+1`` if more is better, ``-1`` if less is better, ``0`` if neither.
     percent
         The value is a share (0–1) shown in percent; its delta in percentage points.
+    needs_full_delivery
+        A cost figure: compared (green/red) only between runs that both deliver every
+        parcel; a partial or infeasible run's cost looks cheaper than it is.
     """
 
     key: str
@@ -53,6 +56,7 @@ class Kpi:
     decimals: int
     better: int = 0
     percent: bool = False
+    needs_full_delivery: bool = False
 
     def format(self, value: Any) -> str:
         """The value as shown in the table (``"n/a"`` when missing)."""
@@ -63,11 +67,17 @@ class Kpi:
             return _minus(f"{100 * v:.{self.decimals}f} %")
         return _minus(f"{v:,.{self.decimals}f}")
 
-    def format_delta(self, value: Any, base: Any) -> tuple[str, str]:
-        """The change from ``base`` to ``value`` and its CSS class (better/worse/same)."""
+    def format_delta(
+        self, value: Any, base: Any, *, comparable: bool = True
+    ) -> tuple[str, str]:
+        """The change from ``base`` to ``value`` and its CSS class (better/worse/same;
+        ``not comparable`` in class ``na`` for a cost figure when either run leaves
+        parcels undelivered)."""
         v, b = number(value), number(base)
         if v is None or b is None:
             return "", "same"
+        if self.needs_full_delivery and not comparable:
+            return "not comparable", "na"
         diff = (v - b) * (100 if self.percent else 1)
         shown = round(diff, self.decimals)
         if shown == 0:
@@ -81,6 +91,7 @@ class Kpi:
 
 #: The KPI table rows, in order.
 KPIS: tuple[Kpi, ...] = (
+    Kpi("delivered_share", "Parcels delivered, share of demand", 1, +1, True),
     Kpi("stations_open", "Stations open", 0),
     Kpi("population_within_radius_share", "Population within radius, share", 1, +1, True),
     Kpi("population_within_radius", "Population within radius, people", 0, +1),
@@ -98,9 +109,21 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("total_route_km", "Route km per day", 1, -1),
     Kpi("parcels_per_day", "Parcels per day (demand)", 0),
     Kpi("delivered_parcels_per_day", "Parcels per day delivered", 0, +1),
-    Kpi("total_cost_per_day", "Transport cost per day", 0, -1),
-    Kpi("cost_per_parcel", "Cost per parcel", 2, -1),
+    Kpi("total_cost_per_day", "Cost per day (stations, hubs, vehicles, km)", 0, -1,
+        needs_full_delivery=True),
+    Kpi("cost_per_parcel", "Cost per parcel delivered (all costs)", 2, -1,
+        needs_full_delivery=True),
 )
+
+
+def delivers_all(summary: Any) -> bool:
+    """Whether a run delivers every parcel (``comparable`` in ``summary.json``; for a run
+    written before that key, delivered against demand)."""
+    if "comparable" in summary:
+        return bool(summary["comparable"])
+    delivered = number(summary.get("delivered_parcels_per_day"))
+    demand = number(summary.get("parcels_per_day"))
+    return delivered is not None and demand is not None and delivered >= demand - 0.5
 
 
 def count_text(value: Any, word: str) -> str:

@@ -95,6 +95,7 @@ td.group, th.group { border-left: 1px solid #bdbdbd; }
 .delta { font-size: 12px; margin-left: 6px; }
 .delta.better { color: var(--better); } .delta.worse { color: var(--worse); }
 .delta.neutral, .delta.same { color: var(--muted); }
+.delta.na { color: var(--muted); font-style: italic; }
 table.small { font-size: 12.5px; }
 tr.total th, tr.total td { font-weight: 700; border-top: 2px solid #bdbdbd; }
 .note { color: var(--muted); font-size: 12px; margin: 6px 0; max-width: 100ch; }

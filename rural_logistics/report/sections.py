@@ -23,7 +23,15 @@ from rural_logistics.maps import (
     size_reference_values,
     station_areas,
 )
-from rural_logistics.report.kpis import KPIS, fmt, fmt_int, number, township_table, worst_served
+from rural_logistics.report.kpis import (
+    KPIS,
+    delivers_all,
+    fmt,
+    fmt_int,
+    number,
+    township_table,
+    worst_served,
+)
 from rural_logistics.report.panels import SCENARIO_COLORS
 from rural_logistics.report.runs import RunResult, nested_get
 
@@ -80,8 +88,8 @@ def legend_html(runs: Sequence[RunResult], size_max: float) -> str:
 
 def cards_html(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
     headline = [k for k in KPIS if k.key in (
-        "population_within_radius_share", "mean_access_km", "villages_beyond_10km",
-        "cost_per_parcel")]
+        "delivered_share", "population_within_radius_share", "mean_access_km",
+        "villages_beyond_10km", "cost_per_parcel")]
     cards = []
     for i, (run, label) in enumerate(zip(runs, labels, strict=True)):
         s = run.summary
@@ -89,7 +97,10 @@ def cards_html(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
         for kpi in headline:
             delta = ""
             if i > 0:
-                text, cls = kpi.format_delta(s.get(kpi.key), runs[0].summary.get(kpi.key))
+                text, cls = kpi.format_delta(
+                    s.get(kpi.key), runs[0].summary.get(kpi.key),
+                    comparable=delivers_all(s) and delivers_all(runs[0].summary),
+                )
                 if text:
                     delta = f' <span class="delta {cls}">{esc(text)}</span>'
             name = kpi.label.replace(", share", "").replace(
@@ -98,7 +109,8 @@ def cards_html(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
             rows.append(f'<div class="fig"><span class="big">{esc(kpi.format(s.get(kpi.key)))}'
                         f"</span>{delta}<span class=\"what\">{esc(name)}</span></div>")
         status = str(s.get("status", "ok"))
-        flag = "" if status in ("ok", "feasible") else f' <span class="flag">{esc(status)}</span>'
+        shown = status if delivers_all(s) else f"{status}: not comparable on cost"
+        flag = "" if shown in ("ok", "feasible") else f' <span class="flag">{esc(shown)}</span>'
         cards.append(
             f'<div class="card" style="--c:{SCENARIO_COLORS[i % len(SCENARIO_COLORS)]}">'
             f"<h3>{esc(label)}{flag}</h3>"
@@ -127,12 +139,15 @@ def kpi_table(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
                 label = label.replace("within radius", f"within {radius:g} km")
         cells = []
         base = runs[0].summary.get(kpi.key)
+        base_full = delivers_all(runs[0].summary)
         for i, run in enumerate(runs):
             value = run.summary.get(kpi.key)
             raw = json.dumps(value) if number(value) is not None else "null"
             delta = ""
             if i > 0:
-                text, cls = kpi.format_delta(value, base)
+                text, cls = kpi.format_delta(
+                    value, base, comparable=base_full and delivers_all(run.summary)
+                )
                 if text:
                     delta = f' <span class="delta {cls}">{esc(text)}</span>'
             cells.append(
@@ -141,7 +156,10 @@ def kpi_table(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
             )
         body.append(f'<tr><th scope="row">{esc(label)}</th>{"".join(cells)}</tr>')
     note = (
-        "Deltas are against the first column; green is better, red worse. Access is the "
+        "Deltas are against the first column; green is better, red worse. Costs are "
+        "compared only between runs that deliver every parcel (a run that leaves parcels "
+        "undelivered is marked not comparable: its cost per parcel looks cheaper than it "
+        "is). Access is the "
         "road distance (or time) from a village to its station; means and percentiles are "
         "weighted by population."
     )
