@@ -66,6 +66,7 @@ def station_service(delivery: Delivery) -> StationService:
                 visits[tier.station_of(stop)] += 1
         unserved.update(tier.station_of(node) for node, _ in tier.result.unserved)
     at_depot = delivery.at_depot
+    delivered = delivered / delivery.days  # a mean day over a horizon of days
     delivered = np.where(at_depot, np.ceil(delivery.loads.parcels_per_day), delivered)
     return StationService(delivered, visits, frozenset(unserved))
 
@@ -130,7 +131,9 @@ def villages_layer(
             "name": data.villages["name"].to_numpy(),
             "township": data.villages["township"].to_numpy(),
             "population": data.villages["population"].to_numpy(),
-            "parcels_per_day": np.round(prepared.demand.parcels_per_day, 2),
+            "parcels_per_day": np.round(
+                prepared.demand.parcels_per_day * delivery.demand_factor, 2
+            ),
             "produce_kg_per_day": np.round(prepared.demand.produce_kg_per_day, 1),
             "station_id": [station_ids[s] for s in assigned_site],
             "access_km": np.round(access_km, 3),
@@ -238,7 +241,9 @@ def plan_cost(config: RegionConfig, delivery: Delivery, routes: pd.DataFrame) ->
         + delivery.hub_opening_per_day
     )
     routes_cost = float(routes["cost"].sum()) if len(routes) else 0.0
-    return CostSplit(opening=opening, fixed_vehicle=fixed, travel=routes_cost - fixed)
+    days = delivery.days  # a horizon of days: the mean day
+    return CostSplit(opening=opening, fixed_vehicle=fixed / days,
+                     travel=(routes_cost - fixed) / days)
 
 
 def diagnosis(delivery: Delivery) -> list[DiagnosisRow]:
@@ -372,6 +377,7 @@ def summary(
         radius_km=config.placement.radius_km,
         unserved_village_ids=unserved_villages,
         opening_cost_per_day=cost.opening,
+        days=delivery.days,
     )
     village_ids = prepared.village_ids
     open_sites = delivery.loads.open_sites
@@ -420,4 +426,6 @@ def summary(
         out["location_routing"] = sections["location_routing"]
     if "two_echelon" in sections:
         out["two_echelon"] = sections["two_echelon"]
+    if "peak" in sections:
+        out["peak"] = sections["peak"]
     return out

@@ -274,6 +274,25 @@ class HubSettings(_Model):
     dc_serves_stations: bool = True
 
 
+class PeakHire(_Model):
+    """Vehicles of a fleet type that can be hired for a day of the peak week."""
+
+    vehicle: str = Field(min_length=1)
+    cost_per_day: Money
+    available_per_day: int = Field(ge=0, le=1000)
+
+
+class PeakSettings(_Model):
+    """A peak week (Double Eleven): the stations are served day after day; what is not
+    delivered on a day waits at the county DC (oldest first) and vehicles can be hired."""
+
+    arrivals: tuple[NonNegativeFloat, ...] | None = Field(default=None, min_length=1,
+                                                          max_length=31)
+    deliver_within_days: int = Field(default=2, ge=1, le=31)
+    station_storage_parcels: PositiveFloat | None = None
+    hire: tuple[PeakHire, ...] = ()
+
+
 class SolverSettings(_Model):
     """Time limits and seed shared by the solvers."""
 
@@ -293,7 +312,26 @@ class RegionConfig(_Model):
     fleet: FleetSettings
     routing: RoutingSettings = RoutingSettings()
     hubs: HubSettings | None = None
+    peak: PeakSettings | None = None
     solver: SolverSettings = SolverSettings()
+
+    @model_validator(mode="after")
+    def _peak_inputs(self) -> RegionConfig:
+        if self.peak is None:
+            return self
+        if self.hubs is not None or self.placement.method == "location_routing":
+            raise ValueError(
+                "peak: the peak week plans direct delivery (DC → stations); remove the hubs "
+                "section and use a placement method other than location_routing"
+            )
+        names = [v.name for v in self.fleet.vehicles]
+        for k, hire in enumerate(self.peak.hire):
+            if hire.vehicle not in names:
+                raise ValueError(
+                    f"peak.hire[{k}].vehicle: {hire.vehicle!r} is not a fleet.vehicles name "
+                    f"({', '.join(names)})"
+                )
+        return self
 
     @model_validator(mode="after")
     def _hub_vehicles_known(self) -> RegionConfig:

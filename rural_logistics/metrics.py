@@ -72,6 +72,7 @@ def summarize(
     radius_km: float,
     unserved_village_ids: list[str],
     opening_cost_per_day: float = 0.0,
+    days: int = 1,
 ) -> KeyFigures:
     """The key figures written to ``summary.json``.
 
@@ -92,6 +93,9 @@ def summarize(
     opening_cost_per_day
         Stations and hubs open (added to the routes' cost: ``total_cost_per_day`` and
         ``cost_per_parcel`` count every cost).
+    days
+        Days the routes cover (the peak week): route cost, km and minutes are means
+        per day.
 
     Returns
     -------
@@ -105,7 +109,7 @@ def summarize(
     within = assigned & (access_km <= radius_km)
     total_pop = float(pop.sum())
     parcels = float(villages["parcels_per_day"].sum())
-    cost = (float(routes["cost"].sum()) if len(routes) else 0.0) + opening_cost_per_day
+    cost = (float(routes["cost"].sum()) if len(routes) else 0.0) / days + opening_cost_per_day
     # Vans carry whole parcels (a station's load is rounded up), so what a station
     # receives can exceed its demand by a fraction of a parcel; the figure reported is
     # the demand served, never more than the demand.
@@ -145,8 +149,10 @@ def summarize(
         "access_gini": round(gini(a_km, a_pop), 4),
         "vehicles_used": int(routes["vehicle_id"].nunique()) if len(routes) else 0,
         "routes": len(routes),
-        "total_route_km": round(float(routes["route_km"].sum()), 2) if len(routes) else 0.0,
-        "total_route_min": round(float(routes["route_min"].sum()), 1) if len(routes) else 0.0,
+        "total_route_km": round(float(routes["route_km"].sum()) / days, 2)
+        if len(routes) else 0.0,
+        "total_route_min": round(float(routes["route_min"].sum()) / days, 1)
+        if len(routes) else 0.0,
         "delivered_parcels_per_day": round(delivered, 1),
         "total_cost_per_day": round(cost, 2),
         "cost_per_parcel": round(cost / delivered, 4) if delivered > 0 else None,

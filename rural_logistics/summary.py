@@ -112,11 +112,55 @@ class TwoEchelonSection(TypedDict):
     last_mile_km: float
 
 
+class HirePlanSection(TypedDict):
+    """The hire MIP's answer (a lower bound on any plan's hire cost)."""
+
+    status: str
+    hired: dict[str, list[int]]
+    cost: float | None
+    bound: float | None
+
+
+class OneFewerSection(TypedDict):
+    """The hire MIP with one vehicle fewer on the busiest hire day."""
+
+    day: int
+    vehicle: str
+    hired: int
+    status: str
+    promise_breaks: bool
+
+
+class PeakSection(TypedDict):
+    """``peak``: the week day by day (lists have one entry per day)."""
+
+    days: list[int]
+    arrivals_multiplier: list[float]
+    arrivals: list[int]
+    delivered: list[int]
+    backlog: list[int]
+    hired: dict[str, list[int]]
+    hire_cost: list[float]
+    own_vehicles_used: list[int]
+    route_km: list[float]
+    cost: list[float]
+    longest_wait_days: list[int]
+    days_to_clear: int | None
+    max_backlog_parcels: int
+    deliver_within_days: int
+    promise_kept: bool
+    hire_plan: HirePlanSection
+    notes: list[str]
+    hire_proven_minimal: bool
+    one_fewer_on_busiest_day: NotRequired[OneFewerSection | None]
+
+
 class DeliverySections(TypedDict, total=False):
     """The section a delivery mode adds to the summary (at most one per mode)."""
 
     location_routing: LocationRoutingSection
     two_echelon: TwoEchelonSection
+    peak: PeakSection
 
 
 class NetworkSection(TypedDict):
@@ -194,6 +238,7 @@ class Summary(KeyFigures):
     solve_seconds: float
     location_routing: NotRequired[LocationRoutingSection]
     two_echelon: NotRequired[TwoEchelonSection]
+    peak: NotRequired[PeakSection]
 
 
 class SweepRow(TypedDict):

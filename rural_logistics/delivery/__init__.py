@@ -21,6 +21,7 @@ from rural_logistics.delivery.base import (
 )
 from rural_logistics.delivery.direct import DirectDelivery
 from rural_logistics.delivery.location_routing import LocationRoutingDelivery
+from rural_logistics.delivery.peak import PeakWeekDelivery
 from rural_logistics.delivery.two_echelon import TwoEchelonDelivery
 
 #: Delivery modes by name.
@@ -28,12 +29,16 @@ MODES: dict[str, DeliveryMode] = {
     "direct": DirectDelivery(),
     "location_routing": LocationRoutingDelivery(),
     "two_echelon": TwoEchelonDelivery(),
+    "peak_week": PeakWeekDelivery(),
 }
 
 
 def mode_name(config: RegionConfig) -> str:
-    """The delivery mode a config asks for: ``two_echelon`` with a ``hubs`` section,
+    """The delivery mode a config asks for: ``peak_week`` with a ``peak`` section,
+    ``two_echelon`` with a ``hubs`` section,
     ``location_routing`` with that placement method, else ``direct``."""
+    if config.peak is not None:
+        return "peak_week"
     if config.hubs is not None:
         return "two_echelon"
     if config.placement.method == "location_routing":

@@ -170,6 +170,12 @@ class Delivery:
         Per open station: served at the county distribution centre without a vehicle (a
         station within :data:`rural_logistics.last_metres.AT_DEPOT_KM` of it); ``None``:
         none is.
+    days
+        Days the tiers cover (the peak week: one tier per day); the plan's per-day
+        figures are means over them.
+    demand_factor
+        Mean parcels per day over the days, as a multiple of a scenario day (the peak
+        week's mean arrivals); 1 for a one-day plan.
     """
 
     mode: str
@@ -180,6 +186,8 @@ class Delivery:
     hub_opening_per_day: float = 0.0
     sections: DeliverySections = field(default_factory=lambda: DeliverySections())
     served_at_depot: np.ndarray | None = None
+    days: int = 1
+    demand_factor: float = 1.0
 
     @property
     def at_depot(self) -> np.ndarray:

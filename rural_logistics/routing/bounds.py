@@ -62,8 +62,35 @@ def _round_trips(problem: RoutingProblem, v: VehicleSpec) -> tuple[np.ndarray, n
     return out_t + back_t + service, out_d + back_d
 
 
-def _shift_minutes(v: VehicleSpec) -> float:
+def shift_minutes(v: VehicleSpec) -> float:
+    """Longest working day of a vehicle: its duration limit within its shift."""
     return min(v.max_route_duration_min, v.shift_end_min - v.shift_start_min)
+
+
+def able_and_round_trips(
+    problem: RoutingProblem, kinds: list[VehicleSpec]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per vehicle kind and station (``(kinds, stations)`` arrays): whether the kind can
+    serve the station alone on an empty day (stations with parcels only), and the
+    shortest round trip in minutes (service included) and km."""
+    parcels, _, _ = station_demand(problem)
+    stations = np.arange(problem.n_depots, problem.n_nodes)
+    able = np.zeros((len(kinds), len(stations)), dtype=bool)
+    minutes = np.zeros_like(able, dtype=float)
+    km = np.zeros_like(able, dtype=float)
+    for g, v in enumerate(kinds):
+        rt_min, rt_km = _round_trips(problem, v)
+        minutes[g] = rt_min[stations]
+        km[g] = rt_km[stations]
+        if trip_parcels(v, problem.parcel_kg) <= 0:
+            continue
+        for j, node in enumerate(stations):
+            able[g, j] = (
+                parcels[node] > 0
+                and blocked_reason(problem, v, int(node)) is None
+                and minutes[g, j] <= shift_minutes(v) + 1e-9
+            )
+    return able, minutes, km
 
 
 def delivery_bound(problem: RoutingProblem) -> DeliveryBound:
@@ -90,20 +117,7 @@ def delivery_bound(problem: RoutingProblem) -> DeliveryBound:
     trips = np.array([v.max_trips for v in kinds], dtype=float)
     count = np.array([groups[v] for v in kinds], dtype=float)
     fleet_capacity = float((cap * trips * count).sum())
-    able = np.zeros((len(kinds), len(stations)), dtype=bool)
-    minutes = np.zeros_like(able, dtype=float)
-    km = np.zeros_like(able, dtype=float)
-    for g, v in enumerate(kinds):
-        rt_min, rt_km = _round_trips(problem, v)
-        minutes[g] = rt_min[stations]
-        km[g] = rt_km[stations]
-        for j, node in enumerate(stations):
-            able[g, j] = (
-                demand[j] > 0
-                and cap[g] > 0
-                and blocked_reason(problem, v, int(node)) is None
-                and minutes[g, j] <= _shift_minutes(v) + 1e-9
-            )
+    able, minutes, km = able_and_round_trips(problem, kinds)
     reach = float(demand[able.any(axis=0)].sum())
     able_capacity = _lp_bound(kinds, count, cap, trips, demand, able, minutes, km, time=False)
     shift_time = _lp_bound(kinds, count, cap, trips, demand, able, minutes, km, time=True)
@@ -151,7 +165,7 @@ def _lp_bound(
         if time:
             model.add_row(
                 [(var, float(minutes[g, j] / cap[g])) for var, j in mine],
-                ub=float(count[g] * _shift_minutes(v)),
+                ub=float(count[g] * shift_minutes(v)),
             )
             if v.max_route_distance_km is not None:
                 model.add_row(

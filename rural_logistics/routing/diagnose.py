@@ -23,11 +23,14 @@ from rural_logistics.routing.model import (
 
 #: Start of the one reason that is not a proof: the search found no plan in its time.
 NOT_PROVEN = "fleet time"
+#: Start of a peak-week reason that is not a proof (the routes missed a day's promise
+#: although the hire bound allowed it).
+PEAK_NOT_PROVEN = "peak week, not proven"
 
 
 def is_proven(reason: str) -> bool:
     """Whether a reason proves the station cannot be served (not just: none found)."""
-    return bool(reason) and not reason.startswith(NOT_PROVEN)
+    return bool(reason) and not reason.startswith((NOT_PROVEN, PEAK_NOT_PROVEN))
 
 
 def blocked_reason(problem: RoutingProblem, vehicle: VehicleSpec, node: int) -> str | None:

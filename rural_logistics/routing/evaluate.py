@@ -238,7 +238,7 @@ def evaluate(problem: RoutingProblem, routes: Sequence[Route]) -> Evaluation:
         metrics.append(route_metrics(problem, route, violations))
     unserved: list[tuple[int, int]] = []
     penalty = 0.0
-    rate = problem.unserved_penalty_per_parcel
+    rates = problem.penalty_rates()
     for node in range(problem.n_depots, problem.n_nodes):
         need_p, need_up = int(parcels[node]), float(up_kg[node])
         if delivered[node] > need_p:
@@ -260,7 +260,7 @@ def evaluate(problem: RoutingProblem, routes: Sequence[Route]) -> Evaluation:
         missing_up = need_up - float(picked[node])
         if missing > 0 or missing_up > 1e-6:
             unserved.append((node, max(missing, 0)))
-            penalty += rate * max(missing, 1)
+            penalty += rates[node] * max(missing, 1)
     if unserved and not problem.optional:
         violations.append(
             f"{len(unserved)} station(s) not fully served: "

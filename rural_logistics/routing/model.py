@@ -112,6 +112,9 @@ class RoutingProblem:
         fill, and :func:`rural_logistics.routing.solve.solve_vrp` places what is left in
         spare capacity). ``False`` (the classic CVRP of the benchmarks): a station is
         visited more than once only when it exceeds the largest vehicle.
+    penalty_weight
+        ``(N,)`` multiplier of ``unserved_penalty_per_parcel`` per node (e.g. parcels due
+        today in a peak week weigh more than those that may wait); ``None`` = 1.
     """
 
     distance_km: np.ndarray
@@ -130,6 +133,14 @@ class RoutingProblem:
     distance_scale_per_km: int = 1000
     time_scale_per_min: int = 60
     split_delivery: bool = False
+    penalty_weight: np.ndarray | None = None
+
+    def penalty_rates(self) -> np.ndarray:
+        """``(N,)`` price of an unserved parcel at each node."""
+        rate = np.full(self.n_nodes, float(self.unserved_penalty_per_parcel))
+        if self.penalty_weight is not None:
+            rate = rate * np.asarray(self.penalty_weight, dtype=float)
+        return rate
 
     @property
     def n_nodes(self) -> int:
@@ -353,6 +364,7 @@ def subset_problem(
         time_window_min=rows(template.time_window_min),
         service_time_min=rows(template.service_time_min),
         xy=rows(template.xy),
+        penalty_weight=rows(template.penalty_weight),
     )
 
 
@@ -615,7 +627,8 @@ def _visits(
         parcels=n_parcels,
         delivery_kg=arr[:, 2],
         pickup_kg=arr[:, 3],
-        penalty=problem.unserved_penalty_per_parcel * np.maximum(n_parcels, 1).astype(float),
+        penalty=problem.penalty_rates()[arr[:, 0].astype(np.int64)]
+        * np.maximum(n_parcels, 1).astype(float),
         notes=tuple(notes),
     )
 

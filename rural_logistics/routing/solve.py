@@ -143,7 +143,7 @@ def solve_vrp(
     if not problem.vehicles:
         return RoutingResult(
             (), all_unserved, "no_solution", 0.0, ("the fleet is empty",), engine,
-            problem.unserved_penalty_per_parcel * sum(max(p, 1) for _, p in all_unserved),
+            _penalty(problem, all_unserved),
             diagnose_unserved(problem, all_unserved),
         )
     bound = delivery_bound(problem) if problem.split_delivery else None
@@ -163,7 +163,7 @@ def solve_vrp(
     )
     elapsed = time.perf_counter() - start
     if not raw.feasible:
-        penalty = problem.unserved_penalty_per_parcel * sum(max(p, 1) for _, p in all_unserved)
+        penalty = _penalty(problem, all_unserved)
         return RoutingResult(
             (), all_unserved, "no_solution", elapsed,
             (*notes, f"{raw.note}: no feasible solution found"), engine, penalty,
@@ -201,6 +201,12 @@ def solve_vrp(
         tuple(routes), check.unserved, status, elapsed, tuple(notes), engine, check.penalty,
         diagnose_unserved(problem, check.unserved, bound), bound,
     )
+
+
+def _penalty(problem: RoutingProblem, unserved: Sequence[tuple[int, int]]) -> float:
+    """Price of unserved ``(node, parcels)`` (a station without parcels counts as one)."""
+    rates = problem.penalty_rates()
+    return float(sum(rates[n] * max(p, 1) for n, p in unserved))
 
 
 def _time_rounding_notes(problem: RoutingProblem) -> list[str]:
@@ -289,9 +295,10 @@ def fill_spare_capacity(
     for k, v in enumerate(problem.vehicles):  # one unused vehicle per distinct kind
         if k not in used:
             free.setdefault((v.type_name, v.depot), k)
-    rate = problem.unserved_penalty_per_parcel
+    rates = problem.penalty_rates()
     added = 0
-    for node, missing in sorted(unserved, key=lambda u: -u[1]):
+    # Dearest parcels first (those due today in a peak week), then the largest remainder.
+    for node, missing in sorted(unserved, key=lambda u: (-rates[u[0]], -u[1])):
         while missing > 0:
             best: tuple[float, int, Route, int] | None = None  # (per parcel, index, route, n)
             for i, route in enumerate(out):
@@ -328,7 +335,7 @@ def fill_spare_capacity(
                 cost = _feasible_cost(problem, cand)
                 if cost is not None and (best is None or cost / amount < best[0]):
                     best = (cost / amount, -1 - k, cand, amount)
-            if best is None or best[0] >= rate:
+            if best is None or best[0] >= rates[node]:
                 break
             _, i, cand, amount = best
             if i >= 0:
