@@ -116,3 +116,18 @@ def test_peak_week_end_to_end_on_the_grid(tmp_path: Path) -> None:
     assert peak["hired"]["van"][1] >= 1
     assert peak["hire_plan"]["status"] == "optimal"
     assert peak["one_fewer_on_busiest_day"]["day"] == 2
+
+
+def test_report_shows_the_week_as_chart_and_table() -> None:
+    from types import SimpleNamespace
+
+    from rural_logistics.report.sections import peak_html
+
+    peak = {"days": [1, 2, 3], "arrivals": [300, 900, 0], "delivered": [300, 500, 400],
+            "backlog": [0, 400, 0], "hired": {"van": [0, 0, 0]}, "longest_wait_days": [0, 0, 1],
+            "cost": [80.0, 80.0, 80.0], "deliver_within_days": 2, "promise_kept": True,
+            "max_backlog_parcels": 400, "days_to_clear": 3, "hire_plan": {"status": "optimal"}}
+    html = peak_html([SimpleNamespace(summary={"peak": peak})], ["week"])  # type: ignore[list-item]
+    assert "<svg" in html and html.count("<rect x=") == 9  # 3 days × 3 series
+    assert "<td class=\"n\">400</td>" in html and "kept" in html
+    assert peak_html([SimpleNamespace(summary={})], ["day"]) == ""  # type: ignore[list-item]

@@ -27,6 +27,7 @@ from rural_logistics.report.sections import (
     esc,
     kpi_table,
     legend_html,
+    peak_html,
     settings_html,
     township_html,
     worst_tables,
@@ -245,6 +246,8 @@ def render_report(runs: Sequence[RunResult], *, title: str | None = None) -> str
         + "</section>",
         f'<section id="kpis"><h2>Key figures</h2><div class="table-wrap">'
         f"{kpi_table(runs, labels)}</div></section>",
+        *([f'<section id="peak"><h2>Peak week</h2>{peak}</section>']
+          if (peak := peak_html(runs, labels)) else []),
         '<section id="equity"><h2>Equity of access</h2>'
         f'<p>Gini coefficient of access distance, weighted by population (0 = everyone '
         f"equally far from a station, 1 = maximally unequal): {gini_row}</p>"

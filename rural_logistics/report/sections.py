@@ -318,3 +318,62 @@ def settings_html(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
 def _gap(value: Any) -> str:
     v = number(value)
     return "—" if v is None else f"{100 * v:.2f} %"
+
+
+def peak_html(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
+    """The peak week of each run that has one: a small bar chart (arrivals, delivered,
+    backlog per day) and the day-by-day table; empty when no run has a ``peak`` section."""
+    blocks = []
+    for run, label in zip(runs, labels, strict=True):
+        found = run.summary.get("peak")
+        if not isinstance(found, dict):
+            continue
+        peak: dict[str, Any] = dict(found)
+        days = list(peak.get("days", []))
+        series = [("arrivals", "Arrivals", "#90a4ae"), ("delivered", "Delivered", "#1f3f8f"),
+                  ("backlog", "Backlog at the DC", "#d32f2f")]
+        top = max([1.0, *(float(v) for key, _, _ in series for v in peak.get(key, []))])
+        width, height, bar = 56 * max(len(days), 1) + 60, 170, 14
+        svg = [f'<svg viewBox="0 0 {width} {height + 40}" width="{width}" '
+               f'height="{height + 40}" role="img" aria-label="Peak week per day">']
+        for d, day in enumerate(days):
+            x0 = 50 + 56 * d
+            for k, (key, _, color) in enumerate(series):
+                value = float(peak.get(key, [0] * len(days))[d])
+                h = height * value / top
+                svg.append(f'<rect x="{x0 + k * bar}" y="{height - h:.1f}" width="{bar - 2}" '
+                           f'height="{h:.1f}" fill="{color}"><title>{esc(key)} day {day}: '
+                           f"{value:,.0f}</title></rect>")
+            svg.append(f'<text x="{x0 + 20}" y="{height + 16}" font-size="11" '
+                       f'text-anchor="middle">day {day}</text>')
+        svg.append(f'<text x="4" y="12" font-size="11">{top:,.0f}</text>'
+                   f'<line x1="46" y1="{height}" x2="{width}" y2="{height}" stroke="#757575"/>')
+        svg.append("</svg>")
+        key_text = " ".join(
+            f'<span class="key"><svg width="12" height="12"><rect width="12" height="12" '
+            f'fill="{color}"/></svg> {esc(name)}</span>' for _, name, color in series
+        )
+        hired = peak.get("hired", {})
+        head = "".join(f"<th>{esc(h)}</th>" for h in (
+            "Day", "Arrivals", "Delivered", "Backlog", *(f"Hired {t}" for t in hired),
+            "Longest wait, days", "Cost"))
+        rows = []
+        for d, day in enumerate(days):
+            cells = [day, fmt_int(peak["arrivals"][d]), fmt_int(peak["delivered"][d]),
+                     fmt_int(peak["backlog"][d]), *(fmt_int(hired[t][d]) for t in hired),
+                     fmt_int(peak["longest_wait_days"][d]), fmt(peak["cost"][d], 0)]
+            rows.append("<tr>" + "".join(f'<td class="n">{esc(str(c))}</td>' for c in cells)
+                        + "</tr>")
+        kept = "kept" if peak.get("promise_kept") else "BROKEN"
+        clear = peak.get("days_to_clear")
+        blocks.append(
+            f"<h3>{esc(label)}</h3>"
+            f'<p>Promise: every parcel at its station within {peak.get("deliver_within_days")} '
+            f"day(s) — <b>{kept}</b>; backlog at most {fmt_int(peak.get('max_backlog_parcels'))}"
+            f" parcels; cleared after {clear if clear is not None else 'more than the'} days; "
+            f"hire plan {esc(str(peak.get('hire_plan', {}).get('status')))}.</p>"
+            f'<figure class="chart">{"".join(svg)}<figcaption>{key_text}</figcaption></figure>'
+            f'<div class="table-wrap"><table class="small"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div>"
+        )
+    return "".join(blocks)
