@@ -129,6 +129,7 @@ class OneFewerSection(TypedDict):
     hired: int
     status: str
     promise_breaks: bool
+    hire_cost_bound: float | None
 
 
 class PeakSection(TypedDict):

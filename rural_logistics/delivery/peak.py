@@ -466,6 +466,7 @@ def one_fewer_check(
         "hired": int(used[day, kind]),
         "status": check.status,
         "promise_breaks": check.status == "infeasible",
+        "hire_cost_bound": None if not math.isfinite(check.bound) else round(check.bound, 2),
     }
 
 
