@@ -70,6 +70,10 @@ def test_unserved_stations_and_villages_are_drawn_as_unserved() -> None:
     short = replace(plan, stations=stations)
     assert unserved_station_ids(short.stations) == {"S2"}
     assert unserved_station_ids(plan.stations) == set()
+    # A run's diagnosis decides when there is one (a peak week's last-day backlog is
+    # within its promise: not unserved although the week's mean falls short).
+    assert unserved_station_ids(short.stations, {"diagnosis": []}) == set()
+    assert unserved_station_ids(plan.stations, {"diagnosis": [{"station_id": "S1"}]}) == {"S1"}
 
     def red_marks(p: object) -> int:
         fig = Figure()

@@ -444,7 +444,7 @@ def draw_plan(
         raise ValueError(f"draw_plan: invalid extent {extent!r}")
     has_townships = _draw_townships(ax, plan.townships)
     route_handles = _draw_routes(ax, plan.routes)
-    short = unserved_station_ids(plan.stations)
+    short = unserved_station_ids(plan.stations, plan.summary)
     no_access = _draw_villages(ax, plan.villages, edges, colors)
     _draw_unserved_villages(ax, plan.villages, short)
     _draw_offroad_legs(ax, plan)
@@ -458,9 +458,16 @@ def draw_plan(
                      unserved=bool(short))
 
 
-def unserved_station_ids(stations: gpd.GeoDataFrame) -> set[str]:
-    """Stations that receive less than their demand (``delivered_parcels_per_day``
-    below ``parcels_per_day`` by half a parcel or more)."""
+def unserved_station_ids(
+    stations: gpd.GeoDataFrame, summary: Summary | dict[str, Any] | None = None
+) -> set[str]:
+    """Stations not (fully) served: those the summary's ``diagnosis`` lists when there is
+    one (in a peak week the parcels still within their promise at the end are backlog,
+    not unserved), else those whose ``delivered_parcels_per_day`` is below
+    ``parcels_per_day`` by half a parcel or more."""
+    rows = (summary or {}).get("diagnosis")
+    if isinstance(rows, list):
+        return {str(r["station_id"]) for r in rows if isinstance(r, dict)}
     if not {"station_id", "parcels_per_day", "delivered_parcels_per_day"} <= set(
         stations.columns
     ):
@@ -779,7 +786,10 @@ def write_map_png(plan: Plan, path: Path, *, dpi: int = 150, title: str | None =
         in Chinese use the CJK font of :func:`cjk_font`.
     """
     if title is None:
-        title = (f"{plan.region} — {plan.scenario}: {plural(len(plan.stations), 'station')}, "
+        peak = (plan.summary or {}).get("peak")
+        days = f" (peak week, {len(peak['days'])} days)" if isinstance(peak, dict) else ""
+        title = (f"{plan.region} — {plan.scenario}{days}: "
+                 f"{plural(len(plan.stations), 'station')}, "
                  f"{plural(len(plan.routes), 'route')}")
     title = wrap_title(title)
     try:
