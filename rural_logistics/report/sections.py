@@ -18,10 +18,12 @@ from rural_logistics.maps import (
     STATION_COLOR,
     TOWNSHIP_COLOR,
     UNASSIGNED_COLOR,
+    UNSERVED_COLOR,
     access_band_colors,
     access_band_labels,
     size_reference_values,
     station_areas,
+    unserved_station_ids,
 )
 from rural_logistics.report.kpis import (
     KPIS,
@@ -67,6 +69,13 @@ def legend_html(runs: Sequence[RunResult], size_max: float) -> str:
             f'viewBox="0 0 {side + 2:.1f} {side + 2:.1f}" aria-hidden="true">'
             f'<rect x="1" y="1" width="{side:.1f}" height="{side:.1f}" '
             f'fill="{STATION_COLOR}"/></svg>station, {value:g} parcels/day</span>'
+        )
+    if any(unserved_station_ids(r.plan.stations, r.summary) for r in runs):
+        items.append(
+            f'<span class="key"><svg width="14" height="14" aria-hidden="true"><rect x="1" '
+            f'y="1" width="12" height="12" fill="none" stroke="{UNSERVED_COLOR}" '
+            f'stroke-width="2"/><path d="M4 4L10 10M10 4L4 10" stroke="{UNSERVED_COLOR}" '
+            'stroke-width="1.6"/></svg>station not fully served (its villages ringed)</span>'
         )
     items.append("</div>")
     items.append('<div class="legend-group"><b>Lines</b>')
