@@ -47,8 +47,8 @@ class Kpi:
     percent
         The value is a share (0–1) shown in percent; its delta in percentage points.
     needs_full_delivery
-        A cost figure: compared (green/red) only between runs that both deliver every
-        parcel; a partial or infeasible run's cost looks cheaper than it is.
+        A cost figure (cost, vehicles, km): compared (green/red) only between runs that
+        both deliver every parcel; a partial or infeasible run's looks cheaper than it is.
     """
 
     key: str
@@ -104,9 +104,9 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("villages_beyond_5km", "Villages beyond 5 km", 0, -1),
     Kpi("villages_beyond_10km", "Villages beyond 10 km", 0, -1),
     Kpi("access_gini", "Gini of access distance (0 = equal)", 3, -1),
-    Kpi("vehicles_used", "Vehicles used", 0, -1),
+    Kpi("vehicles_used", "Vehicles used", 0, -1, needs_full_delivery=True),
     Kpi("routes", "Routes", 0),
-    Kpi("total_route_km", "Route km per day", 1, -1),
+    Kpi("total_route_km", "Route km per day", 1, -1, needs_full_delivery=True),
     Kpi("parcels_per_day", "Parcels per day (demand)", 0),
     Kpi("delivered_parcels_per_day", "Parcels per day delivered", 0, +1),
     Kpi("total_cost_per_day", "Cost per day (stations, hubs, vehicles, km)", 0, -1,

@@ -165,10 +165,10 @@ def kpi_table(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
             )
         body.append(f'<tr><th scope="row">{esc(label)}</th>{"".join(cells)}</tr>')
     note = (
-        "Deltas are against the first column; green is better, red worse. Costs are "
-        "compared only between runs that deliver every parcel (a run that leaves parcels "
-        "undelivered is marked not comparable: its cost per parcel looks cheaper than it "
-        "is). Access is the "
+        "Deltas are against the first column; green is better, red worse. Costs, vehicles "
+        "and km are compared only between runs that deliver every parcel (a run that leaves "
+        "parcels undelivered is marked not comparable: its cost per parcel looks cheaper "
+        "than it is). Access is the "
         "road distance (or time) from a village to its station; means and percentiles are "
         "weighted by population."
     )
