@@ -388,7 +388,7 @@ def summary(
         "status_detail": status_detail,
         # A plan that leaves parcels undelivered is not comparable on cost with one
         # that delivers everything (its cost per parcel looks cheaper than it is).
-        "comparable": not diagnosis_rows,
+        "comparable": not diagnosis_rows and figures["delivered_share"] >= 1.0 - 1e-4,
         "diagnosis": diagnosis_rows,
         "crs": prepared.data.crs,
         "seed": config.solver.seed,
