@@ -375,11 +375,13 @@ def peak_html(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
                         + "</tr>")
         kept = "kept" if peak.get("promise_kept") else "BROKEN"
         clear = peak.get("days_to_clear")
+        cleared = (f"backlog cleared after {clear} days" if clear is not None
+                   else f"backlog not cleared within the {len(days)} days")
         blocks.append(
             f"<h3>{esc(label)}</h3>"
             f'<p>Promise: every parcel at its station within {peak.get("deliver_within_days")} '
             f"day(s) — <b>{kept}</b>; backlog at most {fmt_int(peak.get('max_backlog_parcels'))}"
-            f" parcels; cleared after {clear if clear is not None else 'more than the'} days; "
+            f" parcels; {cleared}; "
             f"hire plan {esc(str(peak.get('hire_plan', {}).get('status')))}.</p>"
             f'<figure class="chart">{"".join(svg)}<figcaption>{key_text}</figcaption></figure>'
             f'<div class="table-wrap"><table class="small"><thead><tr>{head}</tr></thead>'
