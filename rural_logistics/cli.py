@@ -812,12 +812,12 @@ def main(
     """
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse already printed usage and the error
-        return int(exc.code) if isinstance(exc.code, int) else EXIT_USER_ERROR
-    try:
+    try:  # Ctrl-C at any point, even while the parser imports the benchmarks: one line
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # argparse already printed usage and the error
+            return int(exc.code) if isinstance(exc.code, int) else EXIT_USER_ERROR
         with warnings.catch_warnings():
             warnings.showwarning = _one_line_warnings(err)
             return _COMMANDS[args.command](args, out, err)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import concurrent.futures.process as cf_process
 import os
+import time
+from typing import Any
 
 import numpy as np
 import pytest
@@ -10,6 +13,7 @@ import pytest
 from rural_logistics.solvers import budget as budget_module
 from rural_logistics.solvers.budget import Budget
 from rural_logistics.solvers.mip import Model
+from rural_logistics.solvers.processes import worker_pool
 from rural_logistics.solvers.silence import stdout_silenced
 
 
@@ -88,3 +92,47 @@ def test_native_standard_output_is_silenced_meanwhile(capfd) -> None:  # type: i
         os.write(1, b"from C\n")
     os.write(1, b"after\n")
     assert capfd.readouterr().out == "after\n"
+
+
+def _sleep_then_pid(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def _parent_pid_and_sigint_ignored() -> tuple[int, bool]:
+    import signal
+
+    return os.getppid(), signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+
+
+def test_interrupted_pool_kills_its_workers_and_ends_its_manager_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The manager thread is made slow to clean up, as on a loaded machine: when the
+    # interrupt leaves worker_pool, that thread must have ended anyway (else CPython
+    # 3.11's exit-time wake-up races its closing of the pipe: a traceback after Ctrl-C).
+    original = cf_process._ExecutorManagerThread.terminate_broken
+
+    def slow_terminate_broken(self: Any, cause: Any) -> None:
+        time.sleep(2.5)
+        original(self, cause)
+
+    monkeypatch.setattr(cf_process._ExecutorManagerThread, "terminate_broken",
+                        slow_terminate_broken)
+    seen: dict[str, Any] = {}
+    with pytest.raises(KeyboardInterrupt), worker_pool(2) as pool:
+        futures = [pool.submit(_sleep_then_pid, 60.0) for _ in range(2)]
+        seen["processes"] = list(pool._processes.values())  # type: ignore[union-attr]
+        seen["manager"] = pool._executor_manager_thread
+        seen["futures"] = futures
+        raise KeyboardInterrupt
+    assert not seen["manager"].is_alive()
+    assert all(p.exitcode is not None for p in seen["processes"])
+    assert all(f.done() for f in seen["futures"])
+
+
+def test_pool_workers_ignore_sigint_and_results_come_back() -> None:
+    with worker_pool(2) as pool:
+        results = [f.result() for f in [pool.submit(_parent_pid_and_sigint_ignored)
+                                        for _ in range(2)]]
+    assert results == [(os.getpid(), True)] * 2

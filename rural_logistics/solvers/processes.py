@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 from collections.abc import Iterator
@@ -64,9 +65,13 @@ def worker_pool(n_workers: int) -> Iterator[ProcessPoolExecutor]:
 
     A killed run (``kill -9``, an out-of-memory kill) must not leave orphaned solver
     processes running: each worker asks the kernel to kill it when its parent dies
-    (Linux ``PR_SET_PDEATHSIG``), and elsewhere polls its parent id. On an exception in
-    the caller (Ctrl-C while waiting for the workers) the workers are killed at once
-    instead of being waited for until their time limit.
+    (Linux ``PR_SET_PDEATHSIG``), and elsewhere polls its parent id. Workers ignore
+    SIGINT: a Ctrl-C in a terminal reaches the whole process group, and stopping the
+    workers is the parent's job (an idle worker would otherwise print its own
+    ``KeyboardInterrupt`` traceback). On an exception in the caller (Ctrl-C while
+    waiting for the workers) or while the pool shuts down, the workers are killed at
+    once instead of being waited for until their time limit, and the pool's manager
+    thread has ended when the exception leaves this block (see :func:`stop_pool`).
     """
     pool = ProcessPoolExecutor(
         max_workers=n_workers,
@@ -76,27 +81,52 @@ def worker_pool(n_workers: int) -> Iterator[ProcessPoolExecutor]:
     )
     try:
         yield pool
+        pool.shutdown(wait=True)
     except BaseException:
-        for process in list(getattr(pool, "_processes", {}).values()):
-            process.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
-        # Let the executor's manager thread see the killed workers and close its
-        # wake-up pipe now: at interpreter exit, CPython 3.11 otherwise races it
-        # (``_python_exit`` writes to the pipe while the thread closes it, an
-        # ``OSError: Bad file descriptor`` traceback after a Ctrl-C).
-        manager = getattr(pool, "_executor_manager_thread", None)
-        if manager is not None:
-            manager.join(timeout=2.0)
+        stop_pool(pool)
         raise
-    pool.shutdown(wait=True)
+
+
+#: Longest wait for a pool's manager thread after its workers were killed. It needs only
+#: CPU time to see the dead workers and close its pipes — milliseconds, but a niced
+#: process on a loaded machine gets about 2 % of a core (measured on the test machine),
+#: so the former 2 s were not enough; the bound only guards against a CPython hang.
+MANAGER_JOIN_S = 120.0
+
+
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Kill a pool's workers and wait until its manager thread has finished.
+
+    Why the wait matters: at interpreter exit ``threading._shutdown`` runs
+    ``concurrent.futures.process._python_exit``, which writes to the wake-up pipe of
+    every pool whose manager thread is still alive, without the lock under which that
+    thread closes the pipe (CPython 3.11; later releases guard the pipe with a lock of
+    its own, CPython gh-125451). A manager thread
+    still cleaning up after the killed workers then races the write, and the user sees
+    an ``OSError`` traceback from ``threading._shutdown`` after ``interrupted``. Once the
+    thread has ended its pipe is marked closed and the exit-time write is skipped.
+
+    The wait cannot block for long: the workers are dead (SIGKILL, reaped here), so
+    the manager thread finds their sentinels ready, marks the pool broken, closes the
+    call queue's reading end (no feeder can stay blocked on a full pipe) and ends.
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
+    for process in processes:
+        process.kill()
+    for process in processes:
+        process.join()
+    pool.shutdown(wait=False, cancel_futures=True)
+    if manager is not None and manager is not threading.current_thread():
+        manager.join(timeout=MANAGER_JOIN_S)
 
 
 def die_with_parent(parent_pid: int) -> None:
     """Worker initializer: end this process when the parent ``parent_pid`` ends (Linux
     ``PR_SET_PDEATHSIG``, and a watcher thread polling the parent id everywhere)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the workers
     if sys.platform.startswith("linux"):
         import ctypes
-        import signal
 
         try:
             libc = ctypes.CDLL(None, use_errno=True)
