@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import io
 import json
 import math
 import os
@@ -22,13 +23,14 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pyogrio.errors
 import yaml
 
 from rural_logistics.config import RegionConfig
 from rural_logistics.errors import OutputError
 from rural_logistics.maps import write_map_png
 from rural_logistics.plan import PLAN_LAYERS, Plan
-from rural_logistics.report import REPORT_FILE, write_plan_report
+from rural_logistics.report import REPORT_FILE, render_plan_report
 from rural_logistics.summary import Summary
 
 _GEOMETRY_TYPES = {
@@ -112,6 +114,12 @@ def write_run(
 ) -> list[Path]:
     """Write a complete run folder atomically.
 
+    The GeoPackage is written into a hidden folder beside ``out``; the other files are
+    rendered in memory first, so that their size is known: if the file system cannot
+    hold them, or any write fails (a full disk, a quota, an I/O error), nothing is put
+    in place, the previous run in ``out`` stays as it was, and the error names the
+    folder and the space the run needs.
+
     Parameters
     ----------
     plan
@@ -134,32 +142,49 @@ def write_run(
     Raises
     ------
     OutputError
-        If the target cannot be written.
+        If the target cannot be written (one line: the folder, the file, why, and for a
+        full disk the space needed and free).
     """
     out = Path(out)
+    check_output_dir(out, force=force)
+    files = rendered_files(plan, config=config, map_png=map_png, folder=out)
+    state: dict[str, Any] = {"current": GEOPACKAGE_FILE, "gpkg_bytes": None}
 
     def fill(tmp: Path) -> list[str]:
-        names = ["plan.gpkg", "summary.json"]
-        write_geopackage(plan, tmp / "plan.gpkg")
-        (tmp / "summary.json").write_text(summary_json(plan.summary), encoding="utf-8")
-        if config is not None:
-            (tmp / "config.yaml").write_text(config_yaml(config), encoding="utf-8")
-            names.append("config.yaml")
-        if map_png:
-            write_map_png(plan, tmp / "map.png")
-            names.append("map.png")
-        write_plan_report(plan, tmp / REPORT_FILE, config=config, folder=out)
-        names.append(REPORT_FILE)
-        return names
+        write_geopackage(plan, tmp / GEOPACKAGE_FILE)
+        state["gpkg_bytes"] = (tmp / GEOPACKAGE_FILE).stat().st_size
+        if shutil.disk_usage(tmp).free < _total(files):
+            state["current"] = "the rest of the run"
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        for name, data in files.items():
+            state["current"] = name
+            (tmp / name).write_bytes(data)
+        return [GEOPACKAGE_FILE, *files]
 
-    return write_folder(out, fill, force=force)
+    def failure(exc: BaseException, tmp: Path) -> str | None:
+        gpkg_bytes = state["gpkg_bytes"]
+        if gpkg_bytes is None and (tmp / GEOPACKAGE_FILE).exists():
+            gpkg_bytes = -(tmp / GEOPACKAGE_FILE).stat().st_size  # partial: a lower bound
+        need = _total(files) + abs(gpkg_bytes or 0)
+        exact = gpkg_bytes is not None and gpkg_bytes >= 0
+        return write_failure(exc, out=out, current=state["current"], need=(need, exact))
+
+    return write_folder(out, fill, force=force, failure=failure)
 
 
-def write_folder(out: Path, fill: Callable[[Path], list[str]], *, force: bool) -> list[Path]:
+def write_folder(
+    out: Path,
+    fill: Callable[[Path], list[str]],
+    *,
+    force: bool,
+    failure: Callable[[BaseException, Path], str | None] | None = None,
+) -> list[Path]:
     """Write a folder of results atomically: ``fill`` writes the files into a temporary
     folder beside ``out`` and returns their names; the folder then replaces ``out`` in
     one step (see :func:`_swap_into_place`). On any error nothing is left behind and a
-    previous ``out`` is untouched.
+    previous ``out`` is untouched; a failed write (full disk, I/O error) is one line,
+    from ``failure(exc, tmp)`` if given (before ``tmp`` is removed), else
+    :func:`write_failure`.
 
     Returns
     -------
@@ -174,14 +199,102 @@ def write_folder(out: Path, fill: Callable[[Path], list[str]], *, force: bool) -
     out = Path(out)
     check_output_dir(out, force=force)
     parent = out.resolve().parent
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-", dir=parent))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-", dir=parent))
+    except OSError as exc:
+        problem = write_failure(exc, out=out, current="the folder")
+        raise OutputError(problem or f"{parent}: cannot create the folder") from None
     try:
         names = fill(tmp)
         _swap_into_place(tmp, out)
-    except BaseException:
+    except BaseException as exc:
+        problem = (failure(exc, tmp) if failure is not None
+                   else write_failure(exc, out=out, current="the files"))
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        if problem is None:
+            raise
+        raise OutputError(problem) from None
     return [out / n for n in names]
+
+
+#: The GeoPackage of a run (written by GDAL straight into the run's temporary folder).
+GEOPACKAGE_FILE = "plan.gpkg"
+
+
+def rendered_files(
+    plan: Plan, *, config: RegionConfig | None, map_png: bool, folder: Path
+) -> dict[str, bytes]:
+    """The run's files other than the GeoPackage, rendered in memory, in writing order:
+    ``summary.json``, ``config.yaml`` (with a config), ``map.png`` (if asked) and
+    ``report.html`` (which shows ``folder`` as the run's location)."""
+    files = {"summary.json": summary_json(plan.summary).encode("utf-8")}
+    if config is not None:
+        files["config.yaml"] = config_yaml(config).encode("utf-8")
+    if map_png:
+        buffer = io.BytesIO()
+        write_map_png(plan, buffer)
+        files["map.png"] = buffer.getvalue()
+    files[REPORT_FILE] = render_plan_report(plan, config=config, folder=folder).encode("utf-8")
+    return files
+
+
+def _total(files: dict[str, bytes]) -> int:
+    return sum(len(data) for data in files.values())
+
+
+def size_text(n_bytes: int) -> str:
+    """``n_bytes`` for people: ``1.2 MB``, ``340 kB``."""
+    if n_bytes >= 100_000:
+        return f"{n_bytes / 1e6:.1f} MB"
+    return f"{max(n_bytes, 1000) / 1e3:.0f} kB"
+
+
+#: Errors of a full file system, and the words GDAL uses for them in its messages.
+_NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+_NO_SPACE_WORDS = ("no space left", "disk is full", "disk full", "quota exceeded")
+#: GDAL messages of an I/O failure (as opposed to a bug in the layers written).
+_IO_WORDS = (*_NO_SPACE_WORDS, "i/o error", "permission denied", "read-only file system")
+
+
+def write_failure(
+    exc: BaseException,
+    *,
+    out: Path,
+    current: str,
+    need: tuple[int, bool] | None = None,
+) -> str | None:
+    """One line for a failed write into ``out`` (``None``: not a write failure, e.g.
+    Ctrl-C or a bug, which keeps its traceback).
+
+    ``current``: what was being written; ``need``: the bytes the folder needs and
+    whether that is exact (else a lower bound), when known.
+    """
+    parent = out.resolve().parent
+    text = str(exc).lower()
+    if isinstance(exc, OSError):
+        no_space = exc.errno in _NO_SPACE_ERRNOS
+        why = exc.strerror or str(exc)
+    elif isinstance(exc, pyogrio.errors.DataSourceError | pyogrio.errors.DataLayerError
+                    | pyogrio.errors.FeatureError | pyogrio.errors.FieldError) and any(
+            w in text for w in _IO_WORDS):
+        no_space = any(w in text for w in _NO_SPACE_WORDS)
+        why = "no space left on device" if no_space else str(exc).splitlines()[0]
+    else:
+        return None
+    kept = (f"the previous run in {out} is unchanged" if out.exists()
+            else "nothing was written")
+    if not no_space:
+        return f"{parent}: cannot write {current} of the run ({why}); {kept}"
+    free = size_text(shutil.disk_usage(parent).free)
+    if need is None:
+        return (f"{parent}: no space left on the device for {current} ({free} free; free "
+                f"some space or write elsewhere); {kept}")
+    at_least = "" if need[1] else "at least "
+    return (
+        f"{parent}: no space left on the device for {current}: the run needs "
+        f"{at_least}{size_text(need[0])} there and {free} are free (free some "
+        f"space or write the run elsewhere); {kept}"
+    )
 
 
 def _swap_into_place(tmp: Path, out: Path) -> None:

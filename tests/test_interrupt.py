@@ -55,6 +55,9 @@ def start_solve(
         env=env(),
         cwd=REPO,
         start_new_session=True,  # its own process group, like a job in a terminal
+        # Ctrl-C as in a terminal even when the tests run in a background job (whose
+        # shell hands SIGINT on ignored, and a solve keeps a SIGINT its parent ignores).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
@@ -219,8 +222,8 @@ def test_ctrl_c_while_writing_outputs_keeps_previous_run(
 ) -> None:
     out_dir = previous_run(tmp_path / "run")
 
-    def interrupted(plan: object, path: Path) -> None:
-        path.write_bytes(b"half a PNG")
+    def interrupted(plan: object, target: io.BytesIO) -> None:
+        target.write(b"half a PNG")
         raise KeyboardInterrupt
 
     monkeypatch.setattr(outputs, "write_map_png", interrupted)

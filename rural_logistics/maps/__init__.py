@@ -22,7 +22,7 @@ import itertools
 import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import geopandas as gpd
 import numpy as np
@@ -767,7 +767,9 @@ def plan_texts(plan: Plan) -> list[str]:
     return texts
 
 
-def write_map_png(plan: Plan, path: Path, *, dpi: int = 150, title: str | None = None) -> None:
+def write_map_png(
+    plan: Plan, path: Path | BinaryIO, *, dpi: int = 150, title: str | None = None
+) -> None:
     """Draw a plan as a single-panel map and save it as PNG.
 
     Parameters
@@ -775,7 +777,8 @@ def write_map_png(plan: Plan, path: Path, *, dpi: int = 150, title: str | None =
     plan
         The plan to draw.
     path
-        The PNG file to write (overwritten; its folder must exist).
+        The PNG file to write (overwritten; its folder must exist), or a binary file
+        object to write it into.
     dpi
         Resolution. The figure is 11 inches wide and 7–10 inches high, fitted to the
         map's aspect ratio so that little paper is left blank.
@@ -812,4 +815,5 @@ def write_map_png(plan: Plan, path: Path, *, dpi: int = 150, title: str | None =
         subtitle = _format_summary(plan.summary or {}, plan.radius_km)
         if subtitle:
             ax.set_title(subtitle, fontsize=9.5, color="#424242")
-        fig.savefig(Path(path), dpi=dpi, format="png", facecolor="white")
+        target = Path(path) if isinstance(path, str | Path) else path
+        fig.savefig(target, dpi=dpi, format="png", facecolor="white")

@@ -18,7 +18,8 @@ all runs), the same access-time bands and the same station size scale in every p
 :func:`load_run` reads a run folder (``summary.json``, ``plan.gpkg``, ``config.yaml``),
 :func:`render_report` turns runs into HTML text, :func:`write_report` writes it
 atomically, :func:`compare_runs` does all three for ``rural-logistics compare`` and
-:func:`write_plan_report` writes the single-run report of ``rural-logistics solve``.
+:func:`write_plan_report` writes the single-run report of ``rural-logistics solve``
+(:func:`render_plan_report`: its HTML text).
 
 Modules: :mod:`~rural_logistics.report.runs` (run folders, labels),
 :mod:`~rural_logistics.report.kpis` (KPI rows, number formatting, tables),
@@ -34,6 +35,7 @@ from rural_logistics.report.page import (
     MIN_RUNS,
     REPORT_FILE,
     compare_runs,
+    render_plan_report,
     render_report,
     write_plan_report,
     write_report,
@@ -50,6 +52,7 @@ __all__ = [
     "RunResult",
     "compare_runs",
     "load_run",
+    "render_plan_report",
     "render_report",
     "scenario_labels",
     "township_table",

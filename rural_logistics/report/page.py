@@ -374,6 +374,13 @@ def write_report(runs: Sequence[RunResult], path: str | Path, *, title: str | No
             fh.write(text)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(
+            f"{path.parent}: cannot write {path.name} ({exc.strerror}; "
+            f"{len(text.encode('utf-8')) / 1e6:.1f} MB needed)"
+            + ("" if not path.exists() else f"; the previous {path.name} is unchanged")
+        ) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -424,6 +431,27 @@ def compare_runs(
     return write_report(runs, out, title=title, force=force)
 
 
+def _plan_run(
+    plan: Plan, *, config: RegionConfig | None, folder: str | Path | None
+) -> RunResult:
+    config_text = None
+    if config is not None:
+        config_text = yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False,
+                                     allow_unicode=True)
+    return RunResult(plan=plan, folder=Path(folder) if folder is not None else None,
+                     config_text=config_text)
+
+
+def render_plan_report(
+    plan: Plan,
+    *,
+    config: RegionConfig | None = None,
+    folder: str | Path | None = None,
+) -> str:
+    """The single-run report of a plan as HTML text (see :func:`write_plan_report`)."""
+    return render_report([_plan_run(plan, config=config, folder=folder)])
+
+
 def write_plan_report(
     plan: Plan,
     path: str | Path,
@@ -450,10 +478,4 @@ def write_plan_report(
     Path
         The file written.
     """
-    config_text = None
-    if config is not None:
-        config_text = yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False,
-                                     allow_unicode=True)
-    run = RunResult(plan=plan, folder=Path(folder) if folder is not None else None,
-                    config_text=config_text)
-    return write_report([run], path)
+    return write_report([_plan_run(plan, config=config, folder=folder)], path)
