@@ -223,19 +223,23 @@ def restore_shapefile_names(
     A dBASE field name holds 10 characters, so a Shapefile saves ``produce_kg_per_day``
     as ``produce_kg`` and ``existing_station`` as ``existing_s``: without this they would
     be silently missing. Each renamed column is a note; two wanted names cut to the same
-    10 characters are a problem (which one the column holds cannot be told).
+    10 characters, or a name cut to another name read, are a problem (which one the column
+    holds cannot be told).
     """
     if path.suffix.lower() != ".shp":
         return gdf
     columns = set(gdf.columns)
+    wanted = list(dict.fromkeys(wanted))
     by_cut: dict[str, list[str]] = {}
-    for name in dict.fromkeys(wanted):
+    for name in wanted:
         if len(name) > SHAPEFILE_NAME_LIMIT and name not in columns:
             by_cut.setdefault(name[:SHAPEFILE_NAME_LIMIT], []).append(name)
     renames: dict[str, str] = {}
     for cut, names in by_cut.items():
         if cut not in columns:
             continue
+        if cut in wanted:  # e.g. households_2020 cut to households, itself a column read
+            names = [*names, cut]
         if len(names) > 1:
             problems.append(
                 f"{path}: column {cut!r} is cut to 10 characters (Shapefile limit) and may be "

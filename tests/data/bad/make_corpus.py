@@ -555,6 +555,18 @@ def cases() -> dict[str, dict[str, Any]]:
             "expected": ["villages.shp: data.name_column: column 'name_pinyin' is not in the "
                          "layer (has: id, name, population, existing_station, "
                          "produce_kg_per_day)"]},
+        "shapefile_truncated_column_ambiguous": {
+            "config": {"data": {"villages": "villages.shp", "id_column": "village_code",
+                                "name_column": "village_common_name"}},
+            "files": {"villages.shp": "villages_shapefile_long_names"},
+            "expected": ["villages.shp: column 'village_co' is cut to 10 characters (Shapefile "
+                         "limit) and may be any of village_code, village_common_name"]},
+        "shapefile_truncated_column_is_another_column": {
+            "config": {"data": {"villages": "villages.shp",
+                                "population_column": "households_2020"}},
+            "files": {"villages.shp": "villages_shapefile_households"},
+            "expected": ["villages.shp: column 'households' is cut to 10 characters (Shapefile "
+                         "limit) and may be any of households_2020, households"]},
         "warns_shapefile_truncated_columns": {
             "config": {"data": {"villages": "villages.shp"}},
             "files": {"villages.shp": "villages_shapefile"},
@@ -684,7 +696,39 @@ def write_villages_shapefile(path: Path) -> None:
         frame.to_file(path, engine="pyogrio")
 
 
-_WRITERS = {"two_layer_gpkg": write_two_layer_gpkg, "villages_shapefile": write_villages_shapefile}
+def write_villages_shapefile_long_names(path: Path) -> None:
+    """The nine villages as a Shapefile with the codes in ``village_code`` and the names in
+    ``village_common_name``: saved as ``village_co`` and ``village__1``."""
+    _villages_shapefile(path, {"village_code": "id", "village_common_name": "name"})
+
+
+def write_villages_shapefile_households(path: Path) -> None:
+    """The nine villages as a Shapefile with ``households_2020`` (saved as ``households``)
+    in place of ``population``."""
+    _villages_shapefile(path, {"households_2020": "population"})
+
+
+def _villages_shapefile(path: Path, columns: dict[str, str]) -> None:
+    import warnings
+
+    import geopandas as gpd
+    import shapely
+
+    rows = village_rows()
+    frame = gpd.GeoDataFrame(
+        {new: [r[old] for r in rows] for new, old in columns.items()},
+        geometry=[shapely.Point(r["lon"], r["lat"]) for r in rows], crs="EPSG:4326")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # GDAL's "normalized/laundered field name" warnings
+        frame.to_file(path, engine="pyogrio")
+
+
+_WRITERS = {
+    "two_layer_gpkg": write_two_layer_gpkg,
+    "villages_shapefile": write_villages_shapefile,
+    "villages_shapefile_long_names": write_villages_shapefile_long_names,
+    "villages_shapefile_households": write_villages_shapefile_households,
+}
 
 
 def write_case(name: str, spec: dict[str, Any]) -> None:
