@@ -367,16 +367,13 @@ def _load(args: argparse.Namespace) -> RegionConfig:
 
 def _cmd_solve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from rural_logistics.outputs import check_output_dir, write_run
-    from rural_logistics.pipeline import plan_region
+    from rural_logistics.pipeline import plan_region, run_title
 
     config = _load(args)
     check_output_dir(args.out, force=args.force)
     progress = ConsoleProgress(err, quiet=args.quiet)
     if not args.quiet:
-        err.write(
-            f"Planning {config.region.name} ({config.scenario}, "
-            f"{config.placement.stations} stations)\n"
-        )
+        err.write(f"Planning {run_title(config)}\n")
     plan = plan_region(config, progress=progress)
     with progress("writing outputs"):
         files = write_run(plan, args.out, config=config, force=args.force, map_png=not args.no_map)

@@ -37,7 +37,9 @@ from rural_logistics.validation import check_request
 #: optimum in a fraction of it, and the delivery gets whatever is left.
 PLACEMENT_SHARE = 0.5
 
-__all__ = ["PLACEMENT_SHARE", "Progress", "place_stations", "plan_region", "prepare_region"]
+__all__ = [
+    "PLACEMENT_SHARE", "Progress", "place_stations", "plan_region", "prepare_region", "run_title",
+]
 
 
 def plan_region(config: RegionConfig, *, progress: Progress = silent) -> Plan:
@@ -107,11 +109,30 @@ def place_stations(
     )
 
 
+#: Placement methods that open ``placement.stations`` stations (the others choose how many).
+METHODS_WITH_K = ("p_median", "max_coverage")
+
+
 def _placement_text(config: RegionConfig) -> str:
     method = config.placement.method
     what = (
         f"placing {config.placement.stations} stations"
-        if method in ("p_median", "max_coverage")
+        if method in METHODS_WITH_K
         else "placing stations"
     )
     return f"{what} ({METHOD_TEXT[method]})"
+
+
+def run_title(config: RegionConfig) -> str:
+    """What a run plans, for the first progress line: region, scenario, and the number of
+    stations only where the placement method opens a given number of them
+    (``Guyuan County (normal, 40 stations by p-median)``, ``… (normal, the number of
+    stations chosen by set cover)``)."""
+    method = config.placement.method
+    how = ("location-routing" if method == "location_routing"
+           else METHOD_TEXT[method])
+    stations = (
+        f"{config.placement.stations} stations by {how}" if method in METHODS_WITH_K
+        else f"the number of stations chosen by {how}"
+    )
+    return f"{config.region.name} ({config.scenario}, {stations})"

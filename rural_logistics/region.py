@@ -30,7 +30,7 @@ from rural_logistics.demand import Demand, estimate_demand
 from rural_logistics.errors import InputDataError
 from rural_logistics.io import RegionData, check_extent, read_region
 from rural_logistics.network_setup import build_graph, network_mode_notes, network_source
-from rural_logistics.text import ids_text
+from rural_logistics.text import ids_text, plural
 
 #: A progress reporter: called with a stage name, returns a context manager around it.
 Progress = Callable[[str], AbstractContextManager[None]]
@@ -164,6 +164,15 @@ def read_inputs(config: RegionConfig) -> tuple[RegionData, list[str]]:
     return data, check_extent(data)
 
 
+def unused_depots(config: RegionConfig, depot_ids: Sequence[str]) -> list[str]:
+    """Depots after the first (the distribution centre) that neither a hub candidate
+    (``hubs.candidates[].depot_id``) nor a vehicle type (``fleet.vehicles[].depot``) uses."""
+    used = {str(v.depot) for v in config.fleet.vehicles if v.depot is not None}
+    if config.hubs is not None:
+        used |= {c.depot_id for c in config.hubs.candidates}
+    return [d for d in depot_ids[1:] if d not in used]
+
+
 def snap_to_roads(config: RegionConfig, data: RegionData) -> SnappedRegion:
     """Stage 2: the travel network of ``network.mode`` (roads, straight lines or a matrix,
     :func:`rural_logistics.network_setup.build_graph`) with every point snapped; villages
@@ -185,9 +194,12 @@ def snap_to_roads(config: RegionConfig, data: RegionData) -> SnappedRegion:
     graph, snapped = build_graph(config, data, xy)
     warnings.extend(network_mode_notes(config))
     dc_id = data.depots["depot_id"].iloc[0]
-    if len(data.depots) > 1:
+    unused = unused_depots(config, data.depots["depot_id"].astype(str).tolist())
+    if unused:
         warnings.append(
-            f"{len(data.depots)} depots given; this version routes from the first, {dc_id}"
+            f"{plural(len(unused), 'depot')} given but not used: {ids_text(unused)} (the first, "
+            f"{dc_id}, is the distribution centre; others serve as hubs.candidates[].depot_id "
+            "or fleet.vehicles[].depot)"
         )
     depot_all = snapped["depots"]
     depot = net.SnappedPoints(

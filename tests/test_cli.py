@@ -9,6 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import pyogrio
 import pytest
+from conftest import write_grid_region
 
 from rural_logistics.cli import main
 
@@ -178,3 +179,22 @@ def test_demo_county_solves_end_to_end(repo_root: Path, tmp_path: Path) -> None:
     }
     assert summary["delivered_parcels_per_day"] >= 0.5 * summary["parcels_per_day"]
     assert 0.0 < summary["population_within_radius_share"] <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("placement", "header"),
+    [
+        ({"method": "p_median"}, "Planning Grid (normal, 2 stations by p-median)"),
+        ({"method": "set_cover"},
+         "Planning Grid (normal, the number of stations chosen by set cover)"),
+    ],
+)
+def test_progress_header_names_k_only_where_the_method_uses_it(
+    tmp_path: Path, placement: dict[str, str], header: str
+) -> None:
+    config = write_grid_region(tmp_path / "grid", extra_config={"placement": placement})
+    err = io.StringIO()
+    code = main(["solve", str(config), "--out", str(tmp_path / "run"), "--no-map",
+                 "--time-limit", "0.5"], stdout=io.StringIO(), stderr=err)
+    assert code == 0, err.getvalue()
+    assert err.getvalue().splitlines()[0] == header

@@ -53,6 +53,8 @@ HUBS = {
 def test_two_echelon_plan_opens_the_central_hub_and_splits_cost(tmp_path: Path) -> None:
     plan = plan_region(load_config(_region(tmp_path, HUBS)))
     two = plan.summary["two_echelon"]
+    # Every depot after the DC is a hub candidate: no "depot not used" warning.
+    assert not [w for w in plan.warnings if "depot" in w and "not used" in w]
     # Tricycle kilometres cost 100 each, truck kilometres 1: the central hub, next to both
     # stations' villages, pays for itself; the corner hub adds nothing.
     assert two["hubs_open"] == ["H1"]
@@ -147,3 +149,12 @@ def test_last_mile_shift_is_enforced(tmp_path: Path) -> None:
     assert len(diagnosis) == len(plan.stations) >= 1
     assert all(d["reason"].startswith("no vehicle can serve it: tricycle") for d in diagnosis)
     assert len(plan.routes) == 0  # nothing to carry: no last-mile and no trunk route
+
+
+def test_a_depot_nothing_uses_is_named(tmp_path: Path) -> None:
+    hubs = {**HUBS, "candidates": HUBS["candidates"][:1]}
+    plan = plan_region(load_config(_region(tmp_path, hubs)))
+    assert [w for w in plan.warnings if "not used" in w] == [
+        "1 depot given but not used: H2 (the first, DC1, is the distribution centre; others "
+        "serve as hubs.candidates[].depot_id or fleet.vehicles[].depot)"
+    ]
