@@ -1,7 +1,8 @@
 """Plan assembly: the prepared region and a delivery → layers and the typed summary.
 
-One builder per layer (:func:`villages_layer`, :func:`stations_layer`,
-:func:`routes_layer`, :func:`depots_layer`), then the cost split (:func:`plan_cost`),
+One builder per layer (:func:`villages_layer`, :func:`stations_layer` with
+:func:`with_served_flags`, :func:`route_layers` for the vehicle days, trips and stops,
+:func:`depots_layer`), then the cost split (:func:`plan_cost`),
 the unserved stations (:func:`diagnosis`) and :func:`summary`. Whatever the delivery
 mode, everything is read from the :class:`~rural_logistics.delivery.Delivery` and its
 tiers, in the routing package's node numbering; route geometry comes from
@@ -10,6 +11,7 @@ tiers, in the routing package's node numbering; route geometry comes from
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,6 +28,7 @@ from rural_logistics.network_setup import network_summary
 from rural_logistics.plan import CostSplit, Plan
 from rural_logistics.region import PreparedRegion
 from rural_logistics.routing.diagnose import is_proven
+from rural_logistics.routing.evaluate import route_schedule
 from rural_logistics.summary import DeliveryBoundSection, DiagnosisRow, Summary
 from rural_logistics.text import ids_text
 
@@ -82,14 +85,15 @@ def assemble_plan(
     """The plan: layers from the region and the delivery, and the summary
     (``check_warnings``: what the check pass warned about)."""
     service = station_service(delivery)
+    rows = diagnosis(delivery)
     villages = villages_layer(config, prepared, delivery)
     stations = stations_layer(prepared, delivery, service)
-    routes = routes_layer(config, prepared, delivery)
-    rows = diagnosis(delivery)
+    villages, stations = with_served_flags(villages, stations, service, rows)
+    layers = route_layers(config, prepared, delivery)
     warnings = plan_warnings(config, prepared, delivery, rows, check_warnings=check_warnings)
     plan_summary = summary(
         config, prepared, delivery,
-        villages=villages, stations=stations, routes=routes, service=service,
+        villages=villages, stations=stations, routes=layers.vehicle_days, service=service,
         diagnosis_rows=rows, warnings=warnings, solve_seconds=solve_seconds,
     )
     return Plan(
@@ -99,11 +103,13 @@ def assemble_plan(
         villages=villages,
         stations=stations,
         depots=depots_layer(prepared, delivery),
-        routes=routes,
+        routes=layers.routes,
         townships=prepared.data.townships,
         summary=plan_summary,
         warnings=tuple(warnings),
         radius_km=config.placement.radius_km,
+        vehicle_days=layers.vehicle_days,
+        stops=layers.stops,
     )
 
 
@@ -178,45 +184,242 @@ def stations_layer(
     )
 
 
-#: Columns of the routes layer (then the geometry and ``distance_basis``).
-ROUTE_COLUMNS = (
-    "route_id", "vehicle_id", "vehicle_type", "tier", "stops", "n_stops", "load_parcels",
+def with_served_flags(
+    villages: gpd.GeoDataFrame,
+    stations: gpd.GeoDataFrame,
+    service: StationService,
+    rows: list[DiagnosisRow],
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """``served`` and ``unserved_reason`` on villages and stations (and
+    ``unserved_parcels`` on stations): a station is served when the routes bring all its
+    parcels (and collect its produce); a village when its station is served."""
+    station_ids = stations["station_id"].astype(str).to_numpy()
+    served = np.array([k not in service.unserved for k in range(len(stations))], dtype=bool)
+    reasons: dict[str, list[str]] = {}
+    missing: dict[str, int] = {}
+    for r in rows:
+        sid = str(r["station_id"])
+        reasons.setdefault(sid, []).append(r["reason"] or "not served by the routes found")
+        missing[sid] = missing.get(sid, 0) + int(r["unserved_parcels"])
+    stations = stations.copy()
+    geometry = stations.pop("geometry")
+    stations["served"] = served
+    stations["unserved_parcels"] = [missing.get(sid, 0) for sid in station_ids]
+    stations["unserved_reason"] = [
+        "" if ok else "; ".join(dict.fromkeys(reasons.get(sid, ["not fully served"])))
+        for sid, ok in zip(station_ids, served, strict=True)
+    ]
+    stations["geometry"] = geometry
+    stations = gpd.GeoDataFrame(stations, geometry="geometry", crs=geometry.crs)
+    by_station = dict(zip(station_ids, zip(served, stations["unserved_reason"], strict=True),
+                          strict=True))
+    village_served, village_reason = [], []
+    for sid in villages["station_id"]:
+        if sid is None or (isinstance(sid, float) and np.isnan(sid)):
+            village_served.append(False)
+            village_reason.append("no station assigned")
+            continue
+        ok, why = by_station.get(str(sid), (False, "its station is not open"))
+        village_served.append(bool(ok))
+        village_reason.append("" if ok else f"station {sid} not served: {why}")
+    villages = villages.copy()
+    geometry = villages.pop("geometry")
+    villages["served"] = village_served
+    villages["unserved_reason"] = village_reason
+    villages["geometry"] = geometry
+    villages = gpd.GeoDataFrame(villages, geometry="geometry", crs=geometry.crs)
+    return villages, stations
+
+
+#: Columns of the vehicle-day layer (then the geometry and ``distance_basis``): one row
+#: per vehicle and day, all its trips (``stops``: the trips' stations with the depot
+#: between them, as driven).
+VEHICLE_DAY_COLUMNS = (
+    "route_id", "vehicle_id", "vehicle_type", "tier", "day", "depot_id", "n_trips", "stops",
+    "n_stops", "load_parcels", "produce_kg", "start_min", "end_min", "start", "end",
     "route_km", "route_min", "cost",
 )
 
+#: Columns of the routes layer: one row per trip (then the geometry and
+#: ``distance_basis``). A vehicle's ``cost`` carries its fixed cost on its first trip.
+ROUTE_COLUMNS = (
+    "route_id", "trip", "vehicle_id", "vehicle_type", "tier", "day", "depot_id", "stops",
+    "n_stops", "load_parcels", "produce_kg", "capacity_parcels", "start_min", "end_min",
+    "start", "end", "route_km", "route_min", "cost",
+)
 
-def routes_layer(
+#: Columns of the stops layer (then the Point geometry): every stop of every trip, with
+#: the departure from and return to the depot, in driving order.
+STOP_COLUMNS = (
+    "route_id", "trip", "sequence", "vehicle_id", "tier", "day", "kind", "stop_id",
+    "stop_name", "arrival_min", "start_min", "departure_min", "arrival", "departure",
+    "wait_min", "parcels_delivered", "produce_kg_collected", "parcels_on_board",
+    "produce_kg_on_board", "load_kg_on_board",
+)
+
+
+def clock(minutes: float) -> str:
+    """``HH:MM`` of minutes from midnight (``+1d`` past midnight)."""
+    whole = round(minutes)
+    day, rest = divmod(whole, 24 * 60)
+    text = f"{rest // 60:02d}:{rest % 60:02d}"
+    return text if day == 0 else f"{text}+{day}d"
+
+
+@dataclass(frozen=True)
+class RouteLayers:
+    """The route layers of a plan, built together from the same schedules."""
+
+    vehicle_days: gpd.GeoDataFrame
+    routes: gpd.GeoDataFrame
+    stops: gpd.GeoDataFrame
+
+
+def route_layers(
     config: RegionConfig, prepared: PreparedRegion, delivery: Delivery
-) -> gpd.GeoDataFrame:
-    """Every route of every tier (trunk first), with its road geometry (straight lines
-    without road data) and what its distances are based on (``distance_basis``)."""
-    rows: list[dict[str, object]] = []
-    paths: list[list[int]] = []
+) -> RouteLayers:
+    """Every route of every tier (trunk first) as vehicle days, trips and stops.
+
+    Times come from :func:`rural_logistics.routing.route_schedule` (the checked schedule
+    of each route), geometry from the road graph (straight lines without road data).
+    """
+    days: list[dict[str, object]] = []
+    trips: list[dict[str, object]] = []
+    stops: list[dict[str, object]] = []
+    day_paths: list[list[int]] = []
+    trip_paths: list[list[int]] = []
+    stop_points: list[object] = []
+    points = _stop_points(prepared)
+    names = _stop_names(prepared)
     for tier in delivery.tiers:
+        problem = tier.problem
+        dist = np.asarray(problem.distance_km, dtype=float)
         for k, route in enumerate(tier.result.routes):
             vehicle = tier.vehicle(route)
-            rows.append({
-                "route_id": f"{tier.route_prefix}{k + 1}",
-                "vehicle_id": tier.vehicle_ids[route.vehicle],
-                "vehicle_type": vehicle.type_name,
-                "tier": tier.tier,
-                "stops": ">".join(tier.node_ids[s] for s in route.stops),
-                "n_stops": len(route.stops),
-                "load_parcels": route.load,
+            route_id = f"{tier.route_prefix}{k + 1}"
+            depot_id = tier.node_ids[route.depot]
+            schedule = route_schedule(problem, route)
+            common = {"route_id": route_id, "vehicle_id": tier.vehicle_ids[route.vehicle],
+                      "vehicle_type": vehicle.type_name, "tier": tier.tier, "day": tier.day,
+                      "depot_id": depot_id}
+            pickups = route.pickups_kg or tuple(0.0 for _ in route.stops)
+            position = 0
+            at = 0  # index into the schedule: the depot the trip leaves from
+            for t, trip in enumerate(route.trip_stops):
+                loads = route.loads[position: position + len(trip)]
+                ups = pickups[position: position + len(trip)]
+                position += len(trip)
+                times = schedule[at: at + len(trip) + 2]
+                at += len(trip) + 1
+                path = [route.depot, *trip, route.depot]
+                km = float(sum(dist[a, b] for a, b in itertools.pairwise(path)))
+                trip_cost = vehicle.cost_per_km * km + (
+                    vehicle.fixed_cost_per_day if t == 0 else 0.0)
+                trips.append({
+                    **common, "trip": t + 1, "stops": ">".join(tier.node_ids[s] for s in trip),
+                    "n_stops": len(trip), "load_parcels": int(sum(loads)),
+                    "produce_kg": round(float(sum(ups)), 1),
+                    "capacity_parcels": vehicle.capacity_parcels,
+                    "start_min": round(times[0].departure_min, 2),
+                    "end_min": round(times[-1].arrival_min, 2),
+                    "start": clock(times[0].departure_min), "end": clock(times[-1].arrival_min),
+                    "route_km": round(km, 3),
+                    "route_min": round(times[-1].arrival_min - times[0].departure_min, 2),
+                    "cost": round(trip_cost, 2),
+                })
+                trip_paths.append([int(tier.graph_nodes[n]) for n in path])
+                on_board, produce = int(sum(loads)), 0.0
+                kinds = ["depart", *(["hub" if not tier.serves_stations else "station"]
+                                     * len(trip)), "return"]
+                amounts = [(0, 0.0), *zip(loads, ups, strict=True), (0, 0.0)]
+                for seq, (node_time, kind, (parcels, up)) in enumerate(
+                        zip(times, kinds, amounts, strict=True)):
+                    on_board -= int(parcels)
+                    produce += float(up)
+                    stop_id = tier.node_ids[node_time.node]
+                    kind_key = "station" if kind == "station" else "depot"
+                    stops.append({
+                        **{c: common[c] for c in ("route_id", "vehicle_id", "tier", "day")},
+                        "trip": t + 1, "sequence": seq, "kind": kind, "stop_id": stop_id,
+                        "stop_name": names[kind_key].get(stop_id, ""),
+                        "arrival_min": round(node_time.arrival_min, 2),
+                        "start_min": round(node_time.start_min, 2),
+                        "departure_min": round(node_time.departure_min, 2),
+                        "arrival": clock(node_time.arrival_min),
+                        "departure": clock(node_time.departure_min),
+                        "wait_min": round(node_time.start_min - node_time.arrival_min, 2),
+                        "parcels_delivered": int(parcels),
+                        "produce_kg_collected": round(float(up), 1),
+                        "parcels_on_board": on_board if kind != "return" else 0,
+                        "produce_kg_on_board": round(produce, 1),
+                        "load_kg_on_board": round(
+                            (on_board if kind != "return" else 0) * problem.parcel_kg
+                            + produce, 1),
+                    })
+                    stop_points.append(points[kind_key].get(stop_id))
+            driven = [s for trip in route.trip_stops for s in (*trip, route.depot)][:-1]
+            days.append({
+                **common, "n_trips": len(route.trip_stops),
+                "stops": ">".join(tier.node_ids[s] for s in driven),
+                "n_stops": len(route.stops), "load_parcels": route.load,
+                "produce_kg": round(float(sum(pickups)), 1),
+                "start_min": round(schedule[0].departure_min, 2),
+                "end_min": round(schedule[-1].arrival_min, 2),
+                "start": clock(schedule[0].departure_min), "end": clock(schedule[-1].arrival_min),
                 "route_km": round(route.distance_km, 3),
                 "route_min": round(route.duration_min, 2),
                 "cost": round(route.cost, 2),
             })
-            paths.append([int(tier.graph_nodes[n]) for n in route.path])
+            day_paths.append([int(tier.graph_nodes[n]) for n in route.path])
+    crs = prepared.data.crs
+    basis = str(network_summary(config, prepared.network)["distance_basis"])
+    return RouteLayers(
+        vehicle_days=_line_layer(prepared, days, day_paths, VEHICLE_DAY_COLUMNS, basis),
+        routes=_line_layer(prepared, trips, trip_paths, ROUTE_COLUMNS, basis),
+        stops=gpd.GeoDataFrame(
+            pd.DataFrame(stops, columns=list(STOP_COLUMNS)),
+            geometry=gpd.GeoSeries(stop_points, crs=crs), crs=crs,
+        ),
+    )
+
+
+def _line_layer(
+    prepared: PreparedRegion,
+    rows: list[dict[str, object]],
+    paths: list[list[int]],
+    columns: tuple[str, ...],
+    basis: str,
+) -> gpd.GeoDataFrame:
     crs = prepared.data.crs
     lines = net.path_lines(prepared.network, paths) if paths else []
     layer = gpd.GeoDataFrame(
-        pd.DataFrame(rows, columns=list(ROUTE_COLUMNS)),
+        pd.DataFrame(rows, columns=list(columns)),
         geometry=gpd.GeoSeries(lines, crs=crs) if lines else gpd.GeoSeries([], crs=crs),
         crs=crs,
     )
-    layer["distance_basis"] = str(network_summary(config, prepared.network)["distance_basis"])
+    layer["distance_basis"] = basis
     return layer
+
+
+def _stop_points(prepared: PreparedRegion) -> dict[str, dict[str, object]]:
+    """Point of every station (site) id and every depot (DC, hub) id."""
+    data = prepared.data
+    return {
+        "station": dict(zip(data.sites["site_id"].astype(str), data.sites.geometry, strict=True)),
+        "depot": dict(zip(data.depots["depot_id"].astype(str), data.depots.geometry,
+                          strict=True)),
+    }
+
+
+def _stop_names(prepared: PreparedRegion) -> dict[str, dict[str, str]]:
+    data = prepared.data
+    depot_names = (data.depots["name"].astype(str) if "name" in data.depots.columns
+                   else data.depots["depot_id"].astype(str))
+    return {
+        "station": dict(zip(data.sites["site_id"].astype(str), data.sites["name"].astype(str),
+                            strict=True)),
+        "depot": dict(zip(data.depots["depot_id"].astype(str), depot_names, strict=True)),
+    }
 
 
 def depots_layer(prepared: PreparedRegion, delivery: Delivery) -> gpd.GeoDataFrame:

@@ -1,4 +1,5 @@
-"""Plan → files: ``plan.gpkg``, ``summary.json``, ``map.png``, ``config.yaml``, ``report.html``.
+"""Plan → files: ``plan.gpkg``, ``summary.json``, ``map.png``, ``config.yaml``, ``report.html``,
+``stops.csv``, ``routes.csv``.
 
 A run is written into a temporary folder beside the target and renamed into place only
 when every file is complete, so an interrupted or failed run never leaves a half-written
@@ -23,13 +24,15 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pyogrio
 import pyogrio.errors
 import yaml
 
 from rural_logistics.config import RegionConfig
 from rural_logistics.errors import OutputError
 from rural_logistics.maps import write_map_png
-from rural_logistics.plan import PLAN_LAYERS, Plan
+from rural_logistics.maps.styles import layer_styles
+from rural_logistics.plan import OPTIONAL_LAYERS, PLAN_LAYERS, Plan
 from rural_logistics.report import REPORT_FILE, render_plan_report
 from rural_logistics.summary import Summary
 
@@ -38,6 +41,8 @@ _GEOMETRY_TYPES = {
     "stations": "Point",
     "depots": "Point",
     "routes": "LineString",
+    "vehicle_day": "LineString",
+    "stops": "Point",
 }
 
 
@@ -91,17 +96,41 @@ def config_yaml(config: RegionConfig) -> str:
     return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
 
 
+def plan_layers(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
+    """The layers of ``plan.gpkg`` by name: :data:`PLAN_LAYERS`, then those of
+    :data:`OPTIONAL_LAYERS` the plan has."""
+    layers = {name: getattr(plan, name) for name in PLAN_LAYERS}
+    optional = dict(zip(OPTIONAL_LAYERS, (plan.vehicle_days, plan.stops, plan.townships),
+                        strict=True))
+    layers.update({name: layer for name, layer in optional.items() if layer is not None})
+    return layers
+
+
 def write_geopackage(plan: Plan, path: Path) -> None:
-    """Write the plan layers (and townships if present) to one GeoPackage."""
-    for name in PLAN_LAYERS:
-        layer: gpd.GeoDataFrame = getattr(plan, name)
+    """Write the plan's layers (:func:`plan_layers`) to one GeoPackage, with a QGIS style
+    for each in its ``layer_styles`` table (:mod:`rural_logistics.maps.styles`)."""
+    for name, layer in plan_layers(plan).items():
         layer.to_file(
             path,
             layer=name,
             driver="GPKG",
             engine="pyogrio",
-            geometry_type=_GEOMETRY_TYPES[name],
+            geometry_type=_GEOMETRY_TYPES.get(name),
+            promote_to_multi=True if name == "townships" else None,
         )
+    pyogrio.write_dataframe(layer_styles(plan_layers(plan)), path, layer="layer_styles",
+                            driver="GPKG")
+
+
+#: The CSV exports of a run (for people without GIS): layer → file. UTF-8 with a byte
+#: order mark, so that spreadsheet programs show Chinese names.
+CSV_EXPORTS = {"stops": "stops.csv", "routes": "routes.csv"}
+
+
+def csv_bytes(layer: gpd.GeoDataFrame) -> bytes:
+    """A layer without its geometry as CSV (UTF-8 with BOM)."""
+    frame = layer.drop(columns=layer.geometry.name)
+    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
 
 
 def write_run(
@@ -225,8 +254,9 @@ def rendered_files(
     plan: Plan, *, config: RegionConfig | None, map_png: bool, folder: Path
 ) -> dict[str, bytes]:
     """The run's files other than the GeoPackage, rendered in memory, in writing order:
-    ``summary.json``, ``config.yaml`` (with a config), ``map.png`` (if asked) and
-    ``report.html`` (which shows ``folder`` as the run's location)."""
+    ``summary.json``, ``config.yaml`` (with a config), ``map.png`` (if asked),
+    ``report.html`` (which shows ``folder`` as the run's location), ``stops.csv`` and
+    ``routes.csv`` (:data:`CSV_EXPORTS`)."""
     files = {"summary.json": summary_json(plan.summary).encode("utf-8")}
     if config is not None:
         files["config.yaml"] = config_yaml(config).encode("utf-8")
@@ -235,6 +265,10 @@ def rendered_files(
         write_map_png(plan, buffer)
         files["map.png"] = buffer.getvalue()
     files[REPORT_FILE] = render_plan_report(plan, config=config, folder=folder).encode("utf-8")
+    layers = plan_layers(plan)
+    for name, file in CSV_EXPORTS.items():
+        if name in layers:
+            files[file] = csv_bytes(layers[name])
     return files
 
 

@@ -6,16 +6,29 @@ region's projected CRS, with the columns listed below (units in the names).
 ``villages``
     ``village_id, name, township, population, parcels_per_day, produce_kg_per_day,
     station_id`` (``None`` if unassigned), ``access_km, access_min, within_radius`` (bool),
-    ``road_distance_m`` (straight-line distance to the nearest road), ``geometry`` (Point).
+    ``road_distance_m`` (straight-line distance to the nearest road), ``served`` (bool: its
+    station gets all its parcels), ``unserved_reason``, ``geometry`` (Point).
 ``stations``
     ``station_id, site_id, name, township, existing`` (bool), ``villages`` (count assigned),
     ``population, parcels_per_day, produce_kg_per_day, visits`` (vehicle stops),
-    ``delivered_parcels_per_day, geometry`` (Point).
+    ``delivered_parcels_per_day, served_by, road_distance_m, served, unserved_parcels,
+    unserved_reason, geometry`` (Point).
 ``depots``
-    ``depot_id, name, geometry`` (Point).
+    ``depot_id, name, geometry`` (Point); with hubs also ``role``.
 ``routes``
-    ``route_id, vehicle_id, vehicle_type, stops`` (station ids joined by ``>``),
-    ``n_stops, load_parcels, route_km, route_min, cost, geometry`` (LineString along roads).
+    One row per trip: ``route_id`` (the vehicle's day), ``trip`` (from 1), ``vehicle_id,
+    vehicle_type, tier, day, depot_id, stops`` (station ids joined by ``>``), ``n_stops,
+    load_parcels, produce_kg, capacity_parcels, start_min, end_min, start, end`` (``HH:MM``),
+    ``route_km, route_min, cost, distance_basis, geometry`` (LineString along roads).
+``vehicle_days``
+    One row per vehicle and day, all trips: the columns of ``routes`` but ``trip`` and
+    ``capacity_parcels``, with ``n_trips``; ``stops`` lists the depot between trips.
+``stops``
+    Every stop in driving order: ``route_id, trip, sequence`` (0 = leaving the depot),
+    ``vehicle_id, tier, day, kind`` (``depart``, ``station``, ``hub``, ``return``),
+    ``stop_id, stop_name, arrival_min, start_min, departure_min, arrival, departure,
+    wait_min, parcels_delivered, produce_kg_collected, parcels_on_board,
+    produce_kg_on_board, load_kg_on_board`` (after the stop), ``geometry`` (Point).
 ``townships``
     Optional polygons with ``name`` for maps, or ``None``.
 """
@@ -31,6 +44,9 @@ from rural_logistics.summary import CostSection, Summary
 
 #: The layers of a plan written to ``plan.gpkg`` (and read back by the report).
 PLAN_LAYERS = ("villages", "stations", "depots", "routes")
+#: Layers written when the plan has them (``townships``: with township boundaries); a
+#: run folder without them (written by an older version) still reads.
+OPTIONAL_LAYERS = ("vehicle_day", "stops", "townships")
 
 
 @dataclass(frozen=True)
@@ -114,6 +130,13 @@ class Plan:
         The key figures written to ``summary.json``.
     warnings
         Problems that did not stop the run (remote villages, rounding, …).
+    radius_km
+        The service radius of the access figures.
+    vehicle_days
+        One row per vehicle and day (all its trips; the figures of ``summary`` are
+        computed from it), or ``None`` (a plan read from an older run folder).
+    stops
+        Every stop of every trip with its times and loads, or ``None``.
     """
 
     region: str
@@ -127,3 +150,5 @@ class Plan:
     summary: Summary
     warnings: tuple[str, ...] = field(default=())
     radius_km: float = 3.0
+    vehicle_days: gpd.GeoDataFrame | None = None
+    stops: gpd.GeoDataFrame | None = None

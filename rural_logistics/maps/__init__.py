@@ -527,23 +527,35 @@ def _draw_townships(ax: Axes, townships: gpd.GeoDataFrame | None) -> bool:
 
 
 def _draw_routes(ax: Axes, routes: gpd.GeoDataFrame) -> list[tuple[Line2D, str]]:
-    """One colour each, wider first so shared roads show stacked colours; legend entries."""
+    """One colour per vehicle route (all its trips: rows with one ``route_id`` and
+    ``day``), wider first so shared roads show stacked colours; one legend entry each."""
     route_geoms = _present(routes)
-    n_routes = len(route_geoms)
+    keys = [
+        (str(routes.at[idx, "route_id"]), routes.at[idx, "day"] if "day" in routes.columns
+         else 0) if "route_id" in routes.columns else (f"route {k + 1}", 0)
+        for k, idx in enumerate(route_geoms.index)
+    ]
+    order = list(dict.fromkeys(keys))
+    n_routes = len(order)
+    groups: dict[tuple[str, object], list[int]] = {key: [] for key in order}
+    for idx, key in zip(route_geoms.index, keys, strict=True):
+        groups[key].append(idx)
     route_handles: list[tuple[Line2D, str]] = []
-    for k, (idx, geom) in enumerate(route_geoms.items()):
-        row = routes.loc[idx]
-        trunk = row.get("tier") == "trunk"  # two-echelon plans: DC → hub trucks, dashed
+    for k, key in enumerate(order):
+        rows = routes.loc[groups[key]]
+        trunk = bool((rows.get("tier") == "trunk").any()) if "tier" in rows.columns else False
         color = "#212121" if trunk else ROUTE_COLORS[k % len(ROUTE_COLORS)]
         lw = 4.2 - 2.6 * k / max(n_routes - 1, 1) if n_routes > 1 else 2.6
         ax.add_collection(LineCollection(
-            _line_parts([geom]), colors=color, linewidths=lw, alpha=0.95, zorder=2,
-            capstyle="round", joinstyle="round", linestyles="dashed" if trunk else "solid",
+            _line_parts(list(route_geoms.loc[groups[key]])), colors=color, linewidths=lw,
+            alpha=0.95, zorder=2, capstyle="round", joinstyle="round",
+            linestyles="dashed" if trunk else "solid",
         ))
-        name = str(row["route_id"]) if "route_id" in routes.columns else f"route {k + 1}"
-        name = f"{name} (trunk)" if trunk else name
-        km = pd.to_numeric(pd.Series([row.get("route_km")]), errors="coerce").iloc[0]
-        label = f"{name} · {km:.1f} km" if pd.notna(km) else name
+        name = f"{key[0]} (trunk)" if trunk else key[0]
+        km = (pd.to_numeric(rows["route_km"], errors="coerce") if "route_km" in rows.columns
+              else None)
+        total = float(km.sum()) if km is not None and km.notna().any() else None
+        label = f"{name} · {total:.1f} km" if total is not None else name
         handle = Line2D([], [], color=color, linewidth=2.6, linestyle="--" if trunk else "-")
         route_handles.append((handle, label))
     return route_handles

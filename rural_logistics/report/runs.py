@@ -97,6 +97,8 @@ def load_run(folder: str | Path) -> RunResult:
     if absent:
         raise InputDataError(f"{gpkg}: missing layer(s) {', '.join(absent)}")
     layers = {name: _read_layer(gpkg, name) for name in PLAN_LAYERS}
+    extra = {name: _read_layer(gpkg, name) for name in ("vehicle_day", "stops")
+             if name in available}
     crs = str(summary.get("crs") or layers["villages"].crs or "")
     config_text = None
     if (folder / "config.yaml").is_file():
@@ -122,6 +124,8 @@ def load_run(folder: str | Path) -> RunResult:
         summary=summary,
         warnings=tuple(str(w) for w in summary.get("warnings") or ()),
         radius_km=radius if radius is not None else 3.0,
+        vehicle_days=extra.get("vehicle_day"),
+        stops=extra.get("stops"),
     )
     return RunResult(plan=plan, folder=folder, config_text=config_text, notes=tuple(notes))
 

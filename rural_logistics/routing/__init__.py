@@ -7,7 +7,7 @@ import a solver library), ``solve`` picks one and turns its answer into checked 
 library.
 """
 
-from rural_logistics.routing.evaluate import Evaluation, evaluate
+from rural_logistics.routing.evaluate import Evaluation, NodeTime, evaluate, route_schedule
 from rural_logistics.routing.model import (
     Route,
     RoutingProblem,
@@ -22,12 +22,14 @@ __all__ = [
     "DEFAULT_ENGINE",
     "ENGINES",
     "Evaluation",
+    "NodeTime",
     "Route",
     "RoutingProblem",
     "RoutingResult",
     "VehicleSpec",
     "evaluate",
     "expand_fleet",
+    "route_schedule",
     "solve_vrp",
     "split_visits",
 ]

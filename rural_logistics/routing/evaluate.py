@@ -181,6 +181,54 @@ def load_violations(problem: RoutingProblem, route: Route) -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class NodeTime:
+    """When a route is at one node of its path (:attr:`Route.path`).
+
+    Attributes
+    ----------
+    node
+        The node (a depot at the start, between trips and at the end).
+    trip
+        Trip number from 0; a depot between two trips ends the first (its departure
+        starts the next).
+    arrival_min, start_min, departure_min
+        Arrival, start of service (later than the arrival when the vehicle waits for
+        the station to open) and departure, minutes from midnight.
+    """
+
+    node: int
+    trip: int
+    arrival_min: float
+    start_min: float
+    departure_min: float
+
+
+def route_schedule(problem: RoutingProblem, route: Route) -> tuple[NodeTime, ...]:
+    """The times of a route at every node of its path, from its departure
+    ``route.start_min``: travel at the vehicle's speed, waiting for opening windows, the
+    station's and the vehicle's service time — the schedule :func:`route_metrics` checks
+    (its ``start_min`` is the latest departure that keeps every window)."""
+    v = problem.vehicles[route.vehicle]
+    tmin = np.asarray(problem.time_min, dtype=float)
+    service = service_minutes(problem) + v.service_time_min * (
+        np.arange(problem.n_nodes) >= problem.n_depots
+    )
+    tw = problem.time_window_min
+    path = route.path
+    times = [NodeTime(path[0], 0, route.start_min, route.start_min, route.start_min)]
+    trip = 0
+    for a, b in itertools.pairwise(path):
+        arrival = times[-1].departure_min + tmin[a, b] / v.speed_factor
+        start = arrival
+        if b >= problem.n_depots and tw is not None:
+            start = max(arrival, float(tw[b, 0]))
+        times.append(NodeTime(b, trip, arrival, start, start + float(service[b])))
+        if b < problem.n_depots:
+            trip += 1
+    return tuple(times)
+
+
 def evaluate(problem: RoutingProblem, routes: Sequence[Route]) -> Evaluation:
     """Check routes against the problem and recompute their figures.
 
