@@ -115,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
         "solve",
         help="plan stations and routes for a region config",
         description="Read a region config, choose stations, route vehicles and write "
-        "plan.gpkg, summary.json, map.png and config.yaml into --out.",
+        "plan.gpkg, summary.json, map.png, report.html, config.yaml, stops.csv and "
+        "routes.csv into --out.",
     )
     _add_common_solve_options(solve)
     solve.add_argument("--out", type=Path, required=True, help="output folder for the run")

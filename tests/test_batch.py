@@ -248,7 +248,7 @@ def test_a_run_writes_the_files_of_solve_and_its_record(tmp_path: Path) -> None:
     record = execute_run(task)
     assert record["run_status"] == "ok", record.get("error")
     assert {p.name for p in task.run_dir.iterdir()} == {
-        "plan.gpkg", "summary.json", "config.yaml", "report.html"}
+        "plan.gpkg", "summary.json", "config.yaml", "report.html", "stops.csv", "routes.csv"}
     summary = json.loads((task.run_dir / "summary.json").read_text())
     assert record["summary"] == summary and summary["stations_open"] == 1
     assert record["overrides"] == {"stations": 1, "time_limit_s": 1.0}

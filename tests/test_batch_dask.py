@@ -31,7 +31,8 @@ from rural_logistics.batch.results import read_record
 from rural_logistics.cli import main
 from rural_logistics.generate import generate_province
 
-SOLVE_FILES = {"plan.gpkg", "summary.json", "config.yaml", "report.html"}
+SOLVE_FILES = {"plan.gpkg", "summary.json", "config.yaml", "report.html", "stops.csv",
+               "routes.csv"}
 
 
 def cli(*argv: str) -> tuple[int, str, str]:

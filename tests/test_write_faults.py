@@ -68,7 +68,8 @@ def disk_full_at(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["plan.gpkg", "summary.json", "config.yaml", "map.png", "report.html"]
+    "name", ["plan.gpkg", "summary.json", "config.yaml", "map.png", "report.html",
+             "stops.csv", "routes.csv"]
 )
 def test_disk_full_at_any_file_is_one_line_and_keeps_the_previous_run(
     name: str, grid_plan: tuple[RegionConfig, Plan], tmp_path: Path,

@@ -134,9 +134,11 @@ def qml(name: str, layer: gpd.GeoDataFrame) -> str | None:
         return _graduated("access_min", edges, access_band_colors(edges),
                           access_band_labels(edges))
     if name == "stations":
-        return _categorized("served", [
-            ("1", "served", _marker("0", color=STATION_COLOR, shape="square", size_mm=3.2)),
-            ("0", "not fully served",
+        # An expression, not the boolean field: QGIS compares category values as text.
+        return _categorized("if(\"served\", 'served', 'not fully served')", [
+            ("served", "served",
+             _marker("0", color=STATION_COLOR, shape="square", size_mm=3.2)),
+            ("not fully served", "not fully served",
              _marker("1", color=UNSERVED_COLOR, shape="square", size_mm=3.2)),
         ])
     if name == "depots":
@@ -153,6 +155,7 @@ def qml(name: str, layer: gpd.GeoDataFrame) -> str | None:
 def layer_styles(layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
     """The ``layer_styles`` table (QGIS's layout) for the given ``plan.gpkg`` layers."""
     rows = []
+    now = pd.Timestamp.now(tz="UTC").floor("s")  # QGIS orders a layer's styles by it
     for name, layer in layers.items():
         style = qml(name, layer)
         if style is None:
@@ -162,11 +165,11 @@ def layer_styles(layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
             "f_geometry_column": "geom", "styleName": name, "styleQML": style,
             "styleSLD": "", "useAsDefault": True,
             "description": f"rural_logistics style of {name} (colours as map.png)",
-            "owner": "", "ui": "",
+            "owner": "", "ui": "", "update_time": now,
         })
     frame = pd.DataFrame(rows, columns=["f_table_catalog", "f_table_schema", "f_table_name",
                                         "f_geometry_column", "styleName", "styleQML",
                                         "styleSLD", "useAsDefault", "description", "owner",
-                                        "ui"])
+                                        "ui", "update_time"])
     frame["useAsDefault"] = frame["useAsDefault"].astype(np.bool_)
     return frame
