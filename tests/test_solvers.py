@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures.process as cf_process
 import os
+import signal
 import time
 from typing import Any
 
@@ -102,7 +103,8 @@ def _sleep_then_pid(seconds: float) -> int:
 def _parent_pid_and_sigint_ignored() -> tuple[int, bool]:
     import signal
 
-    return os.getppid(), signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    blocked = signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, set())
+    return os.getppid(), signal.getsignal(signal.SIGINT) == signal.SIG_IGN and not blocked
 
 
 def test_interrupted_pool_kills_its_workers_and_ends_its_manager_thread(
@@ -136,3 +138,5 @@ def test_pool_workers_ignore_sigint_and_results_come_back() -> None:
         results = [f.result() for f in [pool.submit(_parent_pid_and_sigint_ignored)
                                         for _ in range(2)]]
     assert results == [(os.getpid(), True)] * 2
+    # The parent's SIGINT was blocked only while it started the workers.
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())

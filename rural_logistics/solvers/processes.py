@@ -14,9 +14,12 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing.context import BaseContext
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 #: Start methods :func:`set_start_method` accepts. ``forkserver`` is not one: its
 #: processes are children of the server, not of the solve, so they could not die with it.
@@ -60,6 +63,34 @@ def process_context() -> BaseContext:
 
 
 @contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """SIGINT blocked in this thread meanwhile (delivered when unblocked, never lost)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+class _WorkerPool(ProcessPoolExecutor):
+    """A process pool whose workers start with SIGINT blocked.
+
+    The workers are started inside ``submit``; a Ctrl-C to the process group between a
+    worker's start and its initializer (which ignores SIGINT, then unblocks it) would
+    otherwise raise ``KeyboardInterrupt`` in the new worker and print its traceback. A
+    child inherits the blocked signal mask (across ``exec`` too, with ``spawn``); the
+    parent's Ctrl-C is only delayed until ``submit`` returns.
+    """
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        with _sigint_blocked():
+            return super().submit(fn, *args, **kwargs)
+
+
+@contextlib.contextmanager
 def worker_pool(n_workers: int) -> Iterator[ProcessPoolExecutor]:
     """A pool of solver processes that end when this process ends or is interrupted.
 
@@ -73,7 +104,7 @@ def worker_pool(n_workers: int) -> Iterator[ProcessPoolExecutor]:
     once instead of being waited for until their time limit, and the pool's manager
     thread has ended when the exception leaves this block (see :func:`stop_pool`).
     """
-    pool = ProcessPoolExecutor(
+    pool = _WorkerPool(
         max_workers=n_workers,
         mp_context=process_context(),
         initializer=die_with_parent,
@@ -125,6 +156,8 @@ def die_with_parent(parent_pid: int) -> None:
     """Worker initializer: end this process when the parent ``parent_pid`` ends (Linux
     ``PR_SET_PDEATHSIG``, and a watcher thread polling the parent id everywhere)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the workers
+    if hasattr(signal, "pthread_sigmask"):  # blocked by _WorkerPool.submit until now
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     if sys.platform.startswith("linux"):
         import ctypes
 
