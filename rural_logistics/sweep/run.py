@@ -22,7 +22,7 @@ import pandas as pd
 from rural_logistics.assemble import (
     assemble_plan,
     depots_layer,
-    routes_layer,
+    route_layers,
     station_service,
     stations_layer,
     villages_layer,
@@ -273,26 +273,29 @@ def placement_plan(
                     loads=loads_of(placement, prepared), tiers=())
     villages = villages_layer(config, prepared, stub)
     stations = stations_layer(prepared, stub, station_service(stub))
-    routes = routes_layer(config, prepared, stub)
+    layers = route_layers(config, prepared, stub)
     figures = summarize(
         region=config.region.name, scenario=config.scenario,
         villages=pd.DataFrame(villages.drop(columns="geometry")),
         stations=pd.DataFrame(stations.drop(columns="geometry")),
-        routes=pd.DataFrame(routes.drop(columns="geometry")),
+        routes=pd.DataFrame(layers.vehicle_days.drop(columns="geometry")),
         radius_km=config.placement.radius_km, unserved_village_ids=[],
     )
     return Plan(
         region=config.region.name, scenario=config.scenario, crs=prepared.data.crs,
         villages=villages, stations=stations, depots=depots_layer(prepared, stub),
-        routes=routes, townships=prepared.data.townships, summary=cast(Summary, figures),
-        radius_km=config.placement.radius_km,
+        routes=layers.routes, townships=prepared.data.townships,
+        summary=cast(Summary, figures), radius_km=config.placement.radius_km,
+        vehicle_days=layers.vehicle_days, stops=layers.stops,
     )
 
 
 def _figures(plan: Plan, radius_km: float) -> dict[str, float | int | None]:
     """Coverage and access of a plan at a radius (the figures ``solve`` writes)."""
-    frames = [pd.DataFrame(getattr(plan, n).drop(columns="geometry"))
-              for n in ("villages", "stations", "routes")]
+    # The route figures come from the vehicle days (one row per vehicle, as solve's).
+    days = plan.vehicle_days if plan.vehicle_days is not None else plan.routes
+    frames = [pd.DataFrame(layer.drop(columns="geometry"))
+              for layer in (plan.villages, plan.stations, days)]
     figures = summarize(region=plan.region, scenario=plan.scenario, villages=frames[0],
                         stations=frames[1], routes=frames[2], radius_km=radius_km,
                         unserved_village_ids=[])
