@@ -702,6 +702,20 @@ class Scaling:
 #: Stand-in for "no limit" in integer time and distance units.
 HORIZON = 10**12
 
+#: Integer solver units per kilogram (both engines carry kilograms as integers).
+KG_SCALE = 10
+
+
+def kg_units(kg: np.ndarray) -> np.ndarray:
+    """Kilograms of loads as integer solver units, rounded up (a load never shrinks)."""
+    return np.ceil(np.asarray(kg, dtype=float) * KG_SCALE - 1e-9).astype(np.int64)
+
+
+def capacity_kg_units(capacity_kg: float | None) -> int:
+    """A vehicle's kilogram capacity in integer solver units, rounded down (never grows);
+    no limit is :data:`HORIZON`."""
+    return HORIZON if capacity_kg is None else math.floor(capacity_kg * KG_SCALE + 1e-9)
+
 
 def _rounding_error(values: np.ndarray, scaled: np.ndarray, scale: float) -> float:
     """Largest absolute change of a value by rounding (original units)."""

@@ -36,14 +36,14 @@ from rural_logistics.routing.model import (
     RawSolution,
     RoutingProblem,
     Visits,
+    capacity_kg_units,
+    kg_units,
     make_scaling,
     time_windows_units,
     travel_time_units,
 )
 from rural_logistics.solvers.budget import Budget
 from rural_logistics.solvers.processes import worker_pool
-
-KG_SCALE = 10  # integer units per kilogram
 
 _FIRST = routing_enums_pb2.FirstSolutionStrategy
 _META = routing_enums_pb2.LocalSearchMetaheuristic
@@ -246,10 +246,10 @@ def _add_kg_dimensions(
     n_dep: int,
 ) -> None:
     zeros = np.zeros(n_dep, dtype=np.int64)
-    down = np.concatenate([zeros, np.ceil(visits.delivery_kg * KG_SCALE - 1e-9).astype(np.int64)])
-    up = np.concatenate([zeros, np.ceil(visits.pickup_kg * KG_SCALE - 1e-9).astype(np.int64)])
+    down = np.concatenate([zeros, kg_units(visits.delivery_kg)])
+    up = np.concatenate([zeros, kg_units(visits.pickup_kg)])
     kg = [problem.vehicles[k].capacity_kg for k, _ in trips]
-    caps = [HORIZON if c is None else math.floor(c * KG_SCALE + 1e-9) for c in kg]
+    caps = [capacity_kg_units(c) for c in kg]
     down_cb = routing.RegisterUnaryTransitVector(down.tolist())
     if not up.any():
         routing.AddDimensionWithVehicleCapacity(down_cb, 0, caps, True, "Kg")

@@ -36,6 +36,8 @@ from rural_logistics.routing.model import (
     RawSolution,
     RoutingProblem,
     Visits,
+    capacity_kg_units,
+    kg_units,
     make_scaling,
     time_windows_units,
     travel_time_units,
@@ -43,7 +45,6 @@ from rural_logistics.routing.model import (
 from rural_logistics.solvers.budget import Budget
 from rural_logistics.solvers.processes import worker_pool
 
-KG_SCALE = 10  # integer units per kilogram
 #: Share of the budget the required-stations phase may use before the prizes are let in.
 REQUIRED_PHASE_SHARE = 0.7
 
@@ -77,8 +78,8 @@ def build_data(
         delivery = [int(visits.parcels[i])]
         pickup = [0]
         if use_kg:
-            delivery.append(math.ceil(float(visits.delivery_kg[i]) * KG_SCALE - 1e-9))
-            pickup.append(math.ceil(float(visits.pickup_kg[i]) * KG_SCALE - 1e-9))
+            delivery.append(int(kg_units(visits.delivery_kg[i])))
+            pickup.append(int(kg_units(visits.pickup_kg[i])))
         clients.append(
             pyvrp.Client(
                 location=node,
@@ -114,11 +115,7 @@ def build_data(
     for (v, unit, fixed), ks in groups.items():
         capacity = [v.capacity_parcels]
         if use_kg:
-            capacity.append(
-                HORIZON
-                if v.capacity_kg is None
-                else math.floor(v.capacity_kg * KG_SCALE + 1e-9)
-            )
+            capacity.append(capacity_kg_units(v.capacity_kg))
         extra = {}
         if v.max_trips > 1:
             extra = {"reload_depots": [v.depot], "max_reloads": v.max_trips - 1}
