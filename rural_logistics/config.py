@@ -234,6 +234,32 @@ class FleetSettings(_Model):
         return value
 
 
+#: Default column names of the per-station terms (read when present in the sites layer).
+STATION_COLUMN_DEFAULTS = {
+    "time_window_open": "tw_open_min",
+    "time_window_close": "tw_close_min",
+    "service_time": "service_time_min",
+    "unserved_penalty": "unserved_penalty_per_parcel",
+}
+
+
+class StationColumns(_Model):
+    """Columns of the sites layer (the villages, towns or candidate sites file) that give a
+    station its own opening window, service time and unserved penalty. ``None``: the
+    default name (:data:`STATION_COLUMN_DEFAULTS`), read when the layer has it; a
+    configured name the layer lacks is an error. A blank cell takes the config default."""
+
+    time_window_open: str | None = Field(default=None, min_length=1)
+    time_window_close: str | None = Field(default=None, min_length=1)
+    service_time: str | None = Field(default=None, min_length=1)
+    unserved_penalty: str | None = Field(default=None, min_length=1)
+
+    def column(self, key: str) -> str:
+        """The column name of a term (configured, else the default)."""
+        value = getattr(self, key)
+        return str(value) if value is not None else STATION_COLUMN_DEFAULTS[key]
+
+
 class RoutingSettings(_Model):
     """Routing options."""
 
@@ -245,6 +271,7 @@ class RoutingSettings(_Model):
     station_hours_min: tuple[MinuteOfDays, MinuteOfDays] | None = None
     parcel_kg: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)] = 0.0
     pickup_produce: bool = False
+    columns: StationColumns = StationColumns()
 
     @field_validator("station_hours_min")
     @classmethod

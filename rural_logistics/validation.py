@@ -24,6 +24,7 @@ import yaml
 
 from rural_logistics.config import RegionConfig, load_config, parse_config
 from rural_logistics.delivery import delivery_mode
+from rural_logistics.delivery.site_terms import site_term_problems
 from rural_logistics.errors import ConfigError, RuralLogisticsError
 from rural_logistics.placement.dispatch import (
     access_problems,
@@ -71,7 +72,9 @@ def check_request(config: RegionConfig, prepared: PreparedRegion) -> RequestChec
     the config and the data together: placement side constraints (``exclude_sites``,
     ``keep_existing``, ``stations``, ``max_stations``, ``max_opening_cost``,
     ``min_stations_per_township``, ``max_access_km``), vehicle depots and weights, hubs,
-    the keys the delivery mode ignores, and the solvers' number ranges.
+    the per-station windows against the shifts
+    (:func:`~rural_logistics.delivery.site_terms.site_term_problems`), the keys the
+    delivery mode ignores, and the solvers' number ranges.
 
     Parameters
     ----------
@@ -89,6 +92,7 @@ def check_request(config: RegionConfig, prepared: PreparedRegion) -> RequestChec
     problems += _fleet_problems(config, prepared)
     if config.hubs is not None:
         problems += _hub_problems(config, prepared)
+    problems += site_term_problems(config, prepared.data.sites)
     mode = delivery_mode(config)
     problems += mode.config_problems(config)
     warnings += mode.config_warnings(config)

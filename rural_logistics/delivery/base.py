@@ -30,6 +30,7 @@ import numpy as np
 
 from rural_logistics import network as net
 from rural_logistics.config import RegionConfig
+from rural_logistics.delivery.site_terms import site_terms
 from rural_logistics.placement.result import PlacementResult, SiteRules, station_loads
 from rural_logistics.region import PreparedRegion, depot_nodes, depot_row
 from rural_logistics.routing.model import (
@@ -377,9 +378,17 @@ def routing_template(
     )
     far = ~np.isfinite(travel.distance_km) | ~np.isfinite(travel.time_min)
     settings = config.routing
+    # Each station's own window, service time and penalty (defaults from the config).
+    terms = site_terms(config, prepared.data.sites.iloc[sites])
     hours = None
-    if settings.station_hours_min is not None:
-        hours = np.tile(np.array(settings.station_hours_min, dtype=float), (len(stops.node), 1))
+    if terms.window_min is not None:
+        hours = np.vstack([np.tile([-np.inf, np.inf], (n_dep, 1)), terms.window_min])
+    service = None
+    if terms.service_min is not None:
+        service = np.concatenate([np.zeros(n_dep), terms.service_min])
+    weight = None
+    if terms.penalty_weight is not None:
+        weight = np.concatenate([np.ones(n_dep), terms.penalty_weight])
     zeros = np.zeros(len(stops.node))
     problem = RoutingProblem(
         distance_km=np.where(far, 1e6, travel.distance_km),
@@ -394,6 +403,8 @@ def routing_template(
         parcel_kg=settings.parcel_kg,
         pickup_produce=settings.pickup_produce,
         time_window_min=hours,
+        service_time_min=service,
+        penalty_weight=weight,
         xy=stops.xy,
         split_delivery=True,  # a station's parcels may go on vehicles of any type
     )

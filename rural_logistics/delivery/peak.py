@@ -319,6 +319,8 @@ def day_problem(
     problem = subset_problem(template, stations, loads, np.zeros(len(stations)))
     weight = np.concatenate([np.ones(template.n_depots), np.full(len(due), DUE_WEIGHT),
                              np.ones(len(rest))])
+    if problem.penalty_weight is not None:  # the stations' own penalties
+        weight = weight * np.asarray(problem.penalty_weight, dtype=float)
     return replace(problem, vehicles=template.vehicles + extra, penalty_weight=weight)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from rural_logistics.config import DataSettings, NetworkSettings
+from rural_logistics.config import DataSettings, NetworkSettings, StationColumns
 from rural_logistics.io.formats import (
     MAX_LINES_PER_CHECK,
     read_layer,
@@ -24,6 +24,13 @@ from rural_logistics.io.formats import (
 )
 from rural_logistics.io.formats import (
     more as _more,
+)
+from rural_logistics.io.station_terms import (
+    TERM_COLUMNS,
+    read_station_terms,
+    term_column_names,
+    terms_note,
+    with_terms,
 )
 from rural_logistics.text import ids_text
 
@@ -153,9 +160,18 @@ def _layer(data: DataSettings, key: str) -> str | None:
 
 
 def read_villages(
-    data: DataSettings, problems: list[str], notes: list[str] | None = None
+    data: DataSettings,
+    problems: list[str],
+    notes: list[str] | None = None,
+    *,
+    columns: StationColumns | None = None,
+    station_terms: bool = True,
 ) -> gpd.GeoDataFrame | None:
+    """The villages layer, checked; with ``station_terms`` (the villages are the candidate
+    sites) also the per-station term columns of ``columns``
+    (:mod:`rural_logistics.io.station_terms`)."""
     notes = [] if notes is None else notes
+    columns = StationColumns() if columns is None else columns
     path = data.villages
     gdf = read_layer(path, lon_column=data.lon_column, lat_column=data.lat_column,
                      layer=_layer(data, "villages"), key="villages",
@@ -165,7 +181,8 @@ def read_villages(
         return None
     id_col, pop_col, name_col = data.id_col, data.population_col, data.name_col
     gdf = restore_shapefile_names(
-        gdf, path, [id_col, pop_col, name_col, *VILLAGE_COLUMNS], problems, notes
+        gdf, path, [id_col, pop_col, name_col, *VILLAGE_COLUMNS, *term_column_names(columns)],
+        problems, notes,
     )
     configured = _configured_absent(gdf, path, [
         ("data.id_column", data.id_column), ("data.population_column", data.population_column),
@@ -211,6 +228,12 @@ def read_villages(
                 f"{MAX_PRODUCE_KG_PER_DAY:,}"
             )
         _more(problems, path, int(bad_produce.sum()), "villages with bad produce_kg_per_day")
+    terms = None
+    if station_terms:
+        terms, _ = read_station_terms(gdf, path, labels, columns, problems)
+        note = terms_note(path, terms, columns, "village")
+        if note:
+            notes.append(note)
     out = gpd.GeoDataFrame(
         {
             "village_id": ids,
@@ -228,7 +251,7 @@ def read_villages(
         geometry=gdf.geometry.to_numpy(),
         crs=gdf.crs,
     )
-    return out
+    return out if terms is None else with_terms(out, terms)
 
 
 def point_names(gdf: gpd.GeoDataFrame, column: str, ids: pd.Series) -> np.ndarray:
@@ -364,7 +387,14 @@ def read_points(
     problems: list[str],
     key: str | None = None,
     notes: list[str] | None = None,
+    *,
+    columns: StationColumns | None = None,
+    terms_required: bool = True,
 ) -> gpd.GeoDataFrame | None:
+    """A point layer (depots, towns, candidate sites), checked; with ``columns`` (a layer
+    of candidate sites) also the per-station term columns
+    (:mod:`rural_logistics.io.station_terms`; ``terms_required``: a configured column
+    the layer lacks is a problem)."""
     notes = [] if notes is None else notes
     gdf = read_layer(path, lon_column=data.lon_column, lat_column=data.lat_column,
                      layer=_layer(data, key) if key else None, key=key,
@@ -373,7 +403,10 @@ def read_points(
         problems.append(f"{path}: no {what}s in the layer")
         return None
     id_col, name_col = data.id_col, data.name_col
-    gdf = restore_shapefile_names(gdf, path, [id_col, name_col, "township"], problems, notes)
+    wanted = [id_col, name_col, "township"]
+    if columns is not None:
+        wanted += term_column_names(columns)
+    gdf = restore_shapefile_names(gdf, path, wanted, problems, notes)
     if id_col not in gdf.columns and "id" in gdf.columns:
         id_col = "id"  # data.id_column names the villages' codes; other layers may use id
     if not _check_columns(gdf, path, (id_col,), problems):
@@ -388,11 +421,19 @@ def read_points(
         problems.append(f"{path}: empty {what} id in feature(s) {rows}")
     labels = np.array([f"{what} {v}" for v in ids])
     usable = _check_geometry(gdf, path, labels, ("Point",), problems)
+    terms = None
+    if columns is not None:
+        terms, _ = read_station_terms(
+            gdf, path, labels, columns, problems, required=terms_required
+        )
+        note = terms_note(path, terms, columns, what)
+        if note:
+            notes.append(note)
     gdf = to_crs(gdf, crs, path, problems, labels)
     if gdf.crs is None or not usable.all():
         return None
     names = point_names(gdf, name_col if name_col in gdf.columns else "name", ids)
-    return gpd.GeoDataFrame(
+    layer = gpd.GeoDataFrame(
         {
             "id": ids.to_numpy(),
             "name": names,
@@ -403,6 +444,16 @@ def read_points(
         geometry=gdf.geometry.to_numpy(),
         crs=crs,
     )
+    return layer if terms is None else with_terms(layer, terms)
+
+
+def _terms_of(layer: gpd.GeoDataFrame) -> dict[str, np.ndarray]:
+    """The term columns of a layer (NaN where it has none: the config defaults)."""
+    return {
+        name: layer[name].to_numpy(dtype=float) if name in layer.columns
+        else np.full(len(layer), np.nan)
+        for name in TERM_COLUMNS.values()
+    }
 
 
 def build_candidate_sites(
@@ -424,14 +475,20 @@ def build_candidate_sites(
     Returns
     -------
     geopandas.GeoDataFrame
-        ``site_id, name, township, village_id, existing, geometry``. By default every
-        village (site id = village id) plus every township seat.
+        ``site_id, name, township, village_id, existing``, the per-station terms
+        ``tw_open_min, tw_close_min, service_time_min, unserved_penalty_per_parcel`` (NaN:
+        the config default; see :mod:`rural_logistics.io.station_terms`), ``geometry``. By
+        default every village (site id = village id) plus every township seat.
     """
+    terms = list(TERM_COLUMNS.values())
     if explicit is not None:
         frame = explicit.rename(columns={"id": "site_id"}).copy()
         frame["village_id"] = None
         frame["existing"] = False
-        return frame[["site_id", "name", "township", "village_id", "existing", "geometry"]]
+        for name, values in _terms_of(explicit).items():
+            frame[name] = values
+        return frame[["site_id", "name", "township", "village_id", "existing", *terms,
+                      "geometry"]]
     parts = [
         gpd.GeoDataFrame(
             {
@@ -440,6 +497,7 @@ def build_candidate_sites(
                 "township": villages["township"].to_numpy(),
                 "village_id": villages["village_id"].to_numpy(),
                 "existing": villages["existing_station"].to_numpy(dtype=bool),
+                **_terms_of(villages),
             },
             geometry=villages.geometry.to_numpy(),
             crs=villages.crs,
@@ -454,6 +512,7 @@ def build_candidate_sites(
                     "township": towns["township"].to_numpy(),
                     "village_id": None,
                     "existing": False,
+                    **_terms_of(towns),
                 },
                 geometry=towns.geometry.to_numpy(),
                 crs=towns.crs,

@@ -31,6 +31,7 @@ from rural_logistics.io.layers import (
     read_villages,
     to_crs,
 )
+from rural_logistics.io.station_terms import town_terms_notes
 from rural_logistics.text import ids_text
 
 
@@ -53,7 +54,9 @@ class RegionData:
         ``depot_id, name, geometry`` (Point).
     sites
         Candidate station sites: ``site_id, name, township, village_id`` (the village
-        the site belongs to, or ``None``), ``existing`` (bool), ``geometry`` (Point).
+        the site belongs to, or ``None``), ``existing`` (bool), the per-station terms
+        ``tw_open_min, tw_close_min, service_time_min, unserved_penalty_per_parcel``
+        (NaN: the config default), ``geometry`` (Point).
     townships
         Optional boundary polygons with ``name``.
     warnings
@@ -228,7 +231,10 @@ def read_region(config: RegionConfig) -> RegionData:
     data = config.data
     problems: list[str] = []
     notes: list[str] = []
-    villages = _guarded(lambda: read_villages(data, problems, notes), problems)
+    columns = config.routing.columns
+    sites_path = data.candidate_sites
+    villages = _guarded(lambda: read_villages(
+        data, problems, notes, columns=columns, station_terms=sites_path is None), problems)
     if villages is not None and villages.crs is None:
         problems.append(
             f"{data.villages}: layer has no CRS (save it with a CRS, e.g. EPSG:4326)"
@@ -276,16 +282,16 @@ def read_region(config: RegionConfig) -> RegionData:
         lambda: read_points(data.depots, data, work_crs, "depot", problems, "depots", notes),
         problems,
     )
-    towns_path, sites_path = data.towns, data.candidate_sites
+    towns_path = data.towns
     towns = (
         _guarded(lambda: read_points(towns_path, data, work_crs, "town", problems, "towns",
-                                      notes), problems)
+                                      notes, columns=columns, terms_required=False), problems)
         if towns_path is not None
         else None
     )
     explicit = (
         _guarded(lambda: read_points(sites_path, data, work_crs, "site", problems,
-                                      "candidate_sites", notes), problems)
+                                      "candidate_sites", notes, columns=columns), problems)
         if sites_path is not None
         else None
     )
@@ -308,6 +314,8 @@ def read_region(config: RegionConfig) -> RegionData:
     if problems or villages is None or roads is None or depots is None:
         raise InputDataError(problems)
     sites = build_candidate_sites(villages, towns, explicit)
+    if explicit is None and towns is not None and towns_path is not None:
+        notes.extend(town_terms_notes(villages, towns, towns_path))
     dupes = sorted(set(sites["site_id"][sites["site_id"].duplicated()]))
     if dupes:
         raise InputDataError(

@@ -28,9 +28,14 @@ NOT_PROVEN = "fleet time"
 PEAK_NOT_PROVEN = "peak week, not proven"
 
 
+#: Start of the reason of a station left out at a penalty of its own below the default
+#: (a price the planner set, not a proof).
+PRICED_OUT = "priced out"
+
+
 def is_proven(reason: str) -> bool:
     """Whether a reason proves the station cannot be served (not just: none found)."""
-    return bool(reason) and not reason.startswith((NOT_PROVEN, PEAK_NOT_PROVEN))
+    return bool(reason) and not reason.startswith((NOT_PROVEN, PEAK_NOT_PROVEN, PRICED_OUT))
 
 
 def blocked_reason(problem: RoutingProblem, vehicle: VehicleSpec, node: int) -> str | None:
@@ -111,6 +116,14 @@ def diagnose_unserved(
                 f"fleet capacity: the vehicles carry at most {carry:,} parcels/day "
                 f"(capacity × trips, all vehicles) for {demand:,.0f} parcels/day at the open "
                 "stations"
+            )
+        elif problem.penalty_weight is not None and float(
+                np.asarray(problem.penalty_weight)[node]) < 1.0:
+            rate = float(problem.penalty_rates()[node])
+            reasons.append(
+                f"{PRICED_OUT}: left unserved at its own penalty of {rate:g} per parcel "
+                f"(below the default {problem.unserved_penalty_per_parcel:g}); the routes "
+                "found did not serve it at that price (raise its penalty to have it served)"
             )
         elif bound is not None and bound.binding:
             reasons.append(

@@ -632,6 +632,63 @@ def cases() -> dict[str, dict[str, Any]]:
             "config": {"placement": {"max_access_km": 0.5, "exclude_sites": ["V9"]}},
             "expected": ["placement.max_access_km = 0.5: no usable candidate site within it "
                          "of village(s) V9"]},
+        # --- per-station terms from columns of the sites layer (issue 20, item 2) ------
+        "station_window_not_a_number": {
+            "config": v, "files": {"villages.csv": csv_text(
+                rows_with(2, tw_open_min="eight"),
+                [*village_rows()[0], "tw_open_min"])},
+            "expected": ["villages.csv: village V3: column 'tw_open_min' must be minutes from "
+                         "midnight, 0 to 2880 (got 'eight')"]},
+        "station_window_reversed": {
+            "config": v, "files": {"villages.csv": csv_text(
+                rows_with(1, tw_open_min=600, tw_close_min=540),
+                [*village_rows()[0], "tw_open_min", "tw_close_min"])},
+            "expected": ["villages.csv: village V2: column 'tw_close_min' (540) must be after "
+                         "'tw_open_min' (600): the window closes before it opens"]},
+        "station_service_time_negative": {
+            "config": v, "files": {"villages.csv": csv_text(
+                rows_with(4, service_time_min=-5),
+                [*village_rows()[0], "service_time_min"])},
+            "expected": ["villages.csv: village V5: column 'service_time_min' must be minutes, "
+                         "0 to 1440 (got -5)"]},
+        "station_penalty_zero": {
+            "config": merged(v, {"routing": {"columns": {"unserved_penalty": "priority"}}}),
+            "files": {"villages.csv": csv_text(
+                rows_with(0, priority=0), [*village_rows()[0], "priority"])},
+            "expected": ["villages.csv: village V1: column 'priority' must be currency per "
+                         "parcel, above 0 and at most 1e6 (got 0)"]},
+        "station_column_absent": {
+            "config": {"routing": {"columns": {"time_window_open": "opens_at"}}},
+            "expected": ["villages.csv: routing.columns.time_window_open: column 'opens_at' is "
+                         "not in the layer (has: id, name, population)"]},
+        "station_window_outside_shift": {
+            # The vans' shift is 480–960 (08:00 + 480 min); V4 opens at 22:00.
+            "config": v, "files": {"villages.csv": csv_text(
+                rows_with(3, tw_open_min=1320, tw_close_min=1400),
+                [*village_rows()[0], "tw_open_min", "tw_close_min"])},
+            "expected": ["villages.csv: columns 'tw_open_min'/'tw_close_min': the window of "
+                         "station site(s) V4 lies outside every vehicle's shift (480–960 min "
+                         "from midnight): no vehicle could serve it"]},
+        "station_window_reversed_by_default_hours": {
+            # Only the opening is given (11:00); the default hours close at 10:00.
+            "config": merged(v, {"routing": {"station_hours_min": [480, 600]}}),
+            "files": {"villages.csv": csv_text(
+                rows_with(5, tw_open_min=660), [*village_rows()[0], "tw_open_min"])},
+            "expected": ["villages.csv: columns 'tw_open_min'/'tw_close_min': the window of "
+                         "station site(s) V6 closes before it opens once "
+                         "routing.station_hours_min [480.0, 600.0] fills the blank side"]},
+        "hubs_with_station_terms": {
+            "config": merged(merged(d, v), {"hubs": {
+                "candidates": [{"depot_id": "H1", "capacity_parcels_per_day": 500}],
+                "trunk_vehicle": "van", "last_mile_vehicle": "van"}}),
+            "files": {
+                "depots.geojson": collection(
+                    [*depot_features(), feature({"id": "H1", "name": "Hub"},
+                                                {"type": "Point", "coordinates": lonlat(1, 1)})]),
+                "villages.csv": csv_text(rows_with(2, service_time_min=20),
+                                         [*village_rows()[0], "service_time_min"])},
+            "expected": ["routing.columns: per-station time windows, service times and "
+                         "penalties are not supported with hubs"]},
         # --- several problems at once: all are reported -------------------------------
         "many_problems_at_once": {
             "config": merged(v, {"placment": {}, "solver": {"time_limit_s": 0},
