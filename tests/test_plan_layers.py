@@ -30,6 +30,10 @@ VAN = {"name": "van", "capacity_parcels": 300, "count": 1, "max_trips": 4,
        "capacity_kg": 900, "shift_start_min": 420}
 
 
+#: Each village's own service time, minutes (the ``service_time_min`` column).
+STATION_SERVICE_MIN = {f"V{k}": float(k) for k in range(1, 10)}
+
+
 @pytest.fixture(scope="module")
 def multi_trip(tmp_path_factory: pytest.TempPathFactory) -> tuple[RegionConfig, Plan, Path]:
     folder = tmp_path_factory.mktemp("multi_trip")
@@ -38,6 +42,10 @@ def multi_trip(tmp_path_factory: pytest.TempPathFactory) -> tuple[RegionConfig, 
         "routing": {"pickup_produce": True, "parcel_kg": 1.5},
         "solver": {"time_limit_s": 2, "seed": 1},
     }))
+    # Each station's own service time (column of the villages layer), on top of the van's.
+    villages = pd.read_csv(folder / "grid" / "villages.csv")
+    villages["service_time_min"] = [STATION_SERVICE_MIN[v] for v in villages["id"]]
+    villages.to_csv(folder / "grid" / "villages.csv", index=False)
     plan = plan_region(config)
     out = folder / "run"
     write_run(plan, out, config=config, map_png=False)
@@ -72,7 +80,8 @@ def test_arrival_times_replay_from_the_travel_matrix(
                 continue
             arrival = departure + time_min[node[prev["stop_id"]], node[row["stop_id"]]]
             assert row["arrival_min"] == pytest.approx(arrival, abs=0.011)
-            service = VAN["service_time_min"] if row["kind"] == "station" else 0.0
+            service = (VAN["service_time_min"] + STATION_SERVICE_MIN[row["stop_id"]]
+                       if row["kind"] == "station" else 0.0)
             assert row["departure_min"] == pytest.approx(arrival + service, abs=0.011)
             departure = arrival + service
 
