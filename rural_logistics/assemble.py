@@ -22,6 +22,7 @@ import pandas as pd
 from rural_logistics import network as net
 from rural_logistics.config import RegionConfig
 from rural_logistics.delivery import Delivery
+from rural_logistics.desire_lines import desire_lines_layer
 from rural_logistics.last_metres import last_metre_notes, offroad_legs
 from rural_logistics.metrics import run_status, summarize
 from rural_logistics.network_setup import network_summary
@@ -110,6 +111,7 @@ def assemble_plan(
         radius_km=config.placement.radius_km,
         vehicle_days=layers.vehicle_days,
         stops=layers.stops,
+        desire_lines=desire_lines_layer(prepared, villages),
     )
 
 

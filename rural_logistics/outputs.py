@@ -43,6 +43,7 @@ _GEOMETRY_TYPES = {
     "routes": "LineString",
     "vehicle_day": "LineString",
     "stops": "Point",
+    "desire_lines": "LineString",
 }
 
 
@@ -100,8 +101,8 @@ def plan_layers(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
     """The layers of ``plan.gpkg`` by name: :data:`PLAN_LAYERS`, then those of
     :data:`OPTIONAL_LAYERS` the plan has."""
     layers = {name: getattr(plan, name) for name in PLAN_LAYERS}
-    optional = dict(zip(OPTIONAL_LAYERS, (plan.vehicle_days, plan.stops, plan.townships),
-                        strict=True))
+    optional = dict(zip(OPTIONAL_LAYERS, (plan.vehicle_days, plan.stops, plan.townships,
+                                          plan.desire_lines), strict=True))
     layers.update({name: layer for name, layer in optional.items() if layer is not None})
     return layers
 

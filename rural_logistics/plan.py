@@ -31,6 +31,11 @@ region's projected CRS, with the columns listed below (units in the names).
     produce_kg_on_board, load_kg_on_board`` (after the stop), ``geometry`` (Point).
 ``townships``
     Optional polygons with ``name`` for maps, or ``None``.
+``desire_lines``
+    One straight line per village with a station, village → station: ``village_id,
+    village_name, station_id, station_name, township, parcels_per_day, access_km,
+    access_min`` (by road, as on the villages layer), ``straight_km, served``,
+    ``geometry`` (LineString; zero length for a village hosting its station).
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ from rural_logistics.summary import CostSection, Summary
 PLAN_LAYERS = ("villages", "stations", "depots", "routes")
 #: Layers written when the plan has them (``townships``: with township boundaries); a
 #: run folder without them (written by an older version) still reads.
-OPTIONAL_LAYERS = ("vehicle_day", "stops", "townships")
+OPTIONAL_LAYERS = ("vehicle_day", "stops", "townships", "desire_lines")
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,8 @@ class Plan:
         computed from it), or ``None`` (a plan read from an older run folder).
     stops
         Every stop of every trip with its times and loads, or ``None``.
+    desire_lines
+        Village → station lines, or ``None`` (a plan read from an older run folder).
     """
 
     region: str
@@ -152,3 +159,4 @@ class Plan:
     radius_km: float = 3.0
     vehicle_days: gpd.GeoDataFrame | None = None
     stops: gpd.GeoDataFrame | None = None
+    desire_lines: gpd.GeoDataFrame | None = None

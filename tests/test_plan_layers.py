@@ -127,7 +127,7 @@ def test_geopackage_and_csv_exports_hold_every_layer(
     layers = dict(pyogrio.list_layers(out / "plan.gpkg"))
     assert layers == {"villages": "Point", "stations": "Point", "depots": "Point",
                       "routes": "LineString", "vehicle_day": "LineString", "stops": "Point",
-                      "layer_styles": None}
+                      "desire_lines": "LineString", "layer_styles": None}
     for name, file in (("stops", "stops.csv"), ("routes", "routes.csv")):
         on_disk = pd.read_csv(out / file, encoding="utf-8-sig")
         layer = gpd.read_file(out / "plan.gpkg", layer=name)
@@ -192,3 +192,36 @@ def test_every_layer_has_a_default_qgis_style_in_the_geopackage(
     expected = [",".join(str(round(255 * c)) for c in to_rgba(h))
                 for h in access_band_colors(DEFAULT_ACCESS_BANDS_MIN)]
     assert colours == expected  # the access bands of map.png
+
+
+def test_desire_lines_join_each_served_village_to_its_station(
+    multi_trip: tuple[RegionConfig, Plan, Path],
+) -> None:
+    _, plan, out = multi_trip
+    lines = gpd.read_file(out / "plan.gpkg", layer="desire_lines")
+    villages = plan.villages.set_index("village_id")
+    stations = plan.stations.set_index("station_id")
+    assert villages["served"].all()  # the four trips serve every station
+    assert len(lines) == int(villages["served"].sum()) == 9
+    assert lines["served"].all()
+    for _, row in lines.iterrows():
+        start, end = row.geometry.coords[0], row.geometry.coords[-1]
+        village = villages.loc[row["village_id"]]
+        assert start == pytest.approx(village.geometry.coords[0], abs=1e-6)
+        assert row["station_id"] == village["station_id"]
+        assert end == pytest.approx(stations.loc[row["station_id"]].geometry.coords[0],
+                                    abs=1e-6)
+        assert row["access_km"] == pytest.approx(village["access_km"])
+        assert row["access_min"] == pytest.approx(village["access_min"])
+        assert row["parcels_per_day"] == pytest.approx(village["parcels_per_day"])
+        assert row["straight_km"] == pytest.approx(row.geometry.length / 1000, abs=1e-3)
+    # A village hosting its station has a zero-length line; the others do not.
+    hosts = lines["village_id"] == lines["station_id"]
+    assert hosts.sum() == len(plan.stations)
+    assert (lines.loc[hosts, "straight_km"] == 0).all()
+    assert (lines.loc[~hosts, "straight_km"] > 0).all()
+    styles = pyogrio.read_dataframe(out / "plan.gpkg", layer="layer_styles")
+    qml = styles.set_index("f_table_name").at["desire_lines", "styleQML"]
+    renderer = ElementTree.fromstring(qml.split("\n", 1)[1]).find("renderer-v2")
+    assert renderer is not None and renderer.get("attr") == "access_min"
+    assert {s.get("type") for s in renderer.iter("symbol")} == {"line"}

@@ -6,7 +6,8 @@ per layer: ``f_table_name``, ``styleQML``, ``useAsDefault``). :func:`layer_style
 those rows; :func:`qml` one style document. Villages are coloured by access time in the
 bands of the map (:func:`rural_logistics.maps.access_band_colors`), stations by whether
 they are fully served, routes one colour per vehicle route (trunk routes dashed), stops
-as small circles, depots as stars, townships as outlines.
+as small circles, depots as stars, townships as outlines, desire lines (village →
+station) as thin lines in the villages' access-time colours.
 """
 
 from __future__ import annotations
@@ -96,14 +97,18 @@ def _categorized(attr: str, categories: Sequence[tuple[str, str, str]]) -> str:
 
 
 def _graduated(attr: str, edges: Sequence[float], colors: Sequence[str],
-               labels: Sequence[str]) -> str:
+               labels: Sequence[str], *, lines: bool = False) -> str:
+    """Colour by ``attr`` in the bands starting at ``edges``: markers, or thin lines."""
     bounds = [*edges, max(1e9, float(edges[-1]) * 10)]
     ranges = "".join(
         f'<range render="true" symbol="{k}" lower="{bounds[k]:g}" upper="{bounds[k + 1]:g}" '
         f"label={quoteattr(labels[k])}/>"
         for k in range(len(edges))
     )
-    symbols = "".join(_marker(str(k), color=c) for k, c in enumerate(colors))
+    symbols = "".join(
+        _line(str(k), color=c, width_mm=0.35) if lines else _marker(str(k), color=c)
+        for k, c in enumerate(colors)
+    )
     return _document(f'<renderer-v2 type="graduatedSymbol" attr={quoteattr(attr)} '
                      f'graduatedMethod="GraduatedColor" symbollevels="0" forceraster="0" '
                      f'enableorderby="0"><ranges>{ranges}</ranges><symbols>{symbols}'
@@ -149,6 +154,11 @@ def qml(name: str, layer: gpd.GeoDataFrame) -> str | None:
         return _single(_marker("0", color=STOP_COLOR, size_mm=1.6))
     if name == "townships":
         return _single(_outline_fill("0", color=TOWNSHIP_COLOR))
+    if name == "desire_lines":
+        # Thin lines village → station in the villages' access-time colours.
+        edges = DEFAULT_ACCESS_BANDS_MIN
+        return _graduated("access_min", edges, access_band_colors(edges),
+                          access_band_labels(edges), lines=True)
     return None
 
 

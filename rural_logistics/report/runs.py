@@ -97,7 +97,7 @@ def load_run(folder: str | Path) -> RunResult:
     if absent:
         raise InputDataError(f"{gpkg}: missing layer(s) {', '.join(absent)}")
     layers = {name: _read_layer(gpkg, name) for name in PLAN_LAYERS}
-    extra = {name: _read_layer(gpkg, name) for name in ("vehicle_day", "stops")
+    extra = {name: _read_layer(gpkg, name) for name in ("vehicle_day", "stops", "desire_lines")
              if name in available}
     crs = str(summary.get("crs") or layers["villages"].crs or "")
     config_text = None
@@ -126,6 +126,7 @@ def load_run(folder: str | Path) -> RunResult:
         radius_km=radius if radius is not None else 3.0,
         vehicle_days=extra.get("vehicle_day"),
         stops=extra.get("stops"),
+        desire_lines=extra.get("desire_lines"),
     )
     return RunResult(plan=plan, folder=folder, config_text=config_text, notes=tuple(notes))
 
