@@ -28,7 +28,7 @@ from rural_logistics.metrics import run_status, summarize
 from rural_logistics.network_setup import network_summary
 from rural_logistics.plan import CostSplit, Plan
 from rural_logistics.region import PreparedRegion
-from rural_logistics.routing.diagnose import is_proven
+from rural_logistics.routing.diagnose import PRICED_OUT, is_proven
 from rural_logistics.routing.evaluate import route_schedule
 from rural_logistics.summary import DeliveryBoundSection, DiagnosisRow, Summary
 from rural_logistics.text import ids_text
@@ -489,9 +489,10 @@ def bound_section(delivery: Delivery) -> DeliveryBoundSection | None:
     }
 
 
-def bound_text(bound: DeliveryBoundSection | None) -> str:
+def bound_text(bound: DeliveryBoundSection | None, *, priced_out_parcels: float = 0) -> str:
     """The delivery bound as the start of the status detail: the proven shortfall and
-    the heuristic's distance from the bound, each labelled as what it is."""
+    the heuristic's distance from the bound, each labelled as what it is (parcels of
+    stations priced out at their own penalty are not a heuristic miss)."""
     if bound is None:
         return ""
     limit = bound["bound_parcels_per_day"]
@@ -508,6 +509,10 @@ def bound_text(bound: DeliveryBoundSection | None) -> str:
         f"; the routes deliver {bound['delivered_parcels_per_day']:,} "
         f"({bound['delivered_share_of_bound']:.1%} of the bound)"
     )
+    if priced_out_parcels >= 1:
+        text += (f"; {priced_out_parcels:,.0f} parcels/day are left out at the stations' own "
+                 "unserved penalties (priced out)")
+        gap = max(0.0, gap - priced_out_parcels)
     if gap >= 1:
         text += f"; {gap:,.0f} parcels/day below the bound are a heuristic miss (not proven)"
     return text
@@ -531,9 +536,11 @@ def plan_warnings(
     warnings += last_metre_notes(config, prepared, open_sites, station_ids, delivery.at_depot)
     if rows:
         detail = [f"{r['station_id']} ({r['unserved_parcels']} parcels)" for r in rows]
+        priced = all((r["reason"] or "").startswith(PRICED_OUT) for r in rows)
         warnings.append(
-            f"{len(rows)} station(s) not fully served by the fleet: "
-            f"{ids_text(detail)} (add vehicles or raise capacity)"
+            f"{len(rows)} station(s) not fully served by the fleet: {ids_text(detail)} "
+            + ("(priced out at their own unserved penalty)" if priced
+               else "(add vehicles or raise capacity)")
         )
         warnings.extend(
             f"unserved station {r['station_id']}: {r['reason']}"
@@ -570,7 +577,10 @@ def summary(
         time_limit_s=config.solver.time_limit_s,
         n_unserved=len(diagnosis_rows),
         n_proven_unserved=sum(is_proven(r["reason"]) for r in diagnosis_rows),
-        bound_text=bound_text(bound),
+        bound_text=bound_text(bound, priced_out_parcels=sum(
+            r["unserved_parcels"] for r in diagnosis_rows
+            if (r["reason"] or "").startswith(PRICED_OUT))),
+        n_priced_out=sum((r["reason"] or "").startswith(PRICED_OUT) for r in diagnosis_rows),
     )
     cost = plan_cost(config, delivery, routes)
     figures = summarize(

@@ -169,6 +169,7 @@ def run_status(
     n_unserved: int,
     n_proven_unserved: int,
     bound_text: str = "",
+    n_priced_out: int = 0,
 ) -> tuple[str, str]:
     """The run's overall ``status`` and a one-sentence explanation.
 
@@ -186,7 +187,9 @@ def run_status(
     Routing is a heuristic search up to its time limit and proves no bound on its cost,
     so no run claims ``optimal`` as a whole. ``bound_text`` (the delivery bound's
     sentence: a proven shortfall, and how far the plan is from it) starts the detail of a
-    run with unserved stations.
+    run with unserved stations. ``n_priced_out`` of the unserved stations were left out
+    at a penalty of their own below the default (``partial``, said as such: a price the
+    planner set, not a search that fell short).
 
     Returns
     -------
@@ -213,9 +216,15 @@ def run_status(
             f"(see diagnosis); {placed}; {routed}"
         )
     if n_unserved:
+        why = []
+        if n_priced_out:
+            why.append(f"{n_priced_out} priced out at their own unserved penalty")
+        if n_unserved > n_priced_out:
+            why.append(f"{n_unserved - n_priced_out} for which no plan serving them was found "
+                       "within the time limit")
         return "partial", (
-            f"{lead}{n_unserved} station(s) unserved: no plan serving them was found within "
-            f"the time limit (see diagnosis); {placed}; {routed}"
+            f"{lead}{n_unserved} station(s) unserved: {'; '.join(why)} (see diagnosis); "
+            f"{placed}; {routed}"
         )
     if placement_status == "feasible":
         return "time_limit", f"{placed}; {routed}"

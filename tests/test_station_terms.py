@@ -204,3 +204,26 @@ def test_stops_layer_keeps_windows_and_service_times(tmp_path: Path, engine: str
     assert any(o is not None and abs(t - o) < 0.011
                for o, t in zip(opening, at["start_min"], strict=True))
     assert "per-station terms read" in " ".join(plan.warnings)
+
+
+# --- the demo: datasets/demo_county_windows ---------------------------------------------
+
+DEMO_TERMS = {  # id → (tw_open_min, tw_close_min, service_time_min, penalty) as in its README
+    **{i: ("540", "660", "", "") for i in ("V094", "V105", "V114", "V118")},
+    "V104": ("540", "660", "15", ""), "V198": ("", "", "15", ""),
+    "V186": ("", "", "15", ""), "V246": ("", "", "", "0.05"),
+}
+
+
+def test_windows_demo_is_the_demo_county_plus_the_term_columns(repo_root: Path) -> None:
+    demo = pd.read_csv(repo_root / "datasets" / "demo_county" / "villages.csv", dtype=str,
+                       keep_default_na=False)
+    derived = pd.read_csv(repo_root / "datasets" / "demo_county_windows" / "villages.csv",
+                          dtype=str, keep_default_na=False)
+    names = ["tw_open_min", "tw_close_min", "service_time_min", "unserved_penalty_per_parcel"]
+    assert list(derived.columns) == [*demo.columns, *names]
+    pd.testing.assert_frame_equal(derived[list(demo.columns)], demo)
+    for k, name in enumerate(names):
+        assert derived[name].tolist() == [DEMO_TERMS.get(i, ("",) * 4)[k] for i in demo["id"]]
+    config = load_config(repo_root / "configs" / "demo_county_windows.yaml")
+    assert config.routing.columns.column("time_window_open") == "tw_open_min"
