@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("routing", "placement", "network_setup", "osm.importer"),
     ("lrp",),
     ("region",),
-    ("last_metres",),
+    ("last_metres", "desire_lines"),
     ("delivery",),
     ("validation", "assemble"),
     ("maps",),
