@@ -464,9 +464,12 @@ def diagnosis(delivery: Delivery) -> list[DiagnosisRow]:
     return rows
 
 
-def bound_section(delivery: Delivery) -> DeliveryBoundSection | None:
+def bound_section(
+    delivery: Delivery, *, priced_out_parcels: float = 0.0
+) -> DeliveryBoundSection | None:
     """The routed tier's delivery bounds and how close its routes come (one-tier, one-day
-    plans: the bound is per routing problem)."""
+    plans: the bound is per routing problem); ``priced_out_parcels``: unserved parcels of
+    stations left out at a penalty of their own, which are no heuristic miss."""
     tiers = delivery.station_tiers
     if len(tiers) != 1 or tiers[0].result.bound is None:
         return None
@@ -480,7 +483,9 @@ def bound_section(delivery: Delivery) -> DeliveryBoundSection | None:
         "proven_shortfall_parcels_per_day": round(bound.proven_shortfall, 1),
         "delivered_parcels_per_day": delivered,
         "delivered_share_of_bound": round(delivered / limit, 4) if limit > 0 else 1.0,
-        "heuristic_gap_parcels_per_day": round(max(0.0, limit - delivered), 1),
+        "heuristic_gap_parcels_per_day": round(
+            max(0.0, limit - delivered - priced_out_parcels), 1),
+        "priced_out_parcels_per_day": round(float(priced_out_parcels), 1),
         "fleet_capacity": round(bound.bounds["fleet_capacity"], 1),
         "reach": round(bound.bounds["reach"], 1),
         "able_capacity": round(bound.bounds["able_capacity"], 1),
@@ -489,7 +494,7 @@ def bound_section(delivery: Delivery) -> DeliveryBoundSection | None:
     }
 
 
-def bound_text(bound: DeliveryBoundSection | None, *, priced_out_parcels: float = 0) -> str:
+def bound_text(bound: DeliveryBoundSection | None) -> str:
     """The delivery bound as the start of the status detail: the proven shortfall and
     the heuristic's distance from the bound, each labelled as what it is (parcels of
     stations priced out at their own penalty are not a heuristic miss)."""
@@ -509,10 +514,10 @@ def bound_text(bound: DeliveryBoundSection | None, *, priced_out_parcels: float 
         f"; the routes deliver {bound['delivered_parcels_per_day']:,} "
         f"({bound['delivered_share_of_bound']:.1%} of the bound)"
     )
-    if priced_out_parcels >= 1:
-        text += (f"; {priced_out_parcels:,.0f} parcels/day are left out at the stations' own "
+    priced_out = bound.get("priced_out_parcels_per_day", 0.0)
+    if priced_out >= 1:
+        text += (f"; {priced_out:,.0f} parcels/day are left out at the stations' own "
                  "unserved penalties (priced out)")
-        gap = max(0.0, gap - priced_out_parcels)
     if gap >= 1:
         text += f"; {gap:,.0f} parcels/day below the bound are a heuristic miss (not proven)"
     return text
@@ -569,7 +574,9 @@ def summary(
         str(vid) for vid, pos in zip(villages["village_id"], _positions(delivery), strict=True)
         if int(pos) in service.unserved
     ]
-    bound = bound_section(delivery)
+    priced_out = [r for r in diagnosis_rows if (r["reason"] or "").startswith(PRICED_OUT)]
+    bound = bound_section(
+        delivery, priced_out_parcels=sum(r["unserved_parcels"] for r in priced_out))
     status, status_detail = run_status(
         placement_status=placement.status,
         placement_gap=placement.gap,
@@ -577,10 +584,8 @@ def summary(
         time_limit_s=config.solver.time_limit_s,
         n_unserved=len(diagnosis_rows),
         n_proven_unserved=sum(is_proven(r["reason"]) for r in diagnosis_rows),
-        bound_text=bound_text(bound, priced_out_parcels=sum(
-            r["unserved_parcels"] for r in diagnosis_rows
-            if (r["reason"] or "").startswith(PRICED_OUT))),
-        n_priced_out=sum((r["reason"] or "").startswith(PRICED_OUT) for r in diagnosis_rows),
+        bound_text=bound_text(bound),
+        n_priced_out=len(priced_out),
     )
     cost = plan_cost(config, delivery, routes)
     figures = summarize(

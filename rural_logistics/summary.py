@@ -64,6 +64,7 @@ class DeliveryBoundSection(TypedDict):
     delivered_parcels_per_day: int
     delivered_share_of_bound: float
     heuristic_gap_parcels_per_day: float
+    priced_out_parcels_per_day: float
     fleet_capacity: float
     reach: float
     able_capacity: float

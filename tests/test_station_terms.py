@@ -227,3 +227,24 @@ def test_windows_demo_is_the_demo_county_plus_the_term_columns(repo_root: Path) 
         assert derived[name].tolist() == [DEMO_TERMS.get(i, ("",) * 4)[k] for i in demo["id"]]
     config = load_config(repo_root / "configs" / "demo_county_windows.yaml")
     assert config.routing.columns.column("time_window_open") == "tw_open_min"
+
+
+def test_stations_priced_out_are_said_so_in_the_summary(tmp_path: Path) -> None:
+    # 0.01 per parcel everywhere: a station's ~450 parcels cost 4.5 unserved, a van's day
+    # 100 fixed: every station is left out, by price, not for want of a plan.
+    path = write_grid_region(tmp_path / "grid", extra_config={
+        "routing": {"workers": 1}, "solver": {"time_limit_s": 1, "seed": 1}})
+    villages = pd.read_csv(tmp_path / "grid" / "villages.csv")
+    villages["unserved_penalty_per_parcel"] = 0.01
+    villages.to_csv(tmp_path / "grid" / "villages.csv", index=False)
+    plan = plan_region(load_config(path))
+    summary = plan.summary
+    assert len(plan.routes) == 0
+    assert summary["status"] == "partial"
+    assert all(r["reason"].startswith(PRICED_OUT) for r in summary["diagnosis"])
+    assert "2 priced out at their own unserved penalty" in summary["status_detail"]
+    assert "heuristic miss" not in summary["status_detail"]
+    bound = summary["delivery_bound"]
+    assert bound["priced_out_parcels_per_day"] == bound["demand_parcels_per_day"] == 900
+    assert bound["heuristic_gap_parcels_per_day"] == 0
+    assert not summary["comparable"]
