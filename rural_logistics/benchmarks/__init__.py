@@ -21,6 +21,8 @@ BENCHMARKS: dict[str, str] = {
     "cfl": "rural_logistics.benchmarks.cfl",
     "cvrp": "rural_logistics.benchmarks.cvrp",
     "vrptw": "rural_logistics.benchmarks.vrptw",
+    "mdvrp": "rural_logistics.benchmarks.mdvrp",
+    "hfvrp": "rural_logistics.benchmarks.hfvrp",
     "lrp": "rural_logistics.benchmarks.lrp",
     "solve-overhead": "rural_logistics.benchmarks.overhead",
     "osm": "rural_logistics.benchmarks.osm",

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -64,12 +64,18 @@ class OrToolsOptions:
         ``time.time()`` value at which the search must stop.
     iteration_limit
         Stop after this many solutions instead (deterministic); ``None`` = time only.
+    soft_required
+        Required stations as disjunctions priced above any plan's cost
+        (:func:`required_penalty`), so the first-solution heuristic cannot fail on a
+        tight fleet (a limited mixed fleet); the result is feasible only if the search
+        served them all. Used when the strict model finds no first solution.
     """
 
     first_solution: str
     metaheuristic: str
     deadline: float
     iteration_limit: int | None = None
+    soft_required: bool = False
 
 
 def strategies(problem: RoutingProblem) -> list[str]:
@@ -188,6 +194,10 @@ def run_ortools(problem: RoutingProblem, visits: Visits, options: OrToolsOptions
             routing.AddDisjunction(
                 [manager.NodeToIndex(n_dep + i)], scaling.penalty(float(visits.penalty[i]))
             )
+    elif options.soft_required:
+        big = required_penalty(problem)
+        for i in range(len(visits)):
+            routing.AddDisjunction([manager.NodeToIndex(n_dep + i)], big)
 
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = getattr(_FIRST, options.first_solution)
@@ -204,7 +214,7 @@ def run_ortools(problem: RoutingProblem, visits: Visits, options: OrToolsOptions
         annealing.automatic_temperatures = True
     else:
         params.local_search_metaheuristic = getattr(_META, options.metaheuristic)
-    if problem.optional:
+    if problem.optional or options.soft_required:
         # Moves that trade served for unserved stations (a knapsack when the fleet is short).
         ops = params.local_search_operators
         ops.use_relocate_and_make_active = _BOOL_TRUE
@@ -219,6 +229,12 @@ def run_ortools(problem: RoutingProblem, visits: Visits, options: OrToolsOptions
         params.solution_limit = options.iteration_limit
     solution = routing.SolveWithParameters(params)
     if solution is None:
+        if not problem.optional and not options.soft_required and time.time() < (
+            options.deadline - 0.05
+        ):
+            # No first solution with every station required (e.g. a tight limited
+            # mixed fleet): start again with the stations as very dear disjunctions.
+            return run_ortools(problem, visits, replace(options, soft_required=True))
         return RawSolution((), math.inf, False, f"OR-Tools ({options.first_solution}): none")
     by_vehicle: dict[int, list[tuple[int, ...]]] = {}
     for r, (k, _) in enumerate(trips):
@@ -232,9 +248,28 @@ def run_ortools(problem: RoutingProblem, visits: Visits, options: OrToolsOptions
         if seq:
             by_vehicle.setdefault(k, []).append(tuple(seq))
     routes = tuple((k, tuple(tr)) for k, tr in sorted(by_vehicle.items()))
-    return RawSolution(
-        routes, float(solution.ObjectiveValue()), True, f"OR-Tools ({options.first_solution})"
-    )
+    note = f"OR-Tools ({options.first_solution})"
+    if options.soft_required:
+        served = sum(len(tr) for _, trs in routes for tr in trs)
+        note = f"OR-Tools ({options.first_solution}, required stations as dear disjunctions)"
+        if served < len(visits):
+            return RawSolution(
+                (), math.inf, False, f"{note}: {len(visits) - served} visit(s) left unserved"
+            )
+    return RawSolution(routes, float(solution.ObjectiveValue()), True, note)
+
+
+def required_penalty(problem: RoutingProblem) -> int:
+    """Objective units of leaving a required visit out in the soft model: ten times what
+    serving it on its own with the dearest vehicle could cost at most (fixed cost plus
+    the longest arc driven four times), so the search puts serving visits first."""
+    scaling = make_scaling(problem)
+    longest = int(np.max(scaling.distance)) if scaling.distance.size else 0
+    per_vehicle = [
+        fixed + unit * 4 * longest
+        for fixed, unit in zip(scaling.fixed_cost, scaling.unit_distance_cost, strict=True)
+    ]
+    return 1 + 10 * max([1, *per_vehicle])
 
 
 def _add_kg_dimensions(
