@@ -29,7 +29,7 @@ from rural_logistics.cli import main
 from rural_logistics.errors import InputDataError
 from rural_logistics.routing import solve_vrp
 from rural_logistics.routing.model import build_visits
-from rural_logistics.routing.ortools_engine import OrToolsOptions, run_ortools
+from rural_logistics.routing.ortools_engine import OrToolsOptions, run_ortools, tight_fleet
 from rural_logistics.solvers.budget import Budget
 
 # Two depots, one vehicle of capacity 2 each. Depot 1 at (0, 0), depot 2 at (10, 0);
@@ -398,3 +398,44 @@ def test_checker_reproduces_x_solution_files() -> None:
         check = check_plan(inst, plan)
         assert check.feasible, (name, check.violations)
         assert round(check.cost, 2) == pytest.approx(float(row["bks"]), abs=0.011), name
+
+
+# Capacities 5, 5, 5 (1 per km) and 4 (2 per km) for 19 units: a perfect packing (4 | 4+1,
+# 4+1, 3+2) exists. With every station required, OR-Tools' SAVINGS found no first plan and
+# searched the whole budget for one; the tight fleet now starts from dear disjunctions.
+TIGHT = """// a
+// b
+// c
+// d
+// e
+ 7 2 999999.0 0.0 1 1
+ 3 5 0.0 1.0
+ 1 4 0.0 2.0
+ 0 0
+ 6 2 1
+ 8 1 4
+ -7 -2 2
+ 8 -3 4
+ 3 3 1
+ -9 1 4
+ 5 7 3
+"""
+
+
+def test_ortools_solves_a_tight_limited_fleet() -> None:
+    inst = parse_golden(TIGHT, name="tight", unlimited=False)
+    problem = to_problem(inst, engine="ortools").problem
+    assert tight_fleet(problem, build_visits(problem))
+    result = solve_vrp(problem, engine="ortools", budget=Budget.of(3))
+    assert result.status == "solved", result.notes
+    plan = [
+        PlanRoute(0 if problem.vehicles[r.vehicle].cost_per_km == 1.0 else 1, 0,
+                  tuple(s - 1 for s in r.stops))
+        for r in result.routes
+    ]
+    assert check_plan(inst, plan).feasible
+
+
+def test_a_roomy_fleet_is_not_tight() -> None:
+    problem = to_problem(parse_golden(GOLDEN, name="g", unlimited=True), engine="pyvrp").problem
+    assert not tight_fleet(problem, build_visits(problem))

@@ -15,6 +15,9 @@ distances and times are the integers of :mod:`rural_logistics.routing.model`.
   is, carries the fixed cost only on the first trip; shift length and day distance are
   bounded over all trips.
 - Optional stations: a disjunction priced at the penalty.
+- Required stations with a tight fleet (:func:`tight_fleet`), or when the strict model
+  finds no first solution: disjunctions priced above serving the station alone
+  (:func:`required_penalty`); the plan counts only if every station is served.
 
 OR-Tools' routing search has no random seed: a run is deterministic for a given amount
 of work (``iteration_limit``). With ``workers = 2`` two processes start from different
@@ -93,6 +96,20 @@ def has_time_limits(problem: RoutingProblem) -> bool:
     )
 
 
+#: A fleet whose vehicles (one load per trip) carry less than this multiple of the
+#: parcels is *tight*: with every station required, OR-Tools' first-solution heuristics
+#: can fail on it (golden HVRP13: at once) or search the whole budget for a first plan,
+#: so the stations are dear disjunctions from the start (``soft_required``).
+TIGHT_FLEET_RATIO = 1.2
+
+
+def tight_fleet(problem: RoutingProblem, visits: Visits) -> bool:
+    """Whether the fleet's parcel capacity is below :data:`TIGHT_FLEET_RATIO` × the
+    parcels of the visits."""
+    capacity = sum(v.capacity_parcels * max(1, v.max_trips) for v in problem.vehicles)
+    return capacity < TIGHT_FLEET_RATIO * int(np.sum(visits.parcels))
+
+
 def solve_ortools(
     problem: RoutingProblem,
     visits: Visits,
@@ -125,8 +142,9 @@ def solve_ortools(
     firsts = strategies(problem)
     if default:
         firsts = list(dict.fromkeys(["PATH_CHEAPEST_ARC", *firsts]))
+    soft = not problem.optional and tight_fleet(problem, visits)
     options = [
-        OrToolsOptions(first, "GUIDED_LOCAL_SEARCH", deadline, iteration_limit)
+        OrToolsOptions(first, "GUIDED_LOCAL_SEARCH", deadline, iteration_limit, soft)
         for first in firsts[: max(1, workers)]
     ]
     if len(options) == 1:
