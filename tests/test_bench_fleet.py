@@ -439,3 +439,14 @@ def test_ortools_solves_a_tight_limited_fleet() -> None:
 def test_a_roomy_fleet_is_not_tight() -> None:
     problem = to_problem(parse_golden(GOLDEN, name="g", unlimited=True), engine="pyvrp").problem
     assert not tight_fleet(problem, build_visits(problem))
+
+
+def test_concurrent_lines_run_as_jobs(data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "md.csv"
+    code = main(["benchmark", "mdvrp", "--data", str(data / "mdvrp"), "--iterations", "100",
+                 "--workers", "1", "--engines", "pyvrp,ortools", "--concurrent",
+                 "--out", str(out)])
+    assert code == 0
+    rows = list(csv.DictReader(out.open()))
+    assert [r["engine"] for r in rows] == ["pyvrp", "ortools"]
+    assert all(float(r["objective"]) == round(MDVRP_OPT, 2) for r in rows)

@@ -14,7 +14,8 @@ rounded *up* to 1/1000 so a route the engine accepts is within the duration limi
 Every plan is checked by :func:`~rural_logistics.benchmarks.fleet_check.check_plan`,
 which recomputes the cost from the file's coordinates; that cost is the ``objective``.
 The table and summary are the routing race's (:mod:`.routing_race`). ``--jobs J`` solves
-``J`` instances at the same time, each in its own process (``J × --workers`` cores).
+``J`` instances (instance × line jobs) at the same time, each in its own process
+(``J × --workers`` cores); ``--concurrent`` makes ``J`` at least the number of lines.
 """
 
 from __future__ import annotations
@@ -238,6 +239,9 @@ def run_fleet_instances(
     """
     lines = chosen_lines(args)
     jobs_n = int(getattr(args, "jobs", 1))
+    if getattr(args, "concurrent", False):
+        # An instance's lines at the same time: at least one process per line.
+        jobs_n = max(jobs_n, len(lines))
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if jobs_n > 1 and jobs_n * args.workers > (cores or 1):
         raise InputDataError(
