@@ -60,16 +60,9 @@ def read_reference(folder: Path, column: str) -> dict[str, float]:
         return {row["name"]: float(row[column]) for row in reader if row[column]}
 
 
-def read_vrplib(path: Path) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """Read a TSPLIB-style CVRP file (EUC_2D, one depot).
-
-    Returns
-    -------
-    xy, demand, capacity, k_min
-        Coordinates ``(N, 2)`` with the depot first, demands ``(N,)``, capacity, and
-        the minimum vehicle count from the name's ``-kNN`` (0 if absent).
-    """
-    text = path.read_text(encoding="utf-8", errors="replace")
+def vrplib_sections(text: str) -> tuple[dict[str, str], dict[str, list[list[str]]]]:
+    """A VRPLIB file's ``KEY: value`` header (keys upper-cased) and its sections
+    (``NAME_SECTION`` → rows of whitespace-split fields)."""
     header: dict[str, str] = {}
     sections: dict[str, list[list[str]]] = {}
     current: str | None = None
@@ -80,13 +73,24 @@ def read_vrplib(path: Path) -> tuple[np.ndarray, np.ndarray, int, int]:
         if line.endswith("_SECTION"):
             current = line
             sections[current] = []
-            continue
-        if ":" in line and current is None:
+        elif current is None and ":" in line:
             key, value = line.split(":", 1)
             header[key.strip().upper()] = value.strip()
-            continue
-        if current is not None:
+        elif current is not None:
             sections[current].append(line.split())
+    return header, sections
+
+
+def read_vrplib(path: Path) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Read a TSPLIB-style CVRP file (EUC_2D, one depot).
+
+    Returns
+    -------
+    xy, demand, capacity, k_min
+        Coordinates ``(N, 2)`` with the depot first, demands ``(N,)``, capacity, and
+        the minimum vehicle count from the name's ``-kNN`` (0 if absent).
+    """
+    header, sections = vrplib_sections(path.read_text(encoding="utf-8", errors="replace"))
     try:
         if header.get("EDGE_WEIGHT_TYPE", "EUC_2D") != "EUC_2D":
             raise InputDataError(f"{path}: only EDGE_WEIGHT_TYPE EUC_2D is supported")

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import resource
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import as_completed
@@ -44,6 +43,8 @@ from rural_logistics.benchmarks.routing_race import (
     Line,
     add_routing_arguments,
     chosen_lines,
+    cpu_seconds,
+    positive_int,
     summarize,
 )
 from rural_logistics.errors import InputDataError
@@ -152,7 +153,7 @@ def solve_instance(
     """Solve one instance with one line; the independent checker decides feasibility and
     the objective."""
     built = to_problem(instance, engine=line.engine)
-    start, cpu = time.perf_counter(), _cpu_seconds()
+    start, cpu = time.perf_counter(), cpu_seconds()
     result = solve_vrp(
         built.problem,
         engine=line.engine,
@@ -161,7 +162,7 @@ def solve_instance(
         workers=workers,
         default=line.default,
     )
-    seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
+    seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
     check: PlanCheck = check_plan(instance, to_plan(built, result))
     feasible = check.feasible and result.status == "solved"
     objective = round(check.cost, 2) if result.routes else None
@@ -188,27 +189,12 @@ def solve_instance(
     }
 
 
-def _cpu_seconds() -> float:
-    """User + system CPU of this process and its waited-for children (as the routing
-    race measures it)."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
-
-
-def _jobs(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def add_fleet_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the multi-depot / mixed-fleet benchmarks."""
     add_routing_arguments(parser)
     parser.add_argument(
         "--jobs",
-        type=_jobs,
+        type=positive_int,
         default=1,
         metavar="J",
         help="instances solved at the same time, each in its own process "

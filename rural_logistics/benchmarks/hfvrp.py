@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from rural_logistics.benchmarks.common import BenchmarkTable, natural_key, select_instances
+from rural_logistics.benchmarks.cvrp import vrplib_sections
 from rural_logistics.benchmarks.fleet_check import FleetInstance, FleetType
 from rural_logistics.benchmarks.fleet_race import add_fleet_arguments, run_fleet_instances
 from rural_logistics.errors import InputDataError
@@ -118,21 +119,7 @@ def parse_x(text: str, *, name: str, unlimited: bool, source: str = "") -> Fleet
         Naming the file and what is wrong.
     """
     where = source or name
-    header: dict[str, str] = {}
-    sections: dict[str, list[list[str]]] = {}
-    current: str | None = None
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line == "EOF":
-            continue
-        if line.endswith("_SECTION"):
-            current = line
-            sections[current] = []
-        elif current is None and ":" in line:
-            key, value = line.split(":", 1)
-            header[key.strip().upper()] = value.strip()
-        elif current is not None:
-            sections[current].append(line.split())
+    header, sections = vrplib_sections(text)
     try:
         if header.get("EDGE_WEIGHT_TYPE", "EUC_2D") != "EUC_2D":
             raise InputDataError(f"{where}: only EDGE_WEIGHT_TYPE EUC_2D is supported")

@@ -125,7 +125,8 @@ def _line_list(text: str) -> tuple[str, ...]:
     return names
 
 
-def _positive(text: str) -> int:
+def positive_int(text: str) -> int:
+    """argparse type: an integer of at least 1."""
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
@@ -141,7 +142,7 @@ def add_routing_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"routing engine (default {DEFAULT_ENGINE})",
     )
     parser.add_argument(
-        "--workers", type=_positive, default=2,
+        "--workers", type=positive_int, default=2,
         help="processes per line and instance (every line gets the same; default 2)",
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (PyVRP)")
@@ -181,7 +182,7 @@ def chosen_lines(args: argparse.Namespace) -> list[Line]:
     return [LINES[n] for n in names]
 
 
-def _cpu_seconds() -> float:
+def cpu_seconds() -> float:
     """User + system CPU of this process and of its finished (waited-for) children."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -202,7 +203,7 @@ def solve_line(
     iterations: int | None = None,
 ) -> dict[str, Any]:
     """Solve one instance with one line; the evaluator decides feasibility."""
-    start, cpu = time.perf_counter(), _cpu_seconds()
+    start, cpu = time.perf_counter(), cpu_seconds()
     result = solve_vrp(
         problem,
         engine=line.engine,
@@ -211,7 +212,7 @@ def solve_line(
         workers=workers,
         default=line.default,
     )
-    seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
+    seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
     check = evaluate(problem, result.routes)
     feasible = check.feasible and result.status == "solved"
     objective = round(check.cost, decimals) if result.routes else None
