@@ -373,6 +373,8 @@ def _cmd_solve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     config = _load(args)
     check_output_dir(args.out, force=args.force)
     progress = ConsoleProgress(err, quiet=args.quiet)
+    if config.carriers is not None:
+        return _solve_carriers(config, args, out, err, progress)
     if not args.quiet:
         err.write(f"Planning {run_title(config)}\n")
     plan = plan_region(config, progress=progress)
@@ -401,6 +403,38 @@ def _cmd_solve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if network.get("mode", "roads") != "roads":
         out.write(f"no road data: distances are {network.get('distance_basis')}\n")
     out.write("wrote " + ", ".join(str(f) for f in files) + "\n")
+    return EXIT_OK
+
+
+def _solve_carriers(
+    config: RegionConfig, args: argparse.Namespace, out: TextIO, err: TextIO,
+    progress: ConsoleProgress,
+) -> int:
+    """``solve`` of a config with a ``carriers`` section: every design and the fair split."""
+    from rural_logistics.carriers.files import result_text, write_carriers
+    from rural_logistics.carriers.run import plan_designs
+
+    assert config.carriers is not None
+    if not args.quiet:
+        names = ", ".join(c.name for c in config.carriers.members)
+        err.write(f"Planning {config.region.name} ({config.scenario}) for carriers {names}: "
+                  f"designs {', '.join(config.carriers.designs)}, "
+                  f"{config.solver.time_limit_s:g} s each\n")
+    result = plan_designs(config, progress=progress)
+    with progress("writing outputs"):
+        files = write_carriers(result, args.out, force=args.force, map_png=not args.no_map)
+    warned: dict[str, list[str]] = {}  # each warning once, with the designs it concerns
+    for design in result.designs:
+        for warning in design.plan.warnings:
+            warned.setdefault(warning, []).append(design.name)
+    for warning, designs in warned.items():
+        where = "" if len(designs) == len(result.designs) else f"{', '.join(designs)}: "
+        err.write(f"warning: {where}{one_line(warning)}\n")
+    out.write(result_text(result))
+    for note in result.notes:
+        out.write(f"note: {one_line(note)}\n")
+    out.write(f"{result.solve_seconds:.1f} s; wrote {len(files)} files into {args.out} "
+              f"(designs.csv, shapley.csv, report.html, one folder per design)\n")
     return EXIT_OK
 
 

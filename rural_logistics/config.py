@@ -320,6 +320,82 @@ class PeakSettings(_Model):
     hire: tuple[PeakHire, ...] = ()
 
 
+#: The designs a ``carriers`` section compares (see :mod:`rural_logistics.carriers`).
+DesignName = Literal["separate", "shared_stations", "joint"]
+DESIGNS: tuple[DesignName, ...] = ("separate", "shared_stations", "joint")
+#: Most carriers of a ``carriers`` section (the exact Shapley value solves every coalition).
+MAX_CARRIERS = 5
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+
+
+class Carrier(_Model):
+    """One carrier: its share of the parcels, depots, fleet and existing stations."""
+
+    name: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")
+    share: Share | None = None
+    share_by_township: dict[str, Share] = Field(default_factory=dict)
+    share_column: str | None = None
+    depots: tuple[str, ...] = Field(min_length=1)
+    fleet: tuple[VehicleType, ...] = Field(min_length=1)
+    existing_stations: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_share_rule(self) -> Carrier:
+        if self.share_column is not None and (self.share is not None or self.share_by_township):
+            raise ValueError("give share (and share_by_township) or share_column, not both")
+        if self.share_column is None and self.share is None:
+            raise ValueError("share or share_column is required (the carrier's share of "
+                             "each village's parcels)")
+        names = [v.name for v in self.fleet]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"fleet: duplicate vehicle type name(s): {', '.join(dupes)}")
+        for k, v in enumerate(self.fleet):
+            if v.depot is not None and v.depot not in self.depots:
+                raise ValueError(f"fleet[{k}].depot: {v.depot!r} is not one of the carrier's "
+                                 f"depots ({', '.join(self.depots)})")
+        return self
+
+    def vehicle_types(self) -> tuple[VehicleType, ...]:
+        """The fleet as county fleet types: named ``carrier.type``, each based at its
+        depot (the carrier's first depot unless the type names one)."""
+        return tuple(
+            v.model_copy(update={"name": f"{self.name}.{v.name}",
+                                 "depot": v.depot or self.depots[0]})
+            for v in self.fleet
+        )
+
+
+class CarriersSettings(_Model):
+    """Several carriers serving the same villages, and the designs to compare."""
+
+    members: tuple[Carrier, ...]
+    designs: tuple[DesignName, ...] = DESIGNS
+    competitor_stations: tuple[str, ...] = ()
+    shapley: bool = True
+
+    @model_validator(mode="after")
+    def _distinct(self) -> CarriersSettings:
+        if not 2 <= len(self.members) <= MAX_CARRIERS:
+            raise ValueError(f"members: give 2 to {MAX_CARRIERS} carriers (got "
+                             f"{len(self.members)})")
+        names = [c.name for c in self.members]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"members: duplicate carrier name(s): {', '.join(dupes)}")
+        if not self.designs or len(set(self.designs)) != len(self.designs):
+            raise ValueError("designs: name each of separate, shared_stations, joint at most "
+                             "once (at least one)")
+        if self.shapley and "joint" not in self.designs:
+            raise ValueError("shapley: the fair split shares the joint design's cost; add "
+                             "joint to designs or set shapley: false")
+        return self
+
+    def fleet(self) -> FleetSettings:
+        """The county's fleet: every carrier's vehicle types (``carrier.type``)."""
+        return FleetSettings(vehicles=tuple(v for c in self.members for v in c.vehicle_types()))
+
+
 class SolverSettings(_Model):
     """Time limits and seed shared by the solvers."""
 
@@ -340,7 +416,45 @@ class RegionConfig(_Model):
     routing: RoutingSettings = RoutingSettings()
     hubs: HubSettings | None = None
     peak: PeakSettings | None = None
+    carriers: CarriersSettings | None = None
     solver: SolverSettings = SolverSettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _carriers_fleet(cls, data: Any) -> Any:
+        """With a ``carriers`` section the county's fleet is the carriers' fleets: filled
+        in when ``fleet`` is absent (a written ``config.yaml`` holds both; they must agree)."""
+        if not isinstance(data, dict) or not isinstance(data.get("carriers"), dict):
+            return data
+        try:
+            carriers = CarriersSettings.model_validate(data["carriers"])
+        except ValidationError:  # reported with the carriers key's location
+            placeholder = {"vehicles": [{"name": "-", "capacity_parcels": 1, "count": 1}]}
+            return data if "fleet" in data else {**data, "fleet": placeholder}
+        derived = carriers.fleet()
+        if "fleet" not in data:
+            return {**data, "fleet": derived.model_dump()}
+        try:
+            given = FleetSettings.model_validate(data["fleet"])
+        except ValidationError:
+            return data
+        if given != derived:
+            raise ValueError("fleet: with a carriers section the fleet is the carriers' "
+                             "fleets (carriers.members[*].fleet); remove the fleet section")
+        return data
+
+    @model_validator(mode="after")
+    def _carriers_mode(self) -> RegionConfig:
+        if self.carriers is not None and (
+            self.hubs is not None or self.peak is not None
+            or self.placement.method == "location_routing"
+        ):
+            raise ValueError(
+                "carriers: the designs route each network directly from the carriers' "
+                "depots; remove the hubs and peak sections and use a placement method other "
+                "than location_routing"
+            )
+        return self
 
     @model_validator(mode="after")
     def _peak_inputs(self) -> RegionConfig:

@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from rural_logistics.carriers.shares import carriers_problems
 from rural_logistics.config import RegionConfig, load_config, parse_config
 from rural_logistics.delivery import delivery_mode
 from rural_logistics.delivery.site_terms import site_term_problems
@@ -93,6 +94,7 @@ def check_request(config: RegionConfig, prepared: PreparedRegion) -> RequestChec
     if config.hubs is not None:
         problems += _hub_problems(config, prepared)
     problems += site_term_problems(config, prepared.data.sites)
+    problems += carriers_problems(config, prepared)
     mode = delivery_mode(config)
     problems += mode.config_problems(config)
     warnings += mode.config_warnings(config)

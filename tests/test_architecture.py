@@ -20,19 +20,19 @@ PACKAGE = Path(__file__).resolve().parent.parent / "rural_logistics"
 #: pipeline → batch (many runs of the pipeline on Dask), sweep (one region, many numbers of
 #: stations) → benchmarks → cli.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "text", "solvers", "summary"),
+    ("errors", "text", "solvers", "summary", "carriers.game"),
     ("__init__", "config", "network", "plan", "metrics", "frontier", "osm"),
     ("io", "demand", "generate"),
     ("routing", "placement", "network_setup", "osm.importer"),
     ("lrp",),
     ("region",),
-    ("last_metres", "desire_lines"),
+    ("last_metres", "desire_lines", "carriers.shares"),
     ("delivery",),
     ("validation", "assemble"),
     ("maps",),
     ("report",),
     ("outputs", "pipeline"),
-    ("batch", "sweep"),
+    ("batch", "sweep", "carriers"),
     ("benchmarks",),
     ("cli",),
     ("__main__",),

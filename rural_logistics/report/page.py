@@ -168,7 +168,13 @@ def _map_figures(
     return panels
 
 
-def render_report(runs: Sequence[RunResult], *, title: str | None = None) -> str:
+def render_report(
+    runs: Sequence[RunResult],
+    *,
+    title: str | None = None,
+    labels: Sequence[str] | None = None,
+    sections_before: Sequence[str] = (),
+) -> str:
     """The report of one or more runs as one self-contained HTML document.
 
     Parameters
@@ -180,6 +186,11 @@ def render_report(runs: Sequence[RunResult], *, title: str | None = None) -> str
     title
         Page title; default ``"<region> — scenario comparison"`` (or the run's scenario
         for a single run).
+    labels
+        Names of the runs (default: from the settings that differ between them).
+    sections_before
+        HTML ``<section>`` elements placed before the maps (e.g. the carriers' designs
+        and fair split tables).
 
     Returns
     -------
@@ -196,7 +207,7 @@ def render_report(runs: Sequence[RunResult], *, title: str | None = None) -> str
     check_same_region(runs)
     with_maps = len(runs) <= MAX_MAP_RUNS
     region = runs[0].plan.region
-    labels = scenario_labels(runs)
+    labels = list(labels) if labels is not None else scenario_labels(runs)
     single = len(runs) == 1
     if title is None:
         title = (f"{region} — {labels[0]}" if single else f"{region} — scenario comparison")
@@ -236,6 +247,7 @@ def render_report(runs: Sequence[RunResult], *, title: str | None = None) -> str
         '<a href="#equity">Equity</a><a href="#townships">Townships</a>'
         '<a href="#settings">Run settings</a></nav></header>',
         f'<section id="summary">{cards_html(runs, labels)}</section>',
+        *sections_before,
         '<section id="maps"><h2>Coverage maps</h2>'
         + (f'<div class="controls" role="group" aria-label="Map layers"><b>Show:</b>{toggles}'
            f"</div>{legend_html(runs, size_max)}"
