@@ -425,7 +425,7 @@ def _solve_carriers(
         files = write_carriers(result, args.out, force=args.force, map_png=not args.no_map)
     warned: dict[str, list[str]] = {}  # each warning once, with the designs it concerns
     for design in result.designs:
-        for warning in design.plan.warnings:
+        for warning in dict.fromkeys(design.plan.warnings):
             warned.setdefault(warning, []).append(design.name)
     for warning, designs in warned.items():
         where = "" if len(designs) == len(result.designs) else f"{', '.join(designs)}: "

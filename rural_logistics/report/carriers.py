@@ -81,7 +81,9 @@ def designs_section(
         '<p class="note">Cost per day counts station opening, vehicles\' fixed cost and '
         "kilometres; cost per parcel divides it by the parcels delivered. Stations: station "
         "openings (a site used by two carriers' own networks counts twice); sites: distinct "
-        "sites. Access weighs each carrier's parcels at that carrier's station.</p>"
+        "sites. Access weighs each carrier's parcels at that carrier's station; the cards and "
+        "maps below show each village of <b>separate</b> at the station of its largest "
+        "carrier.</p>"
         + (f"<h3>Checks</h3><ul>{listed}</ul>" if notes else
            "<p>Checks: the designs keep the expected cost order.</p>")
         + "</section>"
