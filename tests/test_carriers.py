@@ -271,3 +271,35 @@ def test_solve_exits_2_with_one_line_per_problem(tmp_path: Path,
     assert "carriers.members[1] (B).share_column: column 'missing_col' is not in" in err
     assert "Traceback" not in err
     assert not (tmp_path / "run").exists()
+
+
+def test_a_broken_cost_order_is_said_plainly(line_result: Any) -> None:
+    """A joint plan dearer than shared_stations on the same stations is a routing search
+    that fell short; shared_stations dearer than separate is allowed but named."""
+    from dataclasses import replace
+
+    from rural_logistics.carriers.run import order_notes
+
+    by = {d.name: d for d in line_result.designs}
+    dear_joint = replace(by["joint"], row={**by["joint"].row, "cost_per_day": 350.0})
+    notes = order_notes([by["separate"], by["shared_stations"], dear_joint])
+    assert len(notes) == 1 and notes[0].startswith("heuristic broke the order: joint costs")
+    dear_shared = replace(by["shared_stations"],
+                          row={**by["shared_stations"].row, "cost_per_day": 400.0})
+    notes = order_notes([by["separate"], dear_shared, by["joint"]])
+    assert len(notes) == 1 and "sharing stations alone does not pay here" in notes[0]
+    short = replace(by["separate"], row={**by["separate"].row, "delivered_share": 0.9})
+    notes = order_notes([short, by["shared_stations"], by["joint"]])
+    assert notes[0].startswith("design(s) separate leave parcels undelivered")
+
+
+def test_validate_checks_the_carriers_section(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    good = write_line_region(tmp_path / "good")
+    assert main(["validate", str(good)]) == 0
+    section = carriers_section()
+    section["members"][1] = {**section["members"][1], "depots": ["E9"],
+                             "fleet": [_vehicle(depot="E9")]}
+    bad = write_line_region(tmp_path / "bad", carriers=section)
+    assert main(["validate", str(bad)]) == 2
+    assert "carriers.members[1] (B).depots: E9 not in the depots layer" in capsys.readouterr().err
