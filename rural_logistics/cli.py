@@ -116,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="plan stations and routes for a region config",
         description="Read a region config, choose stations, route vehicles and write "
         "plan.gpkg, summary.json, map.png, report.html, config.yaml, stops.csv and "
-        "routes.csv into --out.",
+        "routes.csv into --out; with a carriers section, a folder per design, designs.csv, "
+        "coalitions.csv, shapley.csv, carriers_summary.json and report.html.",
     )
     _add_common_solve_options(solve)
     solve.add_argument("--out", type=Path, required=True, help="output folder for the run")

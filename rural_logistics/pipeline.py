@@ -24,7 +24,7 @@ import time
 from rural_logistics.assemble import assemble_plan
 from rural_logistics.config import RegionConfig
 from rural_logistics.delivery import DeliveryRequest, delivery_mode
-from rural_logistics.errors import InfeasibleError
+from rural_logistics.errors import ConfigError, InfeasibleError
 from rural_logistics.placement import PlacementResult
 from rural_logistics.placement.dispatch import METHOD_TEXT, solve_placement
 from rural_logistics.placement.result import SiteRules
@@ -58,11 +58,19 @@ def plan_region(config: RegionConfig, *, progress: Progress = silent) -> Plan:
 
     Raises
     ------
+    ConfigError
+        A config with a ``carriers`` section (several designs: ``solve`` plans them).
     InputDataError
         Unusable data.
     InfeasibleError
         A request no plan can meet (the check pass lists every reason).
     """
+    if config.carriers is not None:
+        raise ConfigError(
+            "carriers: a config with carriers is planned by `solve` (a plan per design, "
+            "rural_logistics.carriers.run.plan_designs); remove the carriers section to "
+            "plan one network here"
+        )
     start = time.perf_counter()
     prepared = prepare_region(config, progress=progress)
     request = check_request(config, prepared)

@@ -303,3 +303,16 @@ def test_validate_checks_the_carriers_section(tmp_path: Path,
     bad = write_line_region(tmp_path / "bad", carriers=section)
     assert main(["validate", str(bad)]) == 2
     assert "carriers.members[1] (B).depots: E9 not in the depots layer" in capsys.readouterr().err
+
+
+def test_one_plan_entry_points_refuse_a_carriers_config(tmp_path: Path) -> None:
+    """No silent fallback: batch (plan_region) and sweep would plan one network."""
+    from rural_logistics.pipeline import plan_region
+    from rural_logistics.sweep.run import sweep_config
+    from rural_logistics.sweep.spec import SweepSpec
+
+    config = load_config(write_line_region(tmp_path))
+    with pytest.raises(ConfigError, match="planned by `solve`"):
+        plan_region(config)
+    with pytest.raises(ConfigError, match="a sweep plans one network"):
+        sweep_config(config, SweepSpec(stations=(1, 2)))

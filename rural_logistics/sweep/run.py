@@ -82,8 +82,12 @@ def sweep_config(config: RegionConfig, spec: SweepSpec) -> RegionConfig:
     Raises
     ------
     ConfigError
-        If the placement method does not open a given number of stations.
+        If the placement method does not open a given number of stations, or the config
+        has a ``carriers`` section.
     """
+    if config.carriers is not None:
+        raise ConfigError("carriers: a sweep plans one network; remove the carriers section "
+                          "(`solve` plans the carriers' designs)")
     method = spec.method or config.placement.method
     if method not in K_METHODS:
         raise ConfigError(
