@@ -26,7 +26,13 @@ from rural_logistics.outputs import (
     write_geopackage,
 )
 from rural_logistics.report import REPORT_FILE
-from rural_logistics.report.carriers import designs_section, split_section
+from rural_logistics.report.carriers import (
+    DESIGN_COLUMNS,
+    SHAPLEY_COLUMNS,
+    cell_text,
+    designs_section,
+    split_section,
+)
 from rural_logistics.report.page import render_report
 from rural_logistics.report.runs import RunResult
 
@@ -132,18 +138,9 @@ def write_carriers(
 def markdown_table(rows: Sequence[Mapping[str, object]],
                    columns: Sequence[tuple[str, str, int | None]]) -> str:
     """A Markdown table of dict rows (what ``solve`` prints, and the README shows)."""
-
-    def cell(value: object, decimals: int | None) -> str:
-        if value is None:
-            return "–"
-        if decimals is None or isinstance(value, str):
-            return str(value)
-        x = float(value)  # type: ignore[arg-type]
-        return f"{x:.1%}" if decimals == -1 else f"{x:,.{decimals}f}"
-
     lines = ["| " + " | ".join(h for _, h, _ in columns) + " |",
              "|" + "|".join(" --- " for _ in columns) + "|"]
-    lines += ["| " + " | ".join(cell(r.get(k), d) for k, _, d in columns) + " |"
+    lines += ["| " + " | ".join(cell_text(r.get(k), d) for k, _, d in columns) + " |"
               for r in rows]
     return "\n".join(lines) + "\n"
 
@@ -151,8 +148,6 @@ def markdown_table(rows: Sequence[Mapping[str, object]],
 def result_text(result: CarriersResult) -> str:
     """The designs and Shapley tables, the core checks and the notes, as printed by
     ``solve``."""
-    from rural_logistics.report.carriers import DESIGN_COLUMNS, SHAPLEY_COLUMNS
-
     text = markdown_table([d.row for d in result.designs], DESIGN_COLUMNS)
     if result.split is not None:
         text += "\n" + markdown_table(result.shapley_rows, SHAPLEY_COLUMNS)

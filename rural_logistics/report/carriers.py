@@ -42,11 +42,13 @@ COALITION_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
 )
 
 
-def _cell(value: object, decimals: int | None) -> str:
+def cell_text(value: object, decimals: int | None) -> str:
+    """A table cell as text: ``–`` for none, a share (``decimals`` -1) as a percentage,
+    a number with thousands separators, anything else as it is."""
     if value is None:
         return "–"
     if decimals is None or isinstance(value, str):
-        return esc(value)
+        return str(value)
     x = float(value)  # type: ignore[arg-type]
     if decimals == -1:
         return f"{x:.1%}"
@@ -58,7 +60,7 @@ def rows_table(rows: Sequence[Mapping[str, object]],
     """An HTML table of ``rows`` (dicts) with the given columns."""
     head = "".join(f"<th>{esc(h)}</th>" for _, h, _ in columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{_cell(r.get(k), d)}</td>" for k, _, d in columns) + "</tr>"
+        "<tr>" + "".join(f"<td>{esc(cell_text(r.get(k), d))}</td>" for k, _, d in columns) + "</tr>"
         for r in rows
     )
     return f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead>' \
