@@ -136,8 +136,10 @@ def test_joint_fleet_is_bs_vehicle_from_its_own_depot(line_result: Any) -> None:
     routes = joint.plan.routes
     assert list(routes["depot_id"]) == ["E1"]
     assert list(routes["vehicle_id"]) == ["B.van-1"]
-    shared = next(d for d in line_result.designs if d.name == "shared_stations")
-    assert sorted(shared.plan.routes["route_id"]) == ["A-R1", "B-R1"]
+    for name in ("separate", "shared_stations"):
+        design = next(d for d in line_result.designs if d.name == name)
+        assert sorted(design.plan.routes["route_id"]) == ["A-R1", "B-R1"], name
+        assert sorted(design.plan.routes["depot_id"]) == ["DC1", "E1"], name
 
 
 def test_shapley_split_matches_the_hand_solution(line_result: Any) -> None:

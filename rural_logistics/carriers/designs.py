@@ -190,17 +190,19 @@ def solve_network(
     *,
     one_fleet: bool,
     budget: Budget,
+    route_prefix: str = "R",
 ) -> Network:
     """Place the members' stations (up to :data:`PLACEMENT_SHARE` of ``budget``) and
-    route them: one fleet (``one_fleet``) or each member's own, the time left shared
-    evenly."""
+    route them: one fleet (``one_fleet``, route ids ``route_prefix`` and a number) or each
+    member's own (``<carrier>-R1`` …), the time left shared evenly."""
     members = tuple(members)
     region = members_region(prepared, parcels, members)
     placement = place_stations(config, region, members_rules(config, prepared, rules, members),
                                budget=budget.share(PLACEMENT_SHARE))
     if one_fleet:
         tiers: tuple[RoutedTier, ...] = (
-            route_network(config, region, placement, members, budget=budget),
+            route_network(config, region, placement, members, budget=budget,
+                          route_prefix=route_prefix),
         )
     else:
         tiers = tuple(

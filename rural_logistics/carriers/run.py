@@ -173,7 +173,8 @@ def _solve_design(
     if design == "separate":
         networks = tuple(
             solve_network(config, prepared, parcels, rules, (k,), one_fleet=True,
-                          budget=budget.share(1 / (n - k)))
+                          budget=budget.share(1 / (n - k)),
+                          route_prefix=f"{parcels.names[k]}-R")
             for k in range(n)
         )
         return networks, separate_delivery(
