@@ -44,7 +44,7 @@ LIBRARY_HOMES: dict[str, tuple[str, ...]] = {
         "solvers/mip.py", "routing/ortools_engine.py", "placement/cfl_lagrange.py",
         "lrp/engine.py",
     ),
-    "pyvrp": ("routing/pyvrp_engine.py", "lrp/engine.py"),
+    "pyvrp": ("routing/pyvrp_engine.py", "routing/pyvrp_periodic.py", "lrp/engine.py"),
     "scipy.optimize": ("solvers/mip.py", "placement/cfl_lagrange.py", "lrp/estimate.py"),
     "matplotlib": ("maps/", "report/panels.py"),
     "pulp": ("benchmarks/spopt_compare.py",),

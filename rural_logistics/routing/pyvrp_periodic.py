@@ -1,0 +1,185 @@
+"""PyVRP over every day of a horizon at once (the periodic planner's joint routing).
+
+One PyVRP instance holds all days: a station visited on day ``d`` is a client at the
+station's location whose time window is day ``d``'s slot ``[d·S, d·S + S/2]`` (``S``
+longer than any route), and each fleet vehicle is a vehicle type per day whose shift is
+that slot, so a vehicle of day ``d`` can only serve day ``d``'s clients. A station whose
+options are single visits on different days is a required *mutually exclusive group* of
+its day copies: PyVRP picks the day while it routes. Other stations come with fixed days.
+A start plan (routes per day) can be given as PyVRP's initial solution.
+
+Supported: one depot or several, vehicles of one speed and service time, single trips,
+no opening windows, parcels only (:func:`supported`).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import numpy as np
+import pyvrp
+from pyvrp.exceptions import PenaltyBoundWarning
+from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
+
+from rural_logistics.routing.model import (
+    HORIZON,
+    RoutingProblem,
+    make_scaling,
+    travel_time_units,
+)
+from rural_logistics.solvers.budget import Budget
+
+
+@dataclass(frozen=True)
+class DayVisit:
+    """A client of the joint instance: ``parcels`` to station node ``node`` on ``day``
+    (``-1``: any day, the vehicle's); visits with the same ``group`` (not ``None``) are
+    alternatives, exactly one made."""
+
+    node: int
+    day: int
+    parcels: int
+    group: int | None = None
+
+
+def supported(problem: RoutingProblem) -> bool:
+    """Whether the joint model represents the problem exactly."""
+    kinds = {(v.speed_factor, v.service_time_min) for v in problem.vehicles}
+    return (
+        len(kinds) == 1
+        and all(v.max_trips == 1 and v.capacity_kg is None for v in problem.vehicles)
+        and problem.time_window_min is None
+        and not problem.uses_kg()
+        and all(v.shift_start_min == 0 and not math.isfinite(v.shift_end_min)
+                for v in problem.vehicles)
+    )
+
+
+def solve_joint(
+    problem: RoutingProblem,
+    days: int,
+    visits: Sequence[DayVisit],
+    *,
+    budget: Budget,
+    seed: int,
+    start: Sequence[Sequence[tuple[int, Sequence[int]]]] | None = None,
+) -> list[list[tuple[int, list[int]]]] | None:
+    """Route every day at once.
+
+    Parameters
+    ----------
+    problem
+        One day's routing problem (its fleet is each day's fleet; parcels ignored).
+    days
+        Days of the horizon.
+    visits
+        The clients.
+    budget
+        Time of the run (and its iteration cap, a deterministic stop rule).
+    seed
+        PyVRP's seed.
+    start
+        Per day, routes ``(vehicle, visit indices)`` of a feasible start plan.
+
+    Returns
+    -------
+    list or None
+        Per day, the routes ``(vehicle index in problem.vehicles, visit indices in
+        order)``; ``None`` when PyVRP found no feasible plan.
+    """
+    scaling = make_scaling(problem)
+    v0 = problem.vehicles[0]
+    duration, _ = travel_time_units(problem, speed_factor=v0.speed_factor,
+                                    vehicle_service_min=v0.service_time_min)
+    slot = int(duration.max(initial=0)) * (problem.n_nodes + 2) + 1
+    if slot * days * 2 >= HORIZON:
+        return None
+    xy = (np.asarray(problem.xy, dtype=float) if problem.xy is not None
+          else np.zeros((problem.n_nodes, 2)))
+    locations = [pyvrp.Location(float(x), float(y)) for x, y in xy]
+    depots = [pyvrp.Depot(location=d) for d in range(problem.n_depots)]
+    group_ids = sorted({v.group for v in visits if v.group is not None})
+    index = {g: k for k, g in enumerate(group_ids)}
+    members: list[list[int]] = [[] for _ in group_ids]
+    clients = []
+    for i, v in enumerate(visits):
+        g = None if v.group is None else index[v.group]
+        if g is not None:
+            members[g].append(i)
+        clients.append(pyvrp.Client(
+            location=v.node, delivery=[int(v.parcels)], pickup=[0],
+            tw_early=max(v.day, 0) * slot,
+            tw_late=(v.day * slot + slot // 2) if v.day >= 0 else days * slot,
+            required=g is None, group=g,
+        ))
+    groups = [pyvrp.ClientGroup(m, required=True) for m in members]
+    kinds: dict[tuple[int, int, int, int], list[int]] = {}
+    for k, vt in enumerate(problem.vehicles):
+        key = (vt.depot, vt.capacity_parcels, scaling.unit_distance_cost[k],
+               scaling.fixed_cost[k])
+        kinds.setdefault(key, []).append(k)
+    st, sd = problem.time_scale_per_min, problem.distance_scale_per_km
+    types, owners = [], []
+    for d in range(days):
+        for (depot, cap, unit, fixed), ks in kinds.items():
+            spec = problem.vehicles[ks[0]]
+            types.append(pyvrp.VehicleType(
+                num_available=len(ks), capacity=[cap], start_depot=depot, end_depot=depot,
+                fixed_cost=fixed, tw_early=d * slot, tw_late=d * slot + slot // 2,
+                shift_duration=(math.floor(spec.max_route_duration_min * st + 1e-9)
+                                if math.isfinite(spec.max_route_duration_min) else HORIZON),
+                max_distance=(math.floor(spec.max_route_distance_km * sd + 1e-9)
+                              if spec.max_route_distance_km is not None else HORIZON),
+                unit_distance_cost=unit,
+            ))
+            owners.append((d, ks))
+    data = pyvrp.ProblemData(locations, clients, depots, types,
+                             [cast(Any, scaling.distance)], [cast(Any, duration)], groups)
+    initial = None
+    if start is not None:
+        initial = _start_solution(data, start, owners, problem.n_depots)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PenaltyBoundWarning)
+        stop: Any = MaxRuntime(max(0.05, budget.left()))
+        if budget.iteration_limit is not None:
+            stop = MultipleCriteria([stop, MaxIterations(budget.iteration_limit)])
+        result = pyvrp.solve(data, stop, seed=seed,
+                             collect_stats=False, display=False, initial_solution=initial)
+    best = result.best
+    if not best.is_feasible():
+        return None
+    out: list[list[tuple[int, list[int]]]] = [[] for _ in range(days)]
+    free = [list(ks) for _, ks in owners]
+    for route in best.routes():
+        t = route.vehicle_type()
+        d = owners[t][0]
+        visited = [int(a.idx) for a in list(route.schedule())[1:-1] if a.is_client()]
+        out[d].append((free[t].pop(0), visited))
+    return out
+
+
+def _start_solution(
+    data: pyvrp.ProblemData,
+    start: Sequence[Sequence[tuple[int, Sequence[int]]]],
+    owners: list[tuple[int, list[int]]],
+    n_depots: int,
+) -> pyvrp.Solution | None:
+    """The start plan as a PyVRP solution (``None`` if a vehicle has no type)."""
+    type_of: dict[tuple[int, int], int] = {}
+    for t, (d, ks) in enumerate(owners):
+        for k in ks:
+            type_of[(d, k)] = t
+    routes = []
+    for d, day in enumerate(start):
+        for vehicle, visits in day:
+            found = type_of.get((d, vehicle))
+            if found is None:
+                return None
+            t = found
+            acts = [pyvrp.Activity(pyvrp.ActivityType.CLIENT, i) for i in visits]
+            routes.append(pyvrp.Route(data, acts, t))
+    return pyvrp.Solution(data, routes)
