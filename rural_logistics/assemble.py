@@ -70,7 +70,15 @@ def station_service(delivery: Delivery) -> StationService:
                 visits[tier.station_of(stop)] += 1
         unserved.update(tier.station_of(node) for node, _ in tier.result.unserved)
     at_depot = delivery.at_depot
-    delivered = delivered / delivery.days  # a mean day over a horizon of days
+    if delivery.days > 1:
+        # A mean day over a horizon of days; a station that got all its parcels over the
+        # horizon (visits bring what arrived since the last one) counts its load rounded
+        # up, as on a one-day plan.
+        full = delivered >= delivery.loads.parcels_per_day * delivery.days - 1e-6
+        delivered = delivered / delivery.days
+        delivered = np.where(full, np.maximum(delivered,
+                                              np.ceil(delivery.loads.parcels_per_day)),
+                             delivered)
     delivered = np.where(at_depot, np.ceil(delivery.loads.parcels_per_day), delivered)
     return StationService(delivered, visits, frozenset(unserved))
 
@@ -648,4 +656,6 @@ def summary(
         out["two_echelon"] = sections["two_echelon"]
     if "peak" in sections:
         out["peak"] = sections["peak"]
+    if "frequency" in sections:
+        out["frequency"] = sections["frequency"]
     return out

@@ -395,6 +395,60 @@ class CarriersSettings(_Model):
         """The county's fleet: every carrier's vehicle types (``carrier.type``)."""
         return FleetSettings(vehicles=tuple(v for c in self.members for v in c.vehicle_types()))
 
+class FrequencyRule(_Model):
+    """Stations with at least ``min_parcels_per_day`` get one of ``visits`` visits over the
+    horizon (several: the planner picks)."""
+
+    min_parcels_per_day: NonNegativeFloat
+    visits: tuple[Annotated[int, Field(ge=1, le=31)], ...] = Field(min_length=1)
+
+
+class FrequencySettings(_Model):
+    """A weekly plan: stations are visited some days of a repeating horizon, not daily."""
+
+    horizon_days: int = Field(default=6, ge=1, le=14)
+    day_names: tuple[str, ...] | None = None
+    rules: tuple[FrequencyRule, ...] = Field(min_length=1)
+    patterns: dict[int, tuple[tuple[int, ...], ...]] = Field(default_factory=dict)
+    station_storage_parcels: PositiveFloat | None = None
+    waiting_cost_per_parcel_day: Money = 0.0
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FrequencySettings:
+        h = self.horizon_days
+        if self.day_names is not None and len(self.day_names) != h:
+            raise ValueError(
+                f"frequency.day_names: {len(self.day_names)} names for horizon_days {h}"
+            )
+        for k, rule in enumerate(self.rules):
+            for v in rule.visits:
+                if v > h:
+                    raise ValueError(
+                        f"frequency.rules[{k}].visits: {v} visits do not fit in "
+                        f"horizon_days {h}"
+                    )
+        if not any(r.min_parcels_per_day == 0 for r in self.rules):
+            raise ValueError(
+                "frequency.rules: no rule for the smallest stations (add one with "
+                "min_parcels_per_day: 0)"
+            )
+        for f, pats in self.patterns.items():
+            if not pats:
+                raise ValueError(f"frequency.patterns.{f}: no pattern listed")
+            for j, pat in enumerate(pats):
+                if len(pat) != f or len(set(pat)) != f:
+                    raise ValueError(
+                        f"frequency.patterns.{f}[{j}]: needs {f} different days, got "
+                        f"{list(pat)}"
+                    )
+                bad = [d for d in pat if not 1 <= d <= h]
+                if bad:
+                    raise ValueError(
+                        f"frequency.patterns.{f}[{j}]: day {bad[0]} is outside 1–{h} "
+                        "(horizon_days)"
+                    )
+        return self
+
 
 class SolverSettings(_Model):
     """Time limits and seed shared by the solvers."""
@@ -417,6 +471,7 @@ class RegionConfig(_Model):
     hubs: HubSettings | None = None
     peak: PeakSettings | None = None
     carriers: CarriersSettings | None = None
+    frequency: FrequencySettings | None = None
     solver: SolverSettings = SolverSettings()
 
     @model_validator(mode="before")
@@ -452,6 +507,20 @@ class RegionConfig(_Model):
             raise ValueError(
                 "carriers: the designs route each network directly from the carriers' "
                 "depots; remove the hubs and peak sections and use a placement method other "
+                "than location_routing"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _frequency_inputs(self) -> RegionConfig:
+        if self.frequency is None:
+            return self
+        if self.peak is not None or self.hubs is not None or (
+            self.placement.method == "location_routing"
+        ):
+            raise ValueError(
+                "frequency: the weekly plan is direct delivery (DC → stations) on normal "
+                "days; remove the peak and hubs sections and use a placement method other "
                 "than location_routing"
             )
         return self
@@ -562,6 +631,10 @@ def _format_errors(exc: ValidationError, source: str) -> list[str]:
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
         msg = err["msg"]
+        said = str(err.get("ctx", {}).get("error", ""))
+        if err["type"] == "value_error" and said.startswith(f"{loc}."):
+            problems.append(f"{source}: {said}")  # the message names its own key
+            continue
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
         elif err["type"] == "missing":

@@ -157,12 +157,86 @@ class PeakSection(TypedDict):
     one_fewer_on_busiest_day: NotRequired[OneFewerSection | None]
 
 
+class FrequencyDay(TypedDict):
+    """One day of the weekly plan."""
+
+    day: int
+    name: str
+    stations_visited: int
+    parcels: int
+    vehicles: int
+    km: float
+    cost: float
+
+
+class FrequencyStation(TypedDict):
+    """A routed station's visits in the weekly plan."""
+
+    station_id: str
+    parcels_per_day: float
+    visits: int
+    pattern: str
+    allowed_visits: list[int]
+    max_load_parcels: int
+    mean_wait_days: float
+    worst_wait_days: int
+
+
+class WeekFigures(TypedDict):
+    """A week of routes: the weekly plan or daily service."""
+
+    vehicles: int
+    km_per_week: float
+    route_cost_per_week: float
+    waiting_cost_per_week: float
+    cost_per_week: float
+    delivered_share: float
+    feasible: bool
+
+
+class WeekSaving(TypedDict):
+    """Daily service minus the weekly plan."""
+
+    km_per_week: float
+    vehicles: int
+    cost_per_week: float
+    cost_share: float
+
+
+class PlanCheckSection(TypedDict):
+    """The independent periodic checker on the weekly plan."""
+
+    applied: bool
+    feasible: bool | None
+    violations: list[str]
+    distance_km: NotRequired[float]
+    reason: NotRequired[str]
+
+
+class FrequencySection(TypedDict):
+    """``frequency``: the weekly plan (visit frequencies and patterns, routes per day)."""
+
+    horizon_days: int
+    day_names: list[str]
+    days: list[FrequencyDay]
+    stations: list[FrequencyStation]
+    stations_by_visits: dict[str, int]
+    mean_wait_days: float
+    worst_wait_days: int
+    weekly: WeekFigures
+    daily_service: WeekFigures
+    saving_vs_daily: WeekSaving
+    check: PlanCheckSection
+    notes: list[str]
+
+
 class DeliverySections(TypedDict, total=False):
     """The section a delivery mode adds to the summary (at most one per mode)."""
 
     location_routing: LocationRoutingSection
     two_echelon: TwoEchelonSection
     peak: PeakSection
+    frequency: FrequencySection
 
 
 class NetworkSection(TypedDict):
@@ -241,6 +315,7 @@ class Summary(KeyFigures):
     location_routing: NotRequired[LocationRoutingSection]
     two_echelon: NotRequired[TwoEchelonSection]
     peak: NotRequired[PeakSection]
+    frequency: NotRequired[FrequencySection]
 
 
 class SweepRow(TypedDict):

@@ -24,6 +24,7 @@ BENCHMARKS: dict[str, str] = {
     "mdvrp": "rural_logistics.benchmarks.mdvrp",
     "hfvrp": "rural_logistics.benchmarks.hfvrp",
     "lrp": "rural_logistics.benchmarks.lrp",
+    "pvrp": "rural_logistics.benchmarks.pvrp",
     "solve-overhead": "rural_logistics.benchmarks.overhead",
     "osm": "rural_logistics.benchmarks.osm",
     "batch": "rural_logistics.benchmarks.batch",

@@ -23,6 +23,7 @@ from rural_logistics.delivery.direct import DirectDelivery
 from rural_logistics.delivery.location_routing import LocationRoutingDelivery
 from rural_logistics.delivery.peak import PeakWeekDelivery
 from rural_logistics.delivery.two_echelon import TwoEchelonDelivery
+from rural_logistics.delivery.weekly import WeeklyDelivery
 
 #: Delivery modes by name.
 MODES: dict[str, DeliveryMode] = {
@@ -30,13 +31,17 @@ MODES: dict[str, DeliveryMode] = {
     "location_routing": LocationRoutingDelivery(),
     "two_echelon": TwoEchelonDelivery(),
     "peak_week": PeakWeekDelivery(),
+    "weekly": WeeklyDelivery(),
 }
 
 
 def mode_name(config: RegionConfig) -> str:
-    """The delivery mode a config asks for: ``peak_week`` with a ``peak`` section,
+    """The delivery mode a config asks for: ``weekly`` with a ``frequency`` section,
+    ``peak_week`` with a ``peak`` section,
     ``two_echelon`` with a ``hubs`` section,
     ``location_routing`` with that placement method, else ``direct``."""
+    if config.frequency is not None:
+        return "weekly"
     if config.peak is not None:
         return "peak_week"
     if config.hubs is not None:

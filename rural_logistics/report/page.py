@@ -25,6 +25,7 @@ from rural_logistics.report.runs import RunResult, check_same_region, load_run, 
 from rural_logistics.report.sections import (
     cards_html,
     esc,
+    frequency_html,
     kpi_table,
     legend_html,
     peak_html,
@@ -260,6 +261,8 @@ def render_report(
         f"{kpi_table(runs, labels)}</div></section>",
         *([f'<section id="peak"><h2>Peak week</h2>{peak}</section>']
           if (peak := peak_html(runs, labels)) else []),
+        *([f'<section id="week"><h2>Weekly plan (visit frequencies)</h2>{week}</section>']
+          if (week := frequency_html(runs, labels)) else []),
         '<section id="equity"><h2>Equity of access</h2>'
         f'<p>Gini coefficient of access distance, weighted by population (0 = everyone '
         f"equally far from a station, 1 = maximally unequal): {gini_row}</p>"

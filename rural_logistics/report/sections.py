@@ -388,3 +388,56 @@ def peak_html(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
             f"<tbody>{''.join(rows)}</tbody></table></div>"
         )
     return "".join(blocks)
+
+
+def frequency_html(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
+    """The weekly plan of each run that has one: the week against daily service (all
+    costs, delivered share), the villages' waiting, and the day-by-day table; empty when
+    no run has a ``frequency`` section."""
+    blocks = []
+    for run, label in zip(runs, labels, strict=True):
+        found = run.summary.get("frequency")
+        if not isinstance(found, dict):
+            continue
+        freq: dict[str, Any] = dict(found)
+        week, daily = freq.get("weekly", {}), freq.get("daily_service", {})
+        saving, check = freq.get("saving_vs_daily", {}), freq.get("check", {})
+        head = "".join(f"<th>{esc(h)}</th>" for h in (
+            "", "Vehicles (busiest day)", "km / week", "Route cost / week",
+            "Waiting cost / week", "Total cost / week", "Delivered"))
+        rows = []
+        for name, fig in (("Weekly plan", week), ("Daily service", daily),
+                          ("Saving", {**saving, "delivered_share": None})):
+            cells = [name, fmt_int(fig.get("vehicles")), fmt(fig.get("km_per_week"), 0),
+                     fmt(fig.get("route_cost_per_week"), 0),
+                     fmt(fig.get("waiting_cost_per_week"), 0),
+                     fmt(fig.get("cost_per_week"), 0),
+                     "—" if fig.get("delivered_share") is None
+                     else f"{100 * float(fig['delivered_share']):.1f} %"]
+            rows.append("<tr>" + "".join(f'<td class="n">{esc(str(c))}</td>' for c in cells)
+                        + "</tr>")
+        day_head = "".join(f"<th>{esc(h)}</th>" for h in (
+            "Day", "Stations visited", "Parcels", "Vehicles", "km", "Cost"))
+        day_rows = []
+        for d in freq.get("days", []):
+            cells = [d.get("name"), fmt_int(d.get("stations_visited")), fmt_int(d.get("parcels")),
+                     fmt_int(d.get("vehicles")), fmt(d.get("km"), 1), fmt(d.get("cost"), 0)]
+            day_rows.append("<tr>" + "".join(f'<td class="n">{esc(str(c))}</td>'
+                                             for c in cells) + "</tr>")
+        counts = ", ".join(f"{n} stations {v}× a week" for v, n in sorted(
+            freq.get("stations_by_visits", {}).items(), key=lambda kv: -int(kv[0])))
+        verdict = ("not applied" if not check.get("applied")
+                   else "passed" if check.get("feasible") else "FAILED")
+        blocks.append(
+            f"<h3>{esc(label)}</h3>"
+            f"<p>{freq.get('horizon_days')}-day week: {esc(counts)}. Villages wait "
+            f"{fmt(freq.get('mean_wait_days'), 2)} days on average for the next visit "
+            f"(parcel-weighted), at worst {fmt_int(freq.get('worst_wait_days'))}. Saving "
+            f"against daily service: {fmt(saving.get('cost_share', 0) * 100, 1)} % of the "
+            f"weekly cost. Independent periodic check: <b>{verdict}</b>.</p>"
+            f'<div class="table-wrap"><table class="small"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div>"
+            f'<div class="table-wrap"><table class="small"><thead><tr>{day_head}</tr></thead>'
+            f"<tbody>{''.join(day_rows)}</tbody></table></div>"
+        )
+    return "".join(blocks)
