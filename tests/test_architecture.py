@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("__init__", "config", "network", "plan", "metrics", "frontier", "osm"),
     ("io", "demand", "generate"),
     ("routing", "placement", "network_setup", "osm.importer"),
-    ("lrp",),
+    ("lrp", "periodic"),
     ("region",),
     ("last_metres", "desire_lines", "carriers.shares"),
     ("delivery",),

@@ -9,7 +9,8 @@
    plus cheapest feasible insertions on the current day routes (every changed route
    checked by the routing evaluator's own rules) lowers the cost most is applied;
    after a pass, the changed days are routed again by the engine and the cheaper of the
-   two kept. A move may put a station over a route's capacity when the day's fleet has
+   two kept (with the joint model: all days routed at once, warm-started from the
+   changed plan). A move may put a station over a route's capacity when the day's fleet has
    room: that day must then be routed again, and the pass is undone if it cannot be.
    Passes repeat until none improves; a kick then moves a few random stations to random
    options and the search goes on from there, the best plan kept (it stops after
@@ -43,8 +44,10 @@ from rural_logistics.solvers.budget import Budget
 
 #: Share of the budget for routing the start plan's days.
 START_SHARE = 0.25
-#: With the joint model: share of the budget of its first run (all days at once).
+#: With the joint model: share of the budget of its first run (all days at once), and of
+#: each run after a pass of option changes (warm-started from the changed plan).
 JOINT_START_SHARE = 0.4
+JOINT_ROUND_SHARE = 0.05
 #: Share of the budget kept for re-routing every day of the best plan at the end.
 POLISH_SHARE = 0.2
 #: Share of the stations a kick moves (at least 2).
@@ -487,7 +490,17 @@ def solve_periodic(
         snap_cost = _plan_cost(days) + problem.extra_cost(choice)
         changed = search.descend(choice, days, budget)
         failed = False
-        if changed:
+        if changed and joint:
+            # All days at once, from the changed plan (over-capacity routes included).
+            found = search.joint(choice, days, budget.at_most(
+                max(1.0, JOINT_ROUND_SHARE * budget.seconds)))
+            if found is not None and (any(d.dirty for d in days) or _plan_cost(found[1])
+                                      + problem.extra_cost(found[0]) < _plan_cost(days)
+                                      + problem.extra_cost(choice)):
+                choice, days = found
+            elif any(d.dirty for d in days):
+                failed = True
+        elif changed:
             per_day = min(max(1.0, (budget.left() - polish_at) / (2 * len(changed))),
                           budget.seconds * START_SHARE / days_n)
             for d in sorted(changed):
