@@ -803,6 +803,9 @@ def write_map_png(
     if title is None:
         peak = (plan.summary or {}).get("peak")
         days = f" (peak week, {len(peak['days'])} days)" if isinstance(peak, dict) else ""
+        week = (plan.summary or {}).get("frequency")
+        if isinstance(week, dict):
+            days = f" (weekly plan, {week['horizon_days']} days, routes of every day)"
         title = (f"{plan.region} — {plan.scenario}{days}: "
                  f"{plural(len(plan.stations), 'station')}, "
                  f"{plural(len(plan.routes), 'route')}")

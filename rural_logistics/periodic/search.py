@@ -476,6 +476,11 @@ def solve_periodic(
         results: list[RoutingResult] = []
         for d in range(days_n):
             results.append(search.route_day(choice, d, share.share(1.0 / (days_n - d))))
+        failing = [d for d, r in enumerate(results) if not r.is_feasible()]
+        for k, d in enumerate(failing):  # once more, with a larger share of the budget
+            again = search.route_day(choice, d, budget.share(0.5 / (len(failing) - k)))
+            if again.is_feasible():
+                results[d] = again
         if not improve or any(not r.is_feasible() for r in results):
             return _plan(problem, choice, results, t0, search, "start plan routed")
         days = [_day_state(r) for r in results]
