@@ -52,7 +52,7 @@ def _delivered(path: Path) -> tuple[DeliveryMode, Delivery]:
 def test_mode_follows_the_config(tmp_path: Path, grid_config_path: Path) -> None:
     assert mode_name(load_config(grid_config_path)) == "direct"
     assert mode_name(load_config(_hub_config(tmp_path))) == "two_echelon"
-    assert set(MODES) == {"direct", "location_routing", "two_echelon", "peak_week"}
+    assert set(MODES) == {"direct", "location_routing", "two_echelon", "peak_week", "weekly"}
 
 
 def test_every_tier_is_checked_by_the_routing_evaluator(tmp_path: Path) -> None:
