@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import resource
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,7 +32,12 @@ from rural_logistics.benchmarks.common import (
     select_instances,
 )
 from rural_logistics.benchmarks.cvrp import euclid, read_reference
-from rural_logistics.benchmarks.routing_race import COLUMNS, head_to_head
+from rural_logistics.benchmarks.routing_race import (
+    COLUMNS,
+    cpu_seconds,
+    head_to_head,
+    positive_int,
+)
 from rural_logistics.errors import InputDataError
 from rural_logistics.periodic.check import check_plan
 from rural_logistics.periodic.model import PeriodicProblem, VisitOption
@@ -163,7 +167,7 @@ def solve_instance(path: Path, *, line: str, time_limit_s: float, seed: int, eng
                    reference: float | None) -> dict[str, Any]:
     """Solve one instance with one line, check the plan from the file's own data."""
     start = time.perf_counter()
-    cpu0 = _cpu()
+    cpu0 = cpu_seconds()
     inst = read_cordeau(path)
     problem = periodic_problem(inst)
     plan = solve_periodic(
@@ -171,7 +175,7 @@ def solve_instance(path: Path, *, line: str, time_limit_s: float, seed: int, eng
         start="first" if line == "first-pattern" else "balanced",
         improve=line != "first-pattern",
     )
-    seconds, cpu = time.perf_counter() - start, _cpu() - cpu0
+    seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu0
     routes = [[[s for s in r.stops] for r in res.routes] for res in plan.day_results]
     allowed = [()] + [tuple(decode(c, inst.days) for c in codes)
                       for codes in inst.combinations[1:]]
@@ -199,19 +203,6 @@ def solve_instance(path: Path, *, line: str, time_limit_s: float, seed: int, eng
     }
 
 
-def _cpu() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``benchmark pvrp``."""
     parser.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
@@ -228,7 +219,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "then every day routed by the same engine in the same time",
     )
     parser.add_argument(
-        "--concurrent", type=_positive, default=1, metavar="N",
+        "--concurrent", type=positive_int, default=1, metavar="N",
         help="solve N instances at a time, each in its own single process (default 1)",
     )
 
