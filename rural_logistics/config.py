@@ -501,13 +501,13 @@ class RegionConfig(_Model):
     @model_validator(mode="after")
     def _carriers_mode(self) -> RegionConfig:
         if self.carriers is not None and (
-            self.hubs is not None or self.peak is not None
+            self.hubs is not None or self.peak is not None or self.frequency is not None
             or self.placement.method == "location_routing"
         ):
             raise ValueError(
                 "carriers: the designs route each network directly from the carriers' "
-                "depots; remove the hubs and peak sections and use a placement method other "
-                "than location_routing"
+                "depots every day; remove the hubs, peak and frequency sections and use a "
+                "placement method other than location_routing"
             )
         return self
 

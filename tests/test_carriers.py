@@ -232,9 +232,12 @@ def test_a_fleet_beside_carriers_must_be_theirs() -> None:
         parse_config(data, source="c.yaml")
 
 
-def test_carriers_exclude_hubs_and_peak() -> None:
-    data = _config()
-    data["peak"] = {}
+@pytest.mark.parametrize("section", [
+    {"peak": {}},
+    {"frequency": {"rules": [{"min_parcels_per_day": 0, "visits": [2]}]}},
+])
+def test_carriers_exclude_peak_and_frequency(section: dict[str, Any]) -> None:
+    data = {**_config(), **section}
     with pytest.raises(ConfigError, match="carriers: the designs route each network"):
         parse_config(data, source="c.yaml")
 
