@@ -632,6 +632,7 @@ def summary(
             "model_sense": placement.sense,
             "solve_seconds": round(placement.solve_seconds, 2),
             "uncovered_villages": [village_ids[int(i)] for i in placement.uncovered],
+            "formulation": placement.formulation,
         },
         "routing": {
             "status": routing.status,

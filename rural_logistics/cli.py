@@ -31,6 +31,12 @@ EXIT_OK = 0
 EXIT_RUNS_FAILED = 1
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
+#: ``generate``: a single county of this many villages or more is natural-village resolution.
+NATURAL_FROM_VILLAGES = 1000
+#: ``generate --resolution natural``: road shape points at most this far apart, metres.
+NATURAL_VERTEX_SPACING_M = 25.0
+#: ``generate --resolution natural``: ``solver.time_limit_s`` of the written config.
+NATURAL_TIME_LIMIT_S = 240.0
 
 
 class ConsoleProgress:
@@ -170,7 +176,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     generate.add_argument(
         "--time-limit", type=float, metavar="S",
-        help="with --counties: solver.time_limit_s of the configs (default 10)",
+        help="solver.time_limit_s of the written configs (default 10 with --counties, "
+        f"{NATURAL_TIME_LIMIT_S:g} for a natural-village county)",
+    )
+    generate.add_argument(
+        "--resolution", choices=("administrative", "natural"),
+        help="one county: 'natural' adds village lanes, shape points every "
+        "--vertex-spacing-m along every road (100,000+ segments for 3,000 villages) and a "
+        "config county.yaml; default natural from 1,000 villages, else administrative",
+    )
+    generate.add_argument(
+        "--vertex-spacing-m", type=float, metavar="M",
+        help=f"with --resolution natural: road shape points at most M apart (default "
+        f"{NATURAL_VERTEX_SPACING_M:g})",
     )
     generate.add_argument(
         "--force", action="store_true", help="write into --out even if it is not empty"
@@ -481,17 +499,44 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.counties is None:
         if low != high:
             raise ConfigError("--villages: a range MIN-MAX needs --counties")
-        if args.time_limit is not None:
-            raise ConfigError("--time-limit: only with --counties (it goes into their configs)")
-        paths = generate_county(
-            target,
-            seed=args.seed,
-            n_villages=low,
-            n_townships=14 if args.townships is None else args.townships,
-            area_km2=2000.0 if args.area_km2 is None else args.area_km2,
-            n_remote=6 if args.remote is None else args.remote,
+        natural = (args.resolution or ("natural" if low >= NATURAL_FROM_VILLAGES
+                                       else "administrative")) == "natural"
+        if not natural and args.time_limit is not None:
+            raise ConfigError("--time-limit: only with --counties or --resolution natural "
+                              "(it goes into their configs)")
+        if not natural and args.vertex_spacing_m is not None:
+            raise ConfigError("--vertex-spacing-m: only with --resolution natural")
+        county_args = {
+            "seed": args.seed,
+            "n_villages": low,
+            "n_townships": 14 if args.townships is None else args.townships,
+            "area_km2": 2000.0 if args.area_km2 is None else args.area_km2,
+            "n_remote": 6 if args.remote is None else args.remote,
+        }
+        if not natural:
+            paths = generate_county(target, **county_args)
+            out.write("wrote " + ", ".join(str(p) for p in paths.values()) + "\n")
+            return EXIT_OK
+        from rural_logistics.generate.natural import generate_natural_county
+
+        try:
+            files = generate_natural_county(
+                target, **county_args,
+                vertex_spacing_m=NATURAL_VERTEX_SPACING_M if args.vertex_spacing_m is None
+                else args.vertex_spacing_m,
+                time_limit_s=NATURAL_TIME_LIMIT_S if args.time_limit is None
+                else args.time_limit,
+                progress=lambda text: err.write(text + "\n"),
+            )
+        except ValueError as exc:
+            raise ConfigError(f"generate: {exc}") from None
+        out.write(
+            f"wrote a natural-village county: {files.villages:,} villages, "
+            f"{files.road_segments:,} road segments ({files.road_km:,.0f} km, shape points "
+            f"every {files.vertex_spacing_m:g} m or less), config {files.config}; data "
+            + ", ".join(str(p) for p in files.paths.values()) + "\n"
+            f"plan it: rural-logistics solve {files.config} --out RUN_FOLDER\n"
         )
-        out.write("wrote " + ", ".join(str(p) for p in paths.values()) + "\n")
         return EXIT_OK
     fixed = [o for o, v in (("--townships", args.townships), ("--area-km2", args.area_km2),
                             ("--remote", args.remote)) if v is not None]

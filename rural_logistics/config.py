@@ -172,6 +172,7 @@ class PlacementSettings(_Model):
     max_opening_cost: NonNegativeFloat | None = None
     min_stations_per_township: int = Field(default=0, ge=0)
     max_access_km: PositiveFloat | None = None
+    nearest_sites: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _keys_fit_the_method(self) -> PlacementSettings:

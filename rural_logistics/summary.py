@@ -41,6 +41,7 @@ class PlacementSection(TypedDict):
     model_sense: str
     solve_seconds: float
     uncovered_villages: list[str]
+    formulation: NotRequired[str]
 
 
 class RoutingSection(TypedDict):

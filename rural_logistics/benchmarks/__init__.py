@@ -28,4 +28,5 @@ BENCHMARKS: dict[str, str] = {
     "solve-overhead": "rural_logistics.benchmarks.overhead",
     "osm": "rural_logistics.benchmarks.osm",
     "batch": "rural_logistics.benchmarks.batch",
+    "matrix": "rural_logistics.benchmarks.matrix",
 }

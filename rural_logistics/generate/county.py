@@ -25,8 +25,10 @@ from rural_logistics.generate.common import (
 from rural_logistics.generate.roads import (
     Road,
     county_roads,
+    densify,
     node_crossings,
     township_roads,
+    village_lanes,
     village_spurs,
 )
 from rural_logistics.generate.tables import (
@@ -68,6 +70,8 @@ def generate_county(
     elongation: float = 1.0,
     orientation_deg: float = 0.0,
     centre_lonlat: tuple[float, float] = (CENTRE_LON, CENTRE_LAT),
+    lanes: bool = False,
+    vertex_spacing_m: float | None = None,
 ) -> dict[str, Path]:
     """Write a seeded synthetic county into ``out_dir``.
 
@@ -95,6 +99,12 @@ def generate_county(
     centre_lonlat
         Longitude and latitude of the county's centre (WGS 84). The county is built in
         UTM zone 49N whatever the centre, so keep it within about 105–117° E.
+    lanes
+        Natural-village resolution: two crossing ``village`` lanes (250–700 m) through
+        every village's road end.
+    vertex_spacing_m
+        Shape points along every road at most this far apart (10–1000 m), as in an
+        OpenStreetMap export; ``None`` keeps the 500–1000 m vertices of the sketch.
 
     Returns
     -------
@@ -120,6 +130,8 @@ def generate_county(
         elongation=elongation,
         orientation_deg=orientation_deg,
         centre_lonlat=centre_lonlat,
+        lanes=lanes,
+        vertex_spacing_m=vertex_spacing_m,
     )
     return write_county(county, out_dir)
 
@@ -134,12 +146,15 @@ def make_county(
     elongation: float = 1.0,
     orientation_deg: float = 0.0,
     centre_lonlat: tuple[float, float] = (CENTRE_LON, CENTRE_LAT),
+    lanes: bool = False,
+    vertex_spacing_m: float | None = None,
 ) -> SyntheticCounty:
     """Build a synthetic county in memory (see :func:`generate_county`).
 
     Parameters
     ----------
-    seed, n_villages, n_townships, area_km2, n_remote, elongation, orientation_deg, centre_lonlat
+    seed, n_villages, n_townships, area_km2, n_remote, elongation, orientation_deg, \
+centre_lonlat, lanes, vertex_spacing_m
         As for :func:`generate_county`.
 
     Returns
@@ -162,9 +177,13 @@ def make_county(
         elongation=elongation,
         orientation_deg=orientation_deg,
         centre_lonlat=centre_lonlat,
+        vertex_spacing_m=vertex_spacing_m,
     )
     root = np.random.default_rng(seed)
     geo_rng, attr_rng, name_rng = root.spawn(3)
+    # Spawned after the three above, so the other streams (and a county without lanes)
+    # are unchanged.
+    lane_rng = root.spawn(1)[0] if lanes else None
     area_m2 = float(area_km2) * 1e6
     to_utm = Transformer.from_crs(OUTPUT_CRS, WORK_CRS, always_xy=True)
     cx, cy = to_utm.transform(*centre_lonlat)
@@ -182,6 +201,7 @@ def make_county(
             n_remote=n_remote,
             elongation=elongation,
             orientation_deg=orientation_deg,
+            lane_rng=lane_rng,
         )
         if layout is not None:
             break
@@ -191,6 +211,8 @@ def make_county(
             f"{area_km2:g} km²: raise area_km2 or lower n_remote"
         )
     outline, seats, polygons, roads = layout.outline, layout.seats, layout.polygons, layout.roads
+    if vertex_spacing_m is not None:
+        densify(roads, vertex_spacing_m=float(vertex_spacing_m))
     village_xy, village_town = layout.village_xy, layout.village_town
     population, remote_xy = layout.population, layout.remote_xy
     remote_town = np.array(
@@ -267,6 +289,7 @@ def _check_arguments(
     elongation: float = 1.0,
     orientation_deg: float = 0.0,
     centre_lonlat: tuple[float, float] = (CENTRE_LON, CENTRE_LAT),
+    vertex_spacing_m: float | None = None,
 ) -> None:
     """Raise ``ValueError`` listing every argument of :func:`make_county` out of range."""
     problems: list[str] = []
@@ -299,6 +322,12 @@ def _check_arguments(
     ):
         problems.append(
             f"centre_lonlat must be (lon, lat) within 100–122° E, 15–45° N, got {centre_lonlat!r}"
+        )
+    if vertex_spacing_m is not None and (
+        not _is_number(vertex_spacing_m) or not 10.0 <= float(vertex_spacing_m) <= 1000.0
+    ):
+        problems.append(
+            f"vertex_spacing_m must be a number from 10 to 1000, got {vertex_spacing_m!r}"
         )
     if problems:
         raise ValueError("; ".join(problems))
@@ -355,6 +384,7 @@ def _layout(
     n_remote: int,
     elongation: float = 1.0,
     orientation_deg: float = 0.0,
+    lane_rng: np.random.Generator | None = None,
 ) -> _Layout | None:
     """Outline, townships, villages and roads; ``None`` if the remote villages find no room."""
     radius_m = math.sqrt(area_m2 / math.pi)
@@ -391,6 +421,8 @@ def _layout(
     roads = county_roads(geo_rng, seats)
     in_tree = township_roads(geo_rng, roads, seats, anchors, village_town, population)
     village_spurs(geo_rng, roads, anchors, ~in_tree)
+    if lane_rng is not None:
+        village_lanes(lane_rng, roads, anchors)
     node_crossings(roads)
     village_xy = keep_off_roads(village_xy, roads, polygons, village_town)
     remote_xy = place_remote(

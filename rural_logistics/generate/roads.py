@@ -238,3 +238,42 @@ def node_crossings(roads: list[Road], *, snap_m: float = 0.5) -> None:
             shared = va if da <= snap_m else vb if db <= snap_m else p
             _insert_vertex(a, shared)
             _insert_vertex(b, shared)
+
+
+def village_lanes(
+    rng: np.random.Generator,
+    roads: list[Road],
+    anchors: FloatArray,
+    *,
+    length_m: tuple[float, float] = (250.0, 700.0),
+) -> None:
+    """Two crossing ``village`` lanes through each village's road end (its anchor).
+
+    A natural village is a cluster of houses along a few lanes; the lanes cross at the
+    anchor, which is a vertex of the road or spur reaching the village, so every lane is
+    connected. Lanes that cross other roads are noded by :func:`node_crossings`.
+    """
+    n = len(anchors)
+    half = 0.5 * rng.uniform(*length_m, size=(n, 2))
+    first = rng.uniform(0.0, math.pi, size=n)
+    second = first + rng.uniform(0.35 * math.pi, 0.65 * math.pi, size=n)
+    for v in range(n):
+        centre = _as_xy(anchors[v])
+        for k, angle in enumerate((first[v], second[v])):
+            dx, dy = half[v, k] * math.cos(angle), half[v, k] * math.sin(angle)
+            roads.append(
+                Road([(centre[0] - dx, centre[1] - dy), centre, (centre[0] + dx, centre[1] + dy)],
+                     "village")
+            )
+
+
+def densify(roads: list[Road], *, vertex_spacing_m: float) -> None:
+    """Shape points every ``vertex_spacing_m`` or less along every road, as in an
+    OpenStreetMap export (existing vertices, and so every junction, are kept exactly)."""
+    lines = shapely.segmentize(
+        np.array([shapely.LineString(r.coords) for r in roads]), vertex_spacing_m
+    )
+    for road, line in zip(roads, lines, strict=True):
+        coords = shapely.get_coordinates(line)
+        road.coords = [road.coords[0], *((float(x), float(y)) for x, y in coords[1:-1]),
+                       road.coords[-1]]

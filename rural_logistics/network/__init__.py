@@ -24,7 +24,7 @@ of a user's travel matrix (:mod:`rural_logistics.network.points`).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import networkx as nx
@@ -34,6 +34,11 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
+from rural_logistics.network.chains import ContractedGraph, contract_chains, contracted_travel
+
+#: From this many nodes on, two-way graphs are searched chain-contracted
+#: (:func:`many_source_travel`); smaller ones on the whole graph. Both give the same matrices.
+CONTRACT_MIN_NODES = 20_000
 _KEY_SCALE = 100.0  # vertices equal to 1 cm are the same node
 _NO_PRED = -9999  # scipy's marker for "no predecessor"
 
@@ -452,6 +457,42 @@ def shortest_paths(
     return time_s, length_m, pred
 
 
+def contract(network: RoadNetwork, *, keep: np.ndarray) -> ContractedGraph:
+    """The two-way road graph with its degree-2 chains contracted (``keep``: nodes that
+    must stay, e.g. the search sources); see :mod:`rural_logistics.network.chains`."""
+    if network.directed:
+        raise ValueError("chain contraction needs a graph without one-way edges")
+    return contract_chains(
+        network.edge_u, network.edge_v, network.travel_time_s, network.length_m,
+        n_nodes=network.n_nodes, keep=keep,
+    )
+
+
+def many_source_travel(
+    network: RoadNetwork,
+    sources: np.ndarray,
+    targets: np.ndarray,
+    *,
+    with_length: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fastest road time (s) and its length (m) from every source node to every target
+    node, on the chain-contracted graph (:func:`contract`); equal to
+    :func:`shortest_paths` read at the targets (two-way graphs only).
+
+    Returns
+    -------
+    time_s, length_m
+        ``(len(sources), len(targets))``, ``inf`` where unreachable; ``length_m`` is all
+        ``nan`` when ``with_length`` is false.
+    """
+    graph = contract(network, keep=np.asarray(sources, dtype=np.int64))
+    time_s, length_m = contracted_travel(
+        graph, sources, targets, with_length=with_length, progress=progress
+    )
+    return time_s, np.full(time_s.shape, np.nan) if length_m is None else length_m
+
+
 def travel_matrices(
     network: RoadNetwork,
     origins: SnappedPoints,
@@ -483,9 +524,13 @@ def travel_matrices(
     TravelMatrices
     """
     unique_src, src_index = np.unique(origins.node, return_inverse=True)
-    time_s, length_m, _ = shortest_paths(network, unique_src)
-    road_time_s = time_s[src_index][:, destinations.node]
-    road_m = length_m[src_index][:, destinations.node]
+    if network.directed or network.n_nodes < CONTRACT_MIN_NODES:
+        time_s, length_m, _ = shortest_paths(network, unique_src)
+        road_time_s = time_s[src_index][:, destinations.node]
+        road_m = length_m[src_index][:, destinations.node]
+    else:
+        road_time_s, road_m = many_source_travel(network, unique_src, destinations.node)
+        road_time_s, road_m = road_time_s[src_index], road_m[src_index]
     if include_offroad:
         leg_m = origins.offroad_m[:, None] + destinations.offroad_m[None, :]
         total_m = road_m + leg_m
@@ -591,6 +636,8 @@ __all__ = [
     "TravelMatrices",
     "build_road_network",
     "connect_components",
+    "contract",
+    "many_source_travel",
     "path_line",
     "path_lines",
     "path_nodes",

@@ -18,9 +18,14 @@ from rural_logistics.placement.models import (
     solve_set_cover,
 )
 from rural_logistics.placement.pmedian import solve_p_median
+from rural_logistics.placement.reduced import DEFAULT_K, solve_reduced_p_median
 from rural_logistics.placement.result import PlacementResult, SiteRules, nearest_open
 from rural_logistics.solvers.budget import Budget
 from rural_logistics.text import ids_text
+
+#: From this many village × site pairs on, the p-median is solved on the reduced
+#: formulation (k nearest sites per village) unless ``placement.nearest_sites`` is set.
+REDUCE_FROM_PAIRS = 1_000_000
 
 #: Progress text per method.
 METHOD_TEXT = {
@@ -172,6 +177,16 @@ def fixed_charge_costs(
     return assign, None if cap is None else np.full(distance_km.shape[1], float(cap))
 
 
+def reduce_to_nearest(settings: PlacementSettings, shape: tuple[int, ...]) -> int | None:
+    """``k`` of the reduced p-median (:mod:`rural_logistics.placement.reduced`), or
+    ``None`` for the full model: ``placement.nearest_sites`` when set, else
+    :data:`~rural_logistics.placement.reduced.DEFAULT_K` from
+    :data:`REDUCE_FROM_PAIRS` village × site pairs on."""
+    if settings.nearest_sites is not None:
+        return int(settings.nearest_sites)
+    return DEFAULT_K if shape[0] * shape[1] >= REDUCE_FROM_PAIRS else None
+
+
 def solve_placement(
     settings: PlacementSettings,
     *,
@@ -219,7 +234,14 @@ def solve_placement(
     covers = allowed & (distance_km <= settings.radius_km)
     names = [str(v) for v in village_ids]
     time_limit_s = budget.left()
-    if settings.method == "p_median":
+    if settings.method == "p_median" and reduce_to_nearest(settings, cost.shape) is not None:
+        k = reduce_to_nearest(settings, cost.shape)
+        assert k is not None
+        result, _ = solve_reduced_p_median(
+            cost, weights, p=settings.stations, rules=rules, time_limit_s=time_limit_s,
+            k=k, client_names=names,
+        )
+    elif settings.method == "p_median":
         result = solve_p_median(
             cost,
             weights,

@@ -51,6 +51,9 @@ class PlacementResult:
     flows
         Multi-source ``fixed_charge`` only: ``(client, site, share)`` rows with share in
         (0, 1] (empty otherwise: every client is served wholly by ``assignment``).
+    formulation
+        ``full``, or how a reduced formulation was solved and what it proved
+        (:mod:`rural_logistics.placement.reduced`).
     """
 
     open_sites: np.ndarray
@@ -63,6 +66,7 @@ class PlacementResult:
     sense: Literal["min", "max"] = "min"
     uncovered: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     flows: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    formulation: str = "full"
 
     @property
     def gap(self) -> float:
