@@ -519,23 +519,27 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return EXIT_OK
         from rural_logistics.generate.natural import generate_natural_county
 
+        def say(text: str) -> None:
+            err.write(text + "\n")
+
         try:
-            files = generate_natural_county(
+            natural_files = generate_natural_county(
                 target, **county_args,
                 vertex_spacing_m=NATURAL_VERTEX_SPACING_M if args.vertex_spacing_m is None
                 else args.vertex_spacing_m,
                 time_limit_s=NATURAL_TIME_LIMIT_S if args.time_limit is None
                 else args.time_limit,
-                progress=lambda text: err.write(text + "\n"),
+                progress=say,
             )
         except ValueError as exc:
             raise ConfigError(f"generate: {exc}") from None
         out.write(
-            f"wrote a natural-village county: {files.villages:,} villages, "
-            f"{files.road_segments:,} road segments ({files.road_km:,.0f} km, shape points "
-            f"every {files.vertex_spacing_m:g} m or less), config {files.config}; data "
-            + ", ".join(str(p) for p in files.paths.values()) + "\n"
-            f"plan it: rural-logistics solve {files.config} --out RUN_FOLDER\n"
+            f"wrote a natural-village county: {natural_files.villages:,} villages, "
+            f"{natural_files.road_segments:,} road segments ({natural_files.road_km:,.0f} km, "
+            f"shape points every {natural_files.vertex_spacing_m:g} m or less), config "
+            f"{natural_files.config}; data "
+            + ", ".join(str(p) for p in natural_files.paths.values()) + "\n"
+            f"plan it: rural-logistics solve {natural_files.config} --out RUN_FOLDER\n"
         )
         return EXIT_OK
     fixed = [o for o, v in (("--townships", args.townships), ("--area-km2", args.area_km2),

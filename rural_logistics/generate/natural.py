@@ -3,15 +3,19 @@
 :func:`generate_natural_county` writes a county of :func:`make_county` with village lanes
 and road shape points every few tens of metres (as in an OpenStreetMap export), and a
 config ``county.yaml`` next to the data that plans it with ``rural-logistics solve``.
+A natural village has :data:`NATURAL_POPULATION_SHARE` of the people, households and
+produce of the administrative village :func:`make_county` draws (at least
+:data:`MIN_POPULATION` people).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import shapely
 import yaml
 
@@ -24,6 +28,11 @@ from rural_logistics.generate.write import FILE_NAMES, write_county
 CONFIG_NAME = "county.yaml"
 #: Villages per station of the written config (``placement.stations``).
 VILLAGES_PER_STATION = 20
+#: A natural village's people (and households, produce) as a share of the administrative
+#: village the generator draws: a few hamlets make one administrative village.
+NATURAL_POPULATION_SHARE = 0.25
+#: Fewest people of a natural village.
+MIN_POPULATION = 30
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,18 @@ def generate_natural_county(
         seed=seed, n_villages=n_villages, n_townships=n_townships, area_km2=area_km2,
         n_remote=n_remote, lanes=True, vertex_spacing_m=vertex_spacing_m,
     )
+    villages = county.villages.copy()
+    share = NATURAL_POPULATION_SHARE
+    villages["population"] = np.maximum(
+        MIN_POPULATION, np.round(villages["population"] * share)).astype(np.int64)
+    villages["households"] = np.maximum(1, np.round(villages["households"] * share)).astype(
+        np.int64)
+    villages["produce_kg_per_day"] = np.round(villages["produce_kg_per_day"] * share, 1)
+    county = replace(county, villages=villages)
+    town_pop = villages.groupby("township")["population"].sum()
+    townships = county.townships.copy()
+    townships["population"] = [int(town_pop.get(n, 0)) for n in townships["name"]]
+    county = replace(county, townships=townships)
     geoms = county.roads.geometry.to_numpy()
     segments = int(shapely.get_num_coordinates(geoms).sum() - len(geoms))
     road_km = float(county.roads.to_crs(WORK_CRS).length.sum()) / 1000.0

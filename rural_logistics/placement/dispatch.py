@@ -7,6 +7,7 @@ and coverage matrices each model needs, and calls the chosen model.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -179,12 +180,14 @@ def fixed_charge_costs(
 
 def reduce_to_nearest(settings: PlacementSettings, shape: tuple[int, ...]) -> int | None:
     """``k`` of the reduced p-median (:mod:`rural_logistics.placement.reduced`), or
-    ``None`` for the full model: ``placement.nearest_sites`` when set, else
-    :data:`~rural_logistics.placement.reduced.DEFAULT_K` from
-    :data:`REDUCE_FROM_PAIRS` village × site pairs on."""
+    ``None`` for the full model: ``placement.nearest_sites`` when set, else from
+    :data:`REDUCE_FROM_PAIRS` village × site pairs on twice the villages per station,
+    at least :data:`~rural_logistics.placement.reduced.DEFAULT_K`."""
     if settings.nearest_sites is not None:
         return int(settings.nearest_sites)
-    return DEFAULT_K if shape[0] * shape[1] >= REDUCE_FROM_PAIRS else None
+    if shape[0] * shape[1] < REDUCE_FROM_PAIRS:
+        return None
+    return max(DEFAULT_K, math.ceil(2 * shape[0] / settings.stations))
 
 
 def solve_placement(

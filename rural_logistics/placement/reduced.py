@@ -24,8 +24,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rural_logistics.placement.pmedian import p_median_objective, solve_p_median
-from rural_logistics.placement.result import OPTIMALITY_TOL, PlacementResult, SiteRules, nearest_open
+from rural_logistics.placement.pmedian import (
+    _meets_rules,
+    local_search,
+    p_median_objective,
+    solve_p_median,
+)
+from rural_logistics.placement.result import (
+    OPTIMALITY_TOL,
+    PlacementResult,
+    SiteRules,
+    nearest_open,
+)
 
 #: Default number of nearest sites per village in the reduced formulation.
 DEFAULT_K = 10
@@ -77,6 +87,31 @@ def kth_cost(cost: np.ndarray, k: int, allowed: np.ndarray) -> np.ndarray:
     if k >= c.shape[1]:
         return np.full(c.shape[0], np.inf)
     return np.partition(c, k - 1, axis=1)[:, k - 1]
+
+
+def _true_cost_search(
+    cost: np.ndarray,
+    weights: np.ndarray,
+    open_sites: np.ndarray,
+    *,
+    rules: SiteRules,
+    allowed: np.ndarray,
+    deadline: float,
+) -> list[int]:
+    """Fast-interchange swaps on the full costs from ``open_sites`` (the side rules of
+    the p-median's heuristic: locked sites stay, excluded ones stay closed)."""
+    clients = np.flatnonzero(weights > 0)
+    c = cost[clients]
+    finite = np.isfinite(c)
+    penalty = (float(np.max(c[finite])) if finite.any() else 1.0) * 10 * max(1, len(clients)) + 1
+    start = [int(s) for s in open_sites]
+    improved = local_search(
+        np.where(finite, c, penalty), weights[clients], start, locked=rules.locked,
+        allowed=allowed, deadline=deadline,
+    )
+    if not _meets_rules(np.asarray(improved, dtype=np.int64), rules):
+        return start
+    return improved
 
 
 def solve_reduced_p_median(
@@ -141,9 +176,17 @@ def solve_reduced_p_median(
             client_names=client_names,
         )
         open_sites = np.asarray(reduced.open_sites, dtype=np.int64)
-        objective = p_median_objective(cost, weights, open_sites)
         nearest = cost[:, open_sites].min(axis=1)
         beyond = int(np.count_nonzero(has_weight & (nearest > kth)))
+        if beyond:
+            # Priced with the true costs the sites may be improved: a swap search on them.
+            open_sites = np.sort(np.asarray(_true_cost_search(
+                cost, weights, open_sites, rules=rules, allowed=allowed,
+                deadline=start + time_limit_s,
+            ), dtype=np.int64))
+            nearest = cost[:, open_sites].min(axis=1)
+            beyond = int(np.count_nonzero(has_weight & (nearest > kth)))
+        objective = p_median_objective(cost, weights, open_sites)
         bound = float(reduced.bound)
         gap = 0.0 if objective <= 0 else max(0.0, (objective - bound) / objective)
         certified = beyond == 0 and reduced.is_optimal()
