@@ -36,7 +36,7 @@ NATURAL_FROM_VILLAGES = 1000
 #: ``generate --resolution natural``: road shape points at most this far apart, metres.
 NATURAL_VERTEX_SPACING_M = 25.0
 #: ``generate --resolution natural``: ``solver.time_limit_s`` of the written config.
-NATURAL_TIME_LIMIT_S = 240.0
+NATURAL_TIME_LIMIT_S = 360.0
 
 
 class ConsoleProgress:
@@ -418,6 +418,9 @@ def _cmd_solve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"routing {s['routing']['status']}, {s['solve_seconds']:.1f} s\n"
     )
     out.write(f"status {s['status']}: {s.get('status_detail', '')}\n")
+    formulation = s["placement"].get("formulation", "full")
+    if formulation != "full":
+        out.write(f"placement: {formulation}\n")
     network = s.get("network") or {}
     if network.get("mode", "roads") != "roads":
         out.write(f"no road data: distances are {network.get('distance_basis')}\n")

@@ -22,7 +22,7 @@ import yaml
 from rural_logistics.errors import OutputError
 from rural_logistics.generate.common import WORK_CRS
 from rural_logistics.generate.county import make_county
-from rural_logistics.generate.province import CountySpec, _county_config
+from rural_logistics.generate.province import CountySpec, county_config
 from rural_logistics.generate.write import FILE_NAMES, write_county
 
 CONFIG_NAME = "county.yaml"
@@ -72,7 +72,7 @@ def generate_natural_county(
     area_km2: float = 2000.0,
     n_remote: int = 6,
     vertex_spacing_m: float = 25.0,
-    time_limit_s: float = 240.0,
+    time_limit_s: float = 360.0,
     progress: Callable[[str], None] = lambda _: None,
 ) -> NaturalCountyFiles:
     """Write a seeded natural-village county and its config into ``out_dir``.
@@ -131,7 +131,7 @@ def generate_natural_county(
     spec = CountySpec(run_id="natural", seed=seed, villages=n_villages, townships=n_townships,
                       area_km2=float(area_km2), remote=n_remote, elongation=1.0,
                       orientation_deg=0.0, stations=stations)
-    config = _county_config(spec, county, time_limit_s=float(time_limit_s))
+    config = county_config(spec, county, time_limit_s=float(time_limit_s))
     config["region"]["name"] = f"{county.name} County (synthetic, natural villages)"
     config["data"] = {key: FILE_NAMES[key] for key in
                       ("villages", "roads", "depots", "towns", "townships")}

@@ -243,7 +243,7 @@ def _layout_centres(sizes_m: Sequence[tuple[float, float]]) -> list[tuple[float,
     return [(px - mid_x, py - mid_y) for px, py in placed]
 
 
-def _county_config(
+def county_config(
     spec: CountySpec, county: SyntheticCounty, *, time_limit_s: float
 ) -> dict[str, Any]:
     parcels = float(county.villages["population"].sum()) * PARCELS_PER_CAPITA_PER_YEAR / 365.0
@@ -360,7 +360,7 @@ def generate_province(
         county = _make(spec, centre)
         spec = CountySpec(**{**asdict(spec), "run_id": f"{spec.run_id}-{county.name.lower()}"})
         paths = write_county(county, out_dir / "data" / spec.run_id)
-        config = _county_config(spec, county, time_limit_s=float(time_limit_s))
+        config = county_config(spec, county, time_limit_s=float(time_limit_s))
         config_path = out_dir / "configs" / f"{spec.run_id}.yaml"
         header = (
             f"# {config['region']['name']}: a SYNTHETIC county of a generated province\n"

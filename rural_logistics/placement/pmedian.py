@@ -323,7 +323,7 @@ def solve_p_median(
     heur = np.sort(np.array(chosen, dtype=np.int64))
     best_open: np.ndarray | None = None
     best_value = np.inf
-    if _meets_rules(heur, rules) and np.isfinite(c[:, heur].min(axis=1)).all():
+    if meets_rules(heur, rules) and np.isfinite(c[:, heur].min(axis=1)).all():
         best_open, best_value = heur, p_median_objective(c, w, heur)
     bound = -np.inf
     status: Status = "heuristic"
@@ -457,7 +457,7 @@ def solve_p_median(
     )
 
 
-def _meets_rules(open_sites: np.ndarray, rules: SiteRules) -> bool:
+def meets_rules(open_sites: np.ndarray, rules: SiteRules) -> bool:
     if rules.max_stations is not None and len(open_sites) > rules.max_stations:
         return False
     if (

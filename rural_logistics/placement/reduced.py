@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from rural_logistics.placement.pmedian import (
-    _meets_rules,
     local_search,
+    meets_rules,
     p_median_objective,
     solve_p_median,
 )
@@ -109,7 +109,7 @@ def _true_cost_search(
         np.where(finite, c, penalty), weights[clients], start, locked=rules.locked,
         allowed=allowed, deadline=deadline,
     )
-    if not _meets_rules(np.asarray(improved, dtype=np.int64), rules):
+    if not meets_rules(np.asarray(improved, dtype=np.int64), rules):
         return start
     return improved
 
