@@ -165,3 +165,13 @@ def test_generate_natural_county_and_benchmark_matrix(tmp_path: Path, capsys) ->
     assert code == 0
     assert "all distances equal" in text
     assert "networkx (extrapolated from 3 sources)" in text
+
+
+def test_generate_refuses_vertex_spacing_without_natural_resolution(
+    tmp_path: Path, capsys  # type: ignore[no-untyped-def]
+) -> None:
+    code = main(["generate", "--out", str(tmp_path / "x"), "--villages", "40",
+                 "--vertex-spacing-m", "30"])
+    assert code == 2
+    assert capsys.readouterr().err.startswith(
+        "error: --vertex-spacing-m: only with --resolution natural")
