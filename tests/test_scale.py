@@ -143,9 +143,12 @@ def test_reduced_certificate_holds_once_k_reaches_the_assignments() -> None:
     )
     # k = 4: the truncated optimum is the site at 10 km (villages 0..3 charged at most
     # their 4th-nearest cost: 3 + 2 + 2 + 3 = 10 < 12), which serves them beyond their 4
-    # nearest: not certified. k = 5 is the full problem: the site at 2 km, 12, certified.
+    # nearest. The swap search on the true costs finds the site at 2 km (12, every village
+    # within its 4 nearest), but the proven bound is 10: not certified, though no village
+    # is beyond k any more. k = 5 is the full problem: 12, certified.
     assert cert.certified
-    assert [(r[0], r[1]) for r in cert.rounds] == [(1, 4), (2, 4), (4, 4), (5, 0)]
+    assert [(r[0], r[1]) for r in cert.rounds] == [(1, 4), (2, 2), (4, 0), (5, 0)]
+    assert cert.rounds[2][2:] == (12.0, 10.0)
     assert result.is_optimal()
     assert result.objective == pytest.approx(_best_single_site())
     assert "proven optimal" in result.formulation

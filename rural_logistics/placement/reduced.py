@@ -178,6 +178,10 @@ def solve_reduced_p_median(
         open_sites = np.asarray(reduced.open_sites, dtype=np.int64)
         nearest = cost[:, open_sites].min(axis=1)
         beyond = int(np.count_nonzero(has_weight & (nearest > kth)))
+        # The certificate: the truncated optimum itself serves every village within its
+        # k nearest, so its true cost is the truncated optimum, a lower bound.
+        certified = beyond == 0 and reduced.is_optimal()
+        truncated_beyond = beyond
         if beyond:
             # Priced with the true costs the sites may be improved: a swap search on them.
             open_sites = np.sort(np.asarray(_true_cost_search(
@@ -189,7 +193,8 @@ def solve_reduced_p_median(
         objective = p_median_objective(cost, weights, open_sites)
         bound = float(reduced.bound)
         gap = 0.0 if objective <= 0 else max(0.0, (objective - bound) / objective)
-        certified = beyond == 0 and reduced.is_optimal()
+        # Sites changed by the swap search are proven optimal only if they meet the bound.
+        certified = certified or gap <= OPTIMALITY_TOL
         rounds.append((k, beyond, objective, bound))
         if progress is not None:
             progress(f"k = {k}: objective {objective:,.1f}, bound {bound:,.1f}, "
@@ -227,7 +232,7 @@ def solve_reduced_p_median(
                                       "rounds": tuple(rounds)}),
             )
         elapsed = time.perf_counter() - start
-        if (not grow or certified or beyond == 0 or k >= n_sites
+        if (not grow or certified or truncated_beyond == 0 or k >= n_sites
                 or elapsed > 0.5 * time_limit_s):
             break
         k = min(2 * k, n_sites)
