@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, str] = {
     "vrptw": "rural_logistics.benchmarks.vrptw",
     "mdvrp": "rural_logistics.benchmarks.mdvrp",
     "hfvrp": "rural_logistics.benchmarks.hfvrp",
+    "vrpspd": "rural_logistics.benchmarks.vrpspd",
     "lrp": "rural_logistics.benchmarks.lrp",
     "pvrp": "rural_logistics.benchmarks.pvrp",
     "solve-overhead": "rural_logistics.benchmarks.overhead",

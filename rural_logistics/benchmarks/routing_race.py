@@ -37,6 +37,7 @@ from rural_logistics.errors import InputDataError
 from rural_logistics.routing import (
     DEFAULT_ENGINE,
     ENGINES,
+    Route,
     RoutingProblem,
     evaluate,
     solve_vrp,
@@ -106,12 +107,16 @@ class BenchInstance:
         gets a bounded fleet, PyVRP an unlimited one).
     decimals
         Decimals of the cost convention (0 for CVRPLIB, 1 for Solomon).
+    check
+        A second, benchmark-specific checker of a plan on the instance file's own
+        arrays: routes → (broken rules, cost); ``None`` = the routing evaluator only.
     """
 
     name: str
     n: int
     build: Callable[[str], RoutingProblem]
     decimals: int
+    check: Callable[[Sequence[Route]], tuple[list[str], float]] | None = None
 
 
 def _line_list(text: str) -> tuple[str, ...]:
@@ -201,8 +206,11 @@ def solve_line(
     seed: int,
     workers: int,
     iterations: int | None = None,
+    check_plan: Callable[[Sequence[Route]], tuple[list[str], float]] | None = None,
 ) -> dict[str, Any]:
-    """Solve one instance with one line; the evaluator decides feasibility."""
+    """Solve one instance with one line; the evaluator (and ``check_plan``, when given: a
+    plan it rejects, or whose cost it finds different, is not feasible) decides
+    feasibility."""
     start, cpu = time.perf_counter(), cpu_seconds()
     result = solve_vrp(
         problem,
@@ -215,6 +223,13 @@ def solve_line(
     seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
     check = evaluate(problem, result.routes)
     feasible = check.feasible and result.status == "solved"
+    if check_plan is not None and result.routes:
+        broken, own_cost = check_plan(result.routes)
+        if abs(own_cost - check.cost) > 1e-6 * max(1.0, abs(own_cost)):
+            broken.append(f"cost {own_cost} by the instance's checker, {check.cost} evaluated")
+        feasible = feasible and not broken
+    else:
+        broken = []
     objective = round(check.cost, decimals) if result.routes else None
     if decimals == 0 and objective is not None:
         objective = int(objective)
@@ -227,7 +242,9 @@ def solve_line(
         "seconds": round(seconds, 1),
         "workers": workers,
         "cpu_s": round(cpu, 2),
-        "status": "infeasible" if result.routes and not check.feasible else result.status,
+        "status": (
+            "infeasible" if result.routes and (broken or not check.feasible) else result.status
+        ),
         "feasible": feasible,
         "engine": line.label,
         "routes": len(result.routes),
@@ -267,6 +284,7 @@ def run_instances(
                     "seed": args.seed,
                     "workers": args.workers,
                     "iterations": getattr(args, "iterations", None),
+                    "check_plan": inst.check,
                 },
             )
             for line in lines
