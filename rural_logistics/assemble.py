@@ -27,6 +27,12 @@ from rural_logistics.last_metres import last_metre_notes, offroad_legs
 from rural_logistics.metrics import run_status, summarize
 from rural_logistics.network_setup import network_summary
 from rural_logistics.plan import CostSplit, Plan
+from rural_logistics.produce import (
+    produce_section,
+    produce_service,
+    trip_peak_kg,
+    with_produce_columns,
+)
 from rural_logistics.region import PreparedRegion
 from rural_logistics.routing.diagnose import PRICED_OUT, is_proven
 from rural_logistics.routing.evaluate import route_schedule
@@ -98,6 +104,8 @@ def assemble_plan(
     villages = villages_layer(config, prepared, delivery)
     stations = stations_layer(prepared, delivery, service)
     villages, stations = with_served_flags(villages, stations, service, rows)
+    produce = produce_service(config, delivery)
+    stations = with_produce_columns(stations, produce)
     layers = route_layers(config, prepared, delivery)
     warnings = plan_warnings(config, prepared, delivery, rows, check_warnings=check_warnings)
     plan_summary = summary(
@@ -105,6 +113,11 @@ def assemble_plan(
         villages=villages, stations=stations, routes=layers.vehicle_days, service=service,
         diagnosis_rows=rows, warnings=warnings, solve_seconds=solve_seconds,
     )
+    open_ids = prepared.data.sites["site_id"].to_numpy()[delivery.loads.open_sites]
+    section = produce_section(config, delivery, produce, open_ids)
+    plan_summary["produce_collected_kg_per_day"] = section["collected_kg_per_day"]
+    plan_summary["produce_left_behind_kg_per_day"] = section["left_behind_kg_per_day"]
+    plan_summary["produce"] = section
     return Plan(
         region=config.region.name,
         scenario=config.scenario,
@@ -256,6 +269,7 @@ ROUTE_COLUMNS = (
     "route_id", "trip", "vehicle_id", "vehicle_type", "tier", "day", "depot_id", "stops",
     "n_stops", "load_parcels", "produce_kg", "capacity_parcels", "start_min", "end_min",
     "start", "end", "route_km", "route_min", "cost",
+    "peak_load_kg", "capacity_kg",
 )
 
 #: Columns of the stops layer (then the Point geometry): every stop of every trip, with
@@ -336,6 +350,8 @@ def route_layers(
                     "route_km": round(km, 3),
                     "route_min": round(times[-1].arrival_min - times[0].departure_min, 2),
                     "cost": round(trip_cost, 2),
+                    "peak_load_kg": round(trip_peak_kg(problem.parcel_kg, loads, ups), 1),
+                    "capacity_kg": vehicle.capacity_kg,
                 })
                 trip_paths.append([int(tier.graph_nodes[n]) for n in path])
                 on_board, produce = int(sum(loads)), 0.0

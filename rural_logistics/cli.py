@@ -417,6 +417,10 @@ def _cmd_solve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"placement {s['placement']['status']} (gap {s['placement']['gap']:.2%}), "
         f"routing {s['routing']['status']}, {s['solve_seconds']:.1f} s\n"
     )
+    if "produce" in s:
+        from rural_logistics.produce import produce_text
+
+        out.write(produce_text(s["produce"]) + "\n")
     out.write(f"status {s['status']}: {s.get('status_detail', '')}\n")
     formulation = s["placement"].get("formulation", "full")
     if formulation != "full":

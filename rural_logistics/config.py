@@ -273,6 +273,7 @@ class RoutingSettings(_Model):
     parcel_kg: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)] = 0.0
     pickup_produce: bool = False
     columns: StationColumns = StationColumns()
+    produce_value_per_kg: Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False)] = 10.0
 
     @field_validator("station_hours_min")
     @classmethod

@@ -229,6 +229,32 @@ class FrequencySection(TypedDict):
     saving_vs_daily: WeekSaving
     check: PlanCheckSection
     notes: list[str]
+class ProduceLeftRow(TypedDict):
+    """A station whose produce is (partly) left behind, and why."""
+
+    station_id: str
+    offered_kg_per_day: float
+    collected_kg_per_day: float
+    left_kg_per_day: float
+    reason: str
+    detail: str
+
+
+class ProduceSection(TypedDict):
+    """Two-way flows: farm produce collected on the delivery visits and left behind
+    (:mod:`rural_logistics.produce`)."""
+
+    pickup_produce: bool
+    produce_multiplier: float
+    parcel_kg: float
+    offered_kg_per_day: float
+    collected_kg_per_day: float
+    left_behind_kg_per_day: float
+    collected_share: float
+    left_behind_by_reason_kg_per_day: dict[str, float]
+    stations_left_behind: list[ProduceLeftRow]
+    max_load_kg: float
+    max_load_share_of_capacity_kg: float | None
 
 
 class DeliverySections(TypedDict, total=False):
@@ -317,6 +343,9 @@ class Summary(KeyFigures):
     two_echelon: NotRequired[TwoEchelonSection]
     peak: NotRequired[PeakSection]
     frequency: NotRequired[FrequencySection]
+    produce_collected_kg_per_day: NotRequired[float]
+    produce_left_behind_kg_per_day: NotRequired[float]
+    produce: NotRequired[ProduceSection]
 
 
 class SweepRow(TypedDict):

@@ -28,6 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("region",),
     ("last_metres", "desire_lines", "carriers.shares"),
     ("delivery",),
+    ("produce",),
     ("validation", "assemble"),
     ("maps",),
     ("report",),

@@ -202,3 +202,31 @@ def test_vrpspd_bad_file_is_a_clean_error(tmp_path: Path, capsys: pytest.Capture
     assert code != 0
     err = capsys.readouterr().err
     assert "BAD.vrpspd" in err and "EDGE_WEIGHT_SECTION has 25 numbers" in err
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_produce_never_keeps_parcels_from_being_delivered(engine: str) -> None:
+    # D1 and D2 each get 5 parcels (5 kg) and each hand over 6 kg of produce; one van of
+    # 10 kg, one trip. Both with produce overflow after the first stop (10 − 5 + 6 = 11);
+    # the best plan delivers all 10 parcels and collects 6 kg at the second station,
+    # leaving 6 kg behind at 10 per kg: penalty 60, nothing unserved.
+    d = euclid(LADDER)
+    problem = RoutingProblem(
+        distance_km=d, time_min=d,
+        parcels_per_day=np.array([0.0, 0.0, 5.0, 5.0, 0.0]),
+        vehicles=(van(),),
+        produce_kg_per_day=np.array([0.0, 0.0, 6.0, 6.0, 0.0]),
+        parcel_kg=1.0, pickup_produce=True, produce_value_per_kg=10.0, xy=LADDER,
+    )
+    result = solve_vrp(problem, engine=engine, budget=Budget.of(20.0, iteration_limit=300),
+                       seed=1)
+    check = evaluate(problem, result.routes)
+    assert check.feasible and not check.unserved
+    assert check.penalty == pytest.approx(60.0)
+    (route,) = result.routes
+    assert sorted(route.stops) == [D1, D2] and route.load == 10
+    assert route.pickups_kg == (0.0, 6.0)
+    # Without a price on produce it travels with its parcels: one station is left out.
+    strict = evaluate(RoutingProblem(**{**problem.__dict__, "produce_value_per_kg": None}),
+                      result.routes)
+    assert len(strict.unserved) == 1

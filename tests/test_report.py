@@ -132,6 +132,7 @@ def make_plan(
                       "status": "optimal", "objective_value": 1.0, "bound": 1.0, "gap": 0.0},
         "routing": {"status": "feasible", "notes": []},
         "warnings": [], "solve_seconds": 0.5,
+        "produce_collected_kg_per_day": 0.0, "produce_left_behind_kg_per_day": 0.0,
     })
     return Plan(region=region, scenario=scenario, crs=UTM, villages=villages,
                 stations=station_layer, depots=depots, routes=routes, townships=None,

@@ -402,6 +402,7 @@ def routing_template(
         n_depots=n_dep,
         parcel_kg=settings.parcel_kg,
         pickup_produce=settings.pickup_produce,
+        produce_value_per_kg=settings.produce_value_per_kg,
         time_window_min=hours,
         service_time_min=service,
         penalty_weight=weight,

@@ -109,6 +109,8 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("total_route_km", "Route km per day", 1, -1, needs_full_delivery=True),
     Kpi("parcels_per_day", "Parcels per day (demand)", 0),
     Kpi("delivered_parcels_per_day", "Parcels per day delivered", 0, +1),
+    Kpi("produce_collected_kg_per_day", "Produce collected, kg per day", 1, +1),
+    Kpi("produce_left_behind_kg_per_day", "Produce left behind, kg per day", 1, -1),
     Kpi("total_cost_per_day", "Cost per day (stations, hubs, vehicles, km)", 0, -1,
         needs_full_delivery=True),
     Kpi("cost_per_parcel", "Cost per parcel delivered (all costs)", 2, -1,

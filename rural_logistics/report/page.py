@@ -21,6 +21,7 @@ from rural_logistics.report.panels import (
     map_panel,
     station_size_max,
 )
+from rural_logistics.report.produce import produce_html
 from rural_logistics.report.runs import RunResult, check_same_region, load_run, scenario_labels
 from rural_logistics.report.sections import (
     cards_html,
@@ -263,6 +264,8 @@ def render_report(
           if (peak := peak_html(runs, labels)) else []),
         *([f'<section id="week"><h2>Weekly plan (visit frequencies)</h2>{week}</section>']
           if (week := frequency_html(runs, labels)) else []),
+        *([f'<section id="produce"><h2>Farm produce</h2>{produce}</section>']
+          if (produce := produce_html(runs, labels)) else []),
         '<section id="equity"><h2>Equity of access</h2>'
         f'<p>Gini coefficient of access distance, weighted by population (0 = everyone '
         f"equally far from a station, 1 = maximally unequal): {gini_row}</p>"

@@ -306,6 +306,14 @@ def evaluate(problem: RoutingProblem, routes: Sequence[Route]) -> Evaluation:
             violations.append(f"station {node} is visited {visits[node]} times")
         missing = need_p - int(delivered[node])
         missing_up = need_up - float(picked[node])
+        if problem.produce_optional():
+            # Produce may be left behind: priced at its value; the station is unserved
+            # only when parcels are missing.
+            penalty += float(problem.produce_value_per_kg or 0.0) * max(missing_up, 0.0)
+            if missing > 0:
+                unserved.append((node, missing))
+                penalty += rates[node] * missing
+            continue
         if missing > 0 or missing_up > 1e-6:
             unserved.append((node, max(missing, 0)))
             penalty += rates[node] * max(missing, 1)

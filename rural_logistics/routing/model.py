@@ -115,6 +115,13 @@ class RoutingProblem:
     penalty_weight
         ``(N,)`` multiplier of ``unserved_penalty_per_parcel`` per node (e.g. parcels due
         today in a peak week weigh more than those that may wait); ``None`` = 1.
+    produce_value_per_kg
+        With ``pickup_produce`` and optional stations: the price of a kilogram of produce
+        left behind. A station's parcels may then be delivered without its produce
+        (:func:`with_produce_alternatives`), so produce never keeps parcels from being
+        delivered, and the routes collect it where that costs less than its value.
+        ``None``: the produce goes with the delivery visit or neither is served (the
+        benchmarks).
     """
 
     distance_km: np.ndarray
@@ -134,6 +141,11 @@ class RoutingProblem:
     time_scale_per_min: int = 60
     split_delivery: bool = False
     penalty_weight: np.ndarray | None = None
+    produce_value_per_kg: float | None = None
+
+    def produce_optional(self) -> bool:
+        """Whether a station's produce may be left behind when its parcels are delivered."""
+        return self.pickup_produce and self.optional and self.produce_value_per_kg is not None
 
     def penalty_rates(self) -> np.ndarray:
         """``(N,)`` price of an unserved parcel at each node."""
@@ -462,6 +474,11 @@ class Visits:
         ``(V,)`` price of not serving the visit (currency units).
     notes
         Remarks about splits and stations that need nothing.
+    group
+        ``(V,)`` with optional produce (:func:`with_produce_alternatives`): visits with
+        the same non-negative number are alternatives of which at most one is served
+        (the delivery with its produce, or without it); ``-1`` for a visit on its own.
+        ``None``: no alternatives.
     """
 
     station: np.ndarray
@@ -470,6 +487,7 @@ class Visits:
     pickup_kg: np.ndarray
     penalty: np.ndarray
     notes: tuple[str, ...]
+    group: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.station)
@@ -587,7 +605,7 @@ def build_visits(problem: RoutingProblem) -> Visits:
     (:func:`split_loads`), so each type can be filled at a large station.
     """
     if problem.split_delivery:
-        return _split_visits_all_types(problem)
+        return with_produce_alternatives(problem, _split_visits_all_types(problem))
     parcels, down, up = station_demand(problem)
     cap_p, cap_kg = largest_capacities(problem)
     rows: list[tuple[int, int, float, float]] = []
@@ -614,7 +632,42 @@ def build_visits(problem: RoutingProblem) -> Visits:
             + (f", {cap_kg:g} kg" if math.isfinite(cap_kg) else "")
             + ") are served by several visits"
         )
-    return _visits(problem, rows, notes)
+    return with_produce_alternatives(problem, _visits(problem, rows, notes))
+
+
+def with_produce_alternatives(problem: RoutingProblem, visits: Visits) -> Visits:
+    """Visits where produce may be left behind (:meth:`RoutingProblem.produce_optional`).
+
+    A visit with parcels and produce gets an alternative: the same parcels without the
+    produce; at most one of the two is served. Its penalty rises by the produce's value
+    (``produce_value_per_kg`` × kg), so serving the alternative costs that value and
+    serving neither costs both. A produce-only visit is priced at its produce's value.
+    Unchanged when produce is not optional.
+    """
+    if not problem.produce_optional() or len(visits) == 0:
+        return visits
+    value = float(problem.produce_value_per_kg or 0.0)
+    up = np.asarray(visits.pickup_kg, dtype=float)
+    parcels = np.asarray(visits.parcels)
+    penalty = np.asarray(visits.penalty, dtype=float).copy()
+    both = np.flatnonzero((parcels > 0) & (up > 0))
+    only = (parcels <= 0) & (up > 0)
+    penalty[only] = np.maximum(value * up[only], 1e-3)
+    group = np.full(len(visits) + len(both), -1, dtype=np.int64)
+    group[both] = np.arange(len(both))
+    group[len(visits):] = np.arange(len(both))
+    return Visits(
+        station=np.concatenate([visits.station, visits.station[both]]),
+        parcels=np.concatenate([parcels, parcels[both]]),
+        delivery_kg=np.concatenate([visits.delivery_kg, visits.delivery_kg[both]]),
+        pickup_kg=np.concatenate([up, np.zeros(len(both))]),
+        penalty=np.concatenate([
+            np.where(np.isin(np.arange(len(visits)), both), penalty + value * up, penalty),
+            penalty[both],
+        ]),
+        notes=visits.notes,
+        group=group,
+    )
 
 
 def _visits(

@@ -171,12 +171,13 @@ def run_ortools(problem: RoutingProblem, visits: Visits, options: OrToolsOptions
     solver = routing.solver()
     sub = np.ix_(node_station, node_station)
 
+    extra = _alternative_cost(visits, scaling.cost_units_per_currency, n_dep)
     cost_cb: dict[int, int] = {}
     for r, (k, t) in enumerate(trips):
         unit = scaling.unit_distance_cost[k]
         if unit not in cost_cb:
             cost_cb[unit] = routing.RegisterTransitMatrix(
-                (scaling.distance[sub] * unit).tolist()
+                (scaling.distance[sub] * unit + extra[:, None]).tolist()
             )
         routing.SetArcCostEvaluatorOfVehicle(cost_cb[unit], r)
         routing.SetFixedCostOfVehicle(scaling.fixed_cost[k] if t == 0 else 0, r)
@@ -208,9 +209,21 @@ def run_ortools(problem: RoutingProblem, visits: Visits, options: OrToolsOptions
             solver.Add(solver.Sum([dim.CumulVar(routing.End(r)) for r in rows]) <= limit)
 
     if problem.optional:
+        group = visits.group if visits.group is not None else np.full(len(visits), -1)
         for i in range(len(visits)):
+            if group[i] < 0:
+                routing.AddDisjunction(
+                    [manager.NodeToIndex(n_dep + i)], scaling.penalty(float(visits.penalty[i]))
+                )
+        for g in range(int(np.max(group, initial=-1)) + 1):
+            # Alternatives (a delivery with or without its produce): at most one served,
+            # neither costs the dearer penalty, the cheaper one pays the difference as
+            # an arc cost when it leaves (_alternative_cost).
+            members = np.flatnonzero(group == g)
             routing.AddDisjunction(
-                [manager.NodeToIndex(n_dep + i)], scaling.penalty(float(visits.penalty[i]))
+                [manager.NodeToIndex(n_dep + int(i)) for i in members],
+                scaling.penalty(float(np.max(visits.penalty[members]))),
+                1,
             )
     elif options.soft_required:
         big = required_penalty(problem)
@@ -288,6 +301,22 @@ def required_penalty(problem: RoutingProblem) -> int:
         for fixed, unit in zip(scaling.fixed_cost, scaling.unit_distance_cost, strict=True)
     ]
     return 1 + 10 * max([1, *per_vehicle])
+
+
+def _alternative_cost(visits: Visits, units_per_currency: float, n_dep: int) -> np.ndarray:
+    """Objective units charged on leaving each routing node: for a visit of a group of
+    alternatives (:attr:`Visits.group`), the dearest member's penalty less its own (the
+    value of the produce it leaves behind); 0 elsewhere."""
+    extra = np.zeros(n_dep + len(visits), dtype=np.int64)
+    if visits.group is None:
+        return extra
+    group = np.asarray(visits.group)
+    for g in range(int(np.max(group, initial=-1)) + 1):
+        members = np.flatnonzero(group == g)
+        top = float(np.max(visits.penalty[members]))
+        for i in members:
+            extra[n_dep + int(i)] = round((top - float(visits.penalty[i])) * units_per_currency)
+    return extra
 
 
 def _add_kg_dimensions(

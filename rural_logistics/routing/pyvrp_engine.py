@@ -72,9 +72,11 @@ def build_data(
     use_kg = problem.uses_kg()
     tw = time_windows_units(problem)
     depots = [pyvrp.Depot(location=d) for d in range(problem.n_depots)]
+    group_of = _group_of(visits)
     clients = []
     for i in range(len(visits)):
         node = int(visits.station[i])
+        in_group = group_of[i] >= 0
         delivery = [int(visits.parcels[i])]
         pickup = [0]
         if use_kg:
@@ -88,9 +90,16 @@ def build_data(
                 tw_early=int(tw[node, 0]),
                 tw_late=int(tw[node, 1]),
                 prize=scaling.penalty(float(visits.penalty[i])) if problem.optional else 0,
-                required=not problem.optional,
+                # A client of a group is optional; the group says whether one is required.
+                required=not problem.optional and not in_group,
+                group=int(group_of[i]) if in_group else None,
             )
         )
+    client_groups = [
+        pyvrp.ClientGroup([int(i) for i in np.flatnonzero(group_of == g)],
+                          required=not problem.optional)
+        for g in range(int(group_of.max(initial=-1)) + 1)
+    ]
     profiles: dict[tuple[float, float], int] = {}
     durations: list[Any] = []
     groups: dict[tuple, list[int]] = {}
@@ -151,8 +160,16 @@ def build_data(
         vehicle_types,
         [cast(Any, scaling.distance)] * len(durations),
         durations,
+        client_groups,
     )
     return data, members
+
+
+def _group_of(visits: Visits) -> np.ndarray:
+    """Group number of each visit (``-1`` = none; see :attr:`Visits.group`)."""
+    if visits.group is None:
+        return np.full(len(visits), -1, dtype=np.int64)
+    return np.asarray(visits.group, dtype=np.int64)
 
 
 @dataclass
