@@ -171,8 +171,9 @@ def trip_peak_kg(parcel_kg: float, loads: Sequence[int], ups: Sequence[float]) -
 
 
 def peak_load(delivery: Delivery) -> tuple[float, float | None]:
-    """Heaviest load on board (kg) over every trip and stop, and its share of the
-    vehicle's ``capacity_kg`` at its highest (``None`` without a kilogram limit)."""
+    """Heaviest load on board (kg) over every trip and stop, and the highest share of
+    its vehicle's ``capacity_kg`` any trip reaches (possibly another trip; ``None``
+    without a kilogram limit)."""
     top_kg, top_share = 0.0, None
     for tier in delivery.station_tiers:
         problem = tier.problem
@@ -246,7 +247,8 @@ def produce_text(section: ProduceSection) -> str:
         parts = [f"{key.replace('_', ' ')} {kg:,.1f}"
                  for key, kg in section["left_behind_by_reason_kg_per_day"].items() if kg > 0]
         text += f", left behind {left:,.1f} kg/day ({', '.join(parts)})"
+    text += f"; heaviest load on board {section['max_load_kg']:,.1f} kg"
     share = section["max_load_share_of_capacity_kg"]
     if share is not None:
-        text += f"; heaviest load {section['max_load_kg']:,.1f} kg ({share:.0%} of capacity_kg)"
+        text += f", fullest trip at {share:.0%} of its capacity_kg"
     return text

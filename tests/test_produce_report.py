@@ -122,6 +122,6 @@ def test_cli_prints_the_produce_line(tmp_path: Path) -> None:
     code = main(["solve", str(path), "--out", str(tmp_path / "run"), "--no-map", "-q"],
                 stdout=out, stderr=err)
     assert code == 0, err.getvalue()
-    assert "produce: collected 360.0 of 360.0 kg/day (100.0%)" in out.getvalue()
+    assert "produce: collected 360.0 of 360.0 kg/day (100.0%); heaviest load" in out.getvalue()
     html = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
     assert 'id="produce-table"' in html
