@@ -14,8 +14,10 @@ LEFT_ROWS = 10
 
 _REASONS = {
     "not_planned": "not planned (routing.pickup_produce off)",
-    "capacity": "fleet capacity",
     "station_unserved": "station not served",
+    "not_visited": "produce-only station not visited",
+    "capacity": "vehicle full (capacity_kg)",
+    "cost": "dearer to collect than its value",
 }
 
 
@@ -29,7 +31,7 @@ def produce_html(runs: Sequence[RunResult], labels: Sequence[str]) -> str:
         return ""
     head = "".join(f"<th>{esc(h)}</th>" for h in (
         "Run", "Offered, kg/day", "Collected, kg/day", "Collected", "Left behind, kg/day",
-        "Why left behind", "Heaviest load, kg", "Of capacity_kg"))
+        "Why left behind", "Heaviest load, kg", "Fullest trip, share of capacity_kg"))
     rows, lists = [], []
     for label, p in zip(labels, sections, strict=True):
         if not p:
