@@ -230,3 +230,28 @@ def test_produce_never_keeps_parcels_from_being_delivered(engine: str) -> None:
     strict = evaluate(RoutingProblem(**{**problem.__dict__, "produce_value_per_kg": None}),
                       result.routes)
     assert len(strict.unserved) == 1
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_produce_dearer_than_its_value_is_left_behind(engine: str) -> None:
+    # D1 and D2 get 5 parcels each; P2 (10, 10) offers 5 kg and nothing to deliver. The
+    # tour D1-D2-P2 is 20.62 + 10 + 10 + 11.18 = 51.80 km against D1-D2 alone
+    # 20.62 + 10 + 20.62 = 51.23 km: P2 costs 0.57 km more. At 0.1 per kg its 5 kg are
+    # worth 0.5 (left behind, penalty 0.5); at 1 per kg, 5 (collected).
+    d = euclid(LADDER)
+    base = RoutingProblem(
+        distance_km=d, time_min=d,
+        parcels_per_day=np.array([0.0, 0.0, 5.0, 5.0, 0.0]),
+        vehicles=(van(),),
+        produce_kg_per_day=np.array([0.0, 0.0, 0.0, 0.0, 5.0]),
+        parcel_kg=1.0, pickup_produce=True, xy=LADDER,
+    )
+    for value, collected in ((0.1, 0.0), (1.0, 5.0)):
+        problem = RoutingProblem(**{**base.__dict__, "produce_value_per_kg": value})
+        result = solve_vrp(problem, engine=engine,
+                           budget=Budget.of(20.0, iteration_limit=300), seed=1)
+        check = evaluate(problem, result.routes)
+        assert check.feasible and not check.unserved
+        (route,) = result.routes
+        assert sum(route.pickups_kg) == collected
+        assert check.penalty == pytest.approx(value * (5.0 - collected))
