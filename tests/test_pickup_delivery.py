@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import itertools
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from rural_logistics.benchmarks.vrpspd import FILE_SCALE, read_vrpspd, vrpspd_pr
 from rural_logistics.cli import main
 from rural_logistics.routing import (
     ENGINES,
+    Evaluation,
     Route,
     RoutingProblem,
     VehicleSpec,
@@ -55,7 +57,7 @@ def van(**changes: object) -> VehicleSpec:
         speed_factor=1.0, max_route_duration_min=math.inf, service_time_min=0.0,
         capacity_kg=10.0,
     )
-    return VehicleSpec(**{**spec.__dict__, **changes})  # type: ignore[arg-type]
+    return replace(spec, **changes)  # type: ignore[arg-type]
 
 
 def ladder(produce_kg: float = 5.0, *, vehicles: tuple[VehicleSpec, ...] | None = None
@@ -204,54 +206,51 @@ def test_vrpspd_bad_file_is_a_clean_error(tmp_path: Path, capsys: pytest.Capture
     assert "BAD.vrpspd" in err and "EDGE_WEIGHT_SECTION has 25 numbers" in err
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_produce_never_keeps_parcels_from_being_delivered(engine: str) -> None:
-    # D1 and D2 each get 5 parcels (5 kg) and each hand over 6 kg of produce; one van of
-    # 10 kg, one trip. Both with produce overflow after the first stop (10 − 5 + 6 = 11);
-    # the best plan delivers all 10 parcels and collects 6 kg at the second station,
-    # leaving 6 kg behind at 10 per kg: penalty 60, nothing unserved.
+def two_deliveries(produce_kg: list[float], value: float | None) -> RoutingProblem:
+    """D1 and D2 get 5 parcels (5 kg) each; produce per node after the depot."""
     d = euclid(LADDER)
-    problem = RoutingProblem(
+    return RoutingProblem(
         distance_km=d, time_min=d,
         parcels_per_day=np.array([0.0, 0.0, 5.0, 5.0, 0.0]),
         vehicles=(van(),),
-        produce_kg_per_day=np.array([0.0, 0.0, 6.0, 6.0, 0.0]),
-        parcel_kg=1.0, pickup_produce=True, produce_value_per_kg=10.0, xy=LADDER,
+        produce_kg_per_day=np.array([0.0, *produce_kg]),
+        parcel_kg=1.0, pickup_produce=True, produce_value_per_kg=value, xy=LADDER,
     )
+
+
+def solve_priced(problem: RoutingProblem, engine: str) -> tuple[Evaluation, Route]:
+    """Solve, check, and return the check and the one route."""
     result = solve_vrp(problem, engine=engine, budget=Budget.of(20.0, iteration_limit=300),
                        seed=1)
     check = evaluate(problem, result.routes)
     assert check.feasible and not check.unserved
-    assert check.penalty == pytest.approx(60.0)
     (route,) = result.routes
+    return check, route
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_produce_never_keeps_parcels_from_being_delivered(engine: str) -> None:
+    # D1 and D2 each hand over 6 kg of produce; one van of 10 kg, one trip. Both with
+    # produce overflow after the first stop (10 − 5 + 6 = 11); the best plan delivers
+    # all 10 parcels and collects 6 kg at the second station, leaving 6 kg behind at
+    # 10 per kg: penalty 60, nothing unserved.
+    problem = two_deliveries([0.0, 6.0, 6.0, 0.0], 10.0)
+    check, route = solve_priced(problem, engine)
+    assert check.penalty == pytest.approx(60.0)
     assert sorted(route.stops) == [D1, D2] and route.load == 10
     assert route.pickups_kg == (0.0, 6.0)
     # Without a price on produce it travels with its parcels: one station is left out.
-    strict = evaluate(RoutingProblem(**{**problem.__dict__, "produce_value_per_kg": None}),
-                      result.routes)
+    strict = evaluate(replace(problem, produce_value_per_kg=None), [route])
     assert len(strict.unserved) == 1
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_produce_dearer_than_its_value_is_left_behind(engine: str) -> None:
-    # D1 and D2 get 5 parcels each; P2 (10, 10) offers 5 kg and nothing to deliver. The
-    # tour D1-D2-P2 is 20.62 + 10 + 10 + 11.18 = 51.80 km against D1-D2 alone
-    # 20.62 + 10 + 20.62 = 51.23 km: P2 costs 0.57 km more. At 0.1 per kg its 5 kg are
-    # worth 0.5 (left behind, penalty 0.5); at 1 per kg, 5 (collected).
-    d = euclid(LADDER)
-    base = RoutingProblem(
-        distance_km=d, time_min=d,
-        parcels_per_day=np.array([0.0, 0.0, 5.0, 5.0, 0.0]),
-        vehicles=(van(),),
-        produce_kg_per_day=np.array([0.0, 0.0, 0.0, 0.0, 5.0]),
-        parcel_kg=1.0, pickup_produce=True, xy=LADDER,
-    )
+    # P2 (10, 10) offers 5 kg and nothing to deliver. The tour D1-D2-P2 is
+    # 20.62 + 10 + 10 + 11.18 = 51.80 km against D1-D2 alone 20.62 + 10 + 20.62 =
+    # 51.23 km: P2 costs 0.57 km more. At 0.1 per kg its 5 kg are worth 0.5 (left
+    # behind, penalty 0.5); at 1 per kg, 5 (collected).
     for value, collected in ((0.1, 0.0), (1.0, 5.0)):
-        problem = RoutingProblem(**{**base.__dict__, "produce_value_per_kg": value})
-        result = solve_vrp(problem, engine=engine,
-                           budget=Budget.of(20.0, iteration_limit=300), seed=1)
-        check = evaluate(problem, result.routes)
-        assert check.feasible and not check.unserved
-        (route,) = result.routes
+        check, route = solve_priced(two_deliveries([0.0, 0.0, 0.0, 5.0], value), engine)
         assert sum(route.pickups_kg) == collected
         assert check.penalty == pytest.approx(value * (5.0 - collected))
