@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from rural_logistics.benchmarks.common import BenchmarkTable, natural_key, select_instances
-from rural_logistics.benchmarks.cvrp import find_files, read_reference
+from rural_logistics.benchmarks.cvrp import find_files, read_reference, vrplib_sections
 from rural_logistics.benchmarks.routing_race import (
     BenchInstance,
     add_routing_arguments,
@@ -122,21 +122,8 @@ def read_vrpspd(path: Path) -> VrpspdData:
     InputDataError
         Naming the file and what is wrong with it.
     """
-    header: dict[str, str] = {}
-    sections: dict[str, list[str]] = {}
-    current: str | None = None
-    for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        line = raw.strip()
-        if not line or line == "EOF":
-            continue
-        if line.endswith("_SECTION"):
-            current = line
-            sections[current] = []
-        elif ":" in line and current is None:
-            key, value = line.split(":", 1)
-            header[key.strip().upper()] = value.strip()
-        elif current is not None:
-            sections[current].extend(line.split())
+    header, rows_of = vrplib_sections(path.read_text(encoding="utf-8", errors="replace"))
+    sections = {name: [x for row in rows for x in row] for name, rows in rows_of.items()}
     try:
         if header.get("TYPE", "VRPSPD") != "VRPSPD":
             raise InputDataError(f"{path}: TYPE {header['TYPE']}, expected VRPSPD")
