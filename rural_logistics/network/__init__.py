@@ -34,7 +34,12 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
-from rural_logistics.network.chains import ContractedGraph, contract_chains, contracted_travel
+from rural_logistics.network.chains import (
+    ContractedGraph,
+    contract_chains,
+    contracted_travel,
+    tree_lengths,
+)
 
 #: From this many nodes on, two-way graphs are searched chain-contracted
 #: (:func:`many_source_travel`); smaller ones on the whole graph. Both give the same matrices.
@@ -404,24 +409,8 @@ def _edge_lookup(network: RoadNetwork) -> tuple[np.ndarray, np.ndarray]:
 
 def _path_lengths(network: RoadNetwork, pred: np.ndarray) -> np.ndarray:
     """Length (m) of the tree path from each row's source to every node, by pointer doubling."""
-    n = network.n_nodes
     keys, vals = _edge_lookup(network)
-    has_parent = pred >= 0
-    rows, cols = np.nonzero(has_parent)
-    parent_len = np.zeros(pred.shape)
-    pos = np.searchsorted(keys, pred[rows, cols].astype(np.int64) * n + cols)
-    parent_len[rows, cols] = vals[pos]
-    acc = parent_len
-    anc = np.where(has_parent, pred, -1).astype(np.int64)
-    row_idx = np.arange(pred.shape[0])[:, None]
-    while True:
-        live = anc >= 0
-        if not live.any():
-            break
-        safe = np.where(live, anc, 0)
-        acc = acc + np.where(live, acc[row_idx, safe], 0.0)
-        anc = np.where(live, anc[row_idx, safe], -1)
-    return acc
+    return tree_lengths(pred, keys, vals, network.n_nodes)
 
 
 def shortest_paths(
