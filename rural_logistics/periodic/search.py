@@ -466,6 +466,11 @@ def solve_periodic(
     joint = improve and engine == "pyvrp" and supported(problem.template)
     days: list[_Day] | None = None
     if joint:
+        plan = _solve_by_patterns(problem, search, choice, budget, t0)
+        if plan is not None:
+            return plan
+        joint = False
+    if joint:
         found = search.joint(choice, None, budget.share(JOINT_START_SHARE))
         if found is not None:
             choice, days = found
@@ -562,6 +567,61 @@ def solve_periodic(
     return _plan(problem, choice, final, t0, search,
                  f"{search.rounds} rounds, {kicks} kicks"
                  + (", all days routed at once by PyVRP" if joint else ""))
+
+
+def _solve_by_patterns(problem: PeriodicProblem, search: _Search, choice: list[int],
+                       budget: Budget, t0: float) -> PeriodicPlan | None:
+    """All days in one PyVRP instance, multi-visit patterns searched around PyVRP's local
+    search (:func:`rural_logistics.routing.pyvrp_patterns.search_patterns`); ``None``
+    when it finds no feasible plan (the caller goes on with the other search)."""
+    from rural_logistics.routing.model import make_scaling
+    from rural_logistics.routing.pyvrp_patterns import PatternOption, search_patterns
+
+    visits, keys = search.joint_visits(choice)
+    fixed: list[list[DayVisit]] = [[] for _ in range(problem.n_stations)]
+    for v, (s, d) in zip(visits, keys, strict=True):
+        if d == -1 or v.group is not None:
+            fixed[s].append(v)
+    per_currency = make_scaling(problem.template).cost_units_per_currency
+    options = [[PatternOption(tuple(zip(o.days, o.parcels, strict=True)),
+                              o.extra_cost * per_currency) for o in opts]
+               for opts in problem.options]
+    found = search_patterns(problem.template, problem.days, options, fixed, choice,
+                            budget=budget, seed=search.seed, progress=search.progress)
+    if found is None:
+        return None
+    new = list(found.choice)
+    seen: list[set[int]] = [set() for _ in range(problem.n_stations)]
+    for d, routes in enumerate(found.routes):
+        for _, stations in routes:
+            for s in stations:
+                seen[s].add(d)
+    for s, opts in enumerate(problem.options):
+        if fixed[s]:
+            match = [c for c, o in enumerate(opts) if set(o.days) == seen[s]]
+            if not match:
+                return None
+            new[s] = match[0]
+        elif set(opts[new[s]].days) != seen[s]:
+            raise RuntimeError(f"pattern search: station {s} is visited on days "
+                               f"{sorted(seen[s])}, not those of its option")
+    results = []
+    for d, routes in enumerate(found.routes):
+        prob = problem.day_problem(new, d)
+        parcels = problem.day_parcels(new, d)
+        day = _Day([], False)
+        for k, stations in routes:
+            nodes = [search.n_dep + s for s in stations]
+            loads = [int(parcels[s]) for s in stations]
+            cost = _route_cost(prob, k, search.t.vehicles[k].depot, nodes, loads)
+            if cost is None:
+                return None
+            day.routes.append(_Route(k, search.t.vehicles[k].depot, nodes, loads, cost))
+        results.append(_result_of(prob, day, search.engine, 0.0))
+    search.moves = found.moves_kept
+    return _plan(problem, new, results, t0, search,
+                 f"one PyVRP local search over all days, {found.iterations} iterations, "
+                 f"{found.moves_kept} of {found.moves_tried} pattern moves accepted")
 
 
 def _plan(problem: PeriodicProblem, choice: Sequence[int], results: list[RoutingResult],

@@ -31,6 +31,7 @@ from rural_logistics.routing.model import (
     make_scaling,
     travel_time_units,
 )
+from rural_logistics.routing.pyvrp_engine import penalty_params
 from rural_logistics.solvers.budget import Budget
 
 
@@ -91,6 +92,40 @@ def solve_joint(
         Per day, the routes ``(vehicle index in problem.vehicles, visit indices in
         order)``; ``None`` when PyVRP found no feasible plan.
     """
+    built = build_joint(problem, days, visits)
+    if built is None:
+        return None
+    data, owners = built
+    initial = None
+    if start is not None:
+        initial = _start_solution(data, start, owners, problem.n_depots)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PenaltyBoundWarning)
+        stop: Any = MaxRuntime(max(0.05, budget.left()))
+        if budget.iteration_limit is not None:
+            stop = MultipleCriteria([stop, MaxIterations(budget.iteration_limit)])
+        # PyVRP's default penalty cap (100,000 per unit) is below one detour on scaled
+        # distances: without the engine's scaled penalties, overloading pays and the
+        # search ends infeasible on instances with long edges (e.g. Cordeau's p27).
+        params = pyvrp.SolveParams(penalty=penalty_params(data))
+        result = pyvrp.solve(data, stop, seed=seed, collect_stats=False, display=False,
+                             initial_solution=initial, params=params)
+    best = result.best
+    if not best.is_feasible():
+        return None
+    return read_joint(owners, days, routes_of(best))
+
+
+def routes_of(solution: pyvrp.Solution) -> list[tuple[int, list[int]]]:
+    """A solution's routes as ``(vehicle type, client indices in order)``."""
+    return [(r.vehicle_type(), [int(a.idx) for a in list(r.schedule())[1:-1] if a.is_client()])
+            for r in solution.routes()]
+
+
+def build_joint(problem: RoutingProblem, days: int, visits: Sequence[DayVisit]
+                ) -> tuple[pyvrp.ProblemData, list[tuple[int, list[int]]]] | None:
+    """The joint instance of ``visits`` and, per vehicle type, its day and the fleet
+    vehicles it stands for (``None`` when the horizon does not fit the time axis)."""
     scaling = make_scaling(problem)
     v0 = problem.vehicles[0]
     duration, _ = travel_time_units(problem, speed_factor=v0.speed_factor,
@@ -139,26 +174,17 @@ def solve_joint(
             owners.append((d, ks))
     data = pyvrp.ProblemData(locations, clients, depots, types,
                              [cast(Any, scaling.distance)], [cast(Any, duration)], groups)
-    initial = None
-    if start is not None:
-        initial = _start_solution(data, start, owners, problem.n_depots)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PenaltyBoundWarning)
-        stop: Any = MaxRuntime(max(0.05, budget.left()))
-        if budget.iteration_limit is not None:
-            stop = MultipleCriteria([stop, MaxIterations(budget.iteration_limit)])
-        result = pyvrp.solve(data, stop, seed=seed,
-                             collect_stats=False, display=False, initial_solution=initial)
-    best = result.best
-    if not best.is_feasible():
-        return None
+    return data, owners
+
+
+def read_joint(owners: list[tuple[int, list[int]]], days: int,
+               routes: Sequence[tuple[int, Sequence[int]]]) -> list[list[tuple[int, list[int]]]]:
+    """Routes ``(vehicle type, client indices)`` of the joint instance as, per day, routes
+    ``(vehicle index in the fleet, visit indices)``."""
     out: list[list[tuple[int, list[int]]]] = [[] for _ in range(days)]
     free = [list(ks) for _, ks in owners]
-    for route in best.routes():
-        t = route.vehicle_type()
-        d = owners[t][0]
-        visited = [int(a.idx) for a in list(route.schedule())[1:-1] if a.is_client()]
-        out[d].append((free[t].pop(0), visited))
+    for t, visited in routes:
+        out[owners[t][0]].append((free[t].pop(0), list(visited)))
     return out
 
 
