@@ -1,5 +1,17 @@
 """Choose each station's visit option and build every day's routes.
 
+With PyVRP and a fleet the joint model represents
+(:func:`rural_logistics.routing.pyvrp_periodic.supported`: one speed and service time,
+single trips, no opening windows, parcels only), the whole search runs in **one PyVRP
+instance of all days** (:func:`rural_logistics.routing.pyvrp_patterns.search_patterns`):
+a station with one visit on any day is one client whose day is its vehicle's, one with
+one visit on some days a group of day copies (PyVRP picks the day while it routes), and a
+station with several visits gets its pattern from pattern moves made inside PyVRP's
+iterated local search, each repaired by PyVRP's local search. It starts from the greedy
+assignment below.
+
+Otherwise (OR-Tools, or a fleet the joint model does not represent):
+
 1. **Start**: a greedy assignment (stations with the fewest options and the most parcels
    first) that puts each station on the days where it lies nearest to the stations
    already there, keeping each day's parcels within the day's fleet capacity — or, for
@@ -9,19 +21,12 @@
    plus cheapest feasible insertions on the current day routes (every changed route
    checked by the routing evaluator's own rules) lowers the cost most is applied;
    after a pass, the changed days are routed again by the engine and the cheaper of the
-   two kept (with the joint model: all days routed at once, warm-started from the
-   changed plan). A move may put a station over a route's capacity when the day's fleet has
+   two kept. A move may put a station over a route's capacity when the day's fleet has
    room: that day must then be routed again, and the pass is undone if it cannot be.
    Passes repeat until none improves; a kick then moves a few random stations to random
    options and the search goes on from there, the best plan kept (it stops after
    :data:`STALE_KICKS` or one per two stations kicks without a better plan); the last share of
    the budget re-routes every day of the best plan.
-
-With PyVRP and a fleet the joint model represents
-(:func:`rural_logistics.routing.pyvrp_periodic.supported`), the start plan and the last
-polish route **all days at once** instead (:mod:`rural_logistics.routing.pyvrp_periodic`):
-a station with one visit on any day is one client whose day is its vehicle's, one with
-one visit on some days a group of day copies; the polish starts from the best plan.
 
 Everything stops on the one :class:`~rural_logistics.solvers.budget.Budget`.
 """
@@ -44,10 +49,6 @@ from rural_logistics.solvers.budget import Budget
 
 #: Share of the budget for routing the start plan's days.
 START_SHARE = 0.25
-#: With the joint model: share of the budget of its first run (all days at once), and of
-#: each run after a pass of option changes (warm-started from the changed plan).
-JOINT_START_SHARE = 0.4
-JOINT_ROUND_SHARE = 0.05
 #: Share of the budget kept for re-routing every day of the best plan at the end.
 POLISH_SHARE = 0.2
 #: Share of the stations a kick moves (at least 2).
@@ -293,48 +294,6 @@ class _Search:
                     keys.append((s, d))
         return visits, keys
 
-    def joint(self, choice: Sequence[int], days: list[_Day] | None,
-              budget: Budget) -> tuple[list[int], list[_Day]] | None:
-        """Route all days at once from ``choice`` (and the start plan ``days``)."""
-        from rural_logistics.routing.pyvrp_periodic import solve_joint
-
-        visits, keys = self.joint_visits(choice)
-        where = {k: i for i, k in enumerate(keys)}
-        start = None
-        if days is not None:
-            start = [[(r.vehicle, [where[(n - self.n_dep, d)] if (n - self.n_dep, d) in where
-                                   else where[(n - self.n_dep, -1)] for n in r.nodes])
-                      for r in day.routes] for d, day in enumerate(days)]
-        self.reroutes += 1
-        out = solve_joint(self.t, self.p.days, visits, budget=budget,
-                          seed=self.seed + self.reroutes, start=start)
-        if out is None:
-            return None
-        seen: list[set[int]] = [set() for _ in range(self.p.n_stations)]
-        for d, routes in enumerate(out):
-            for _, idx in routes:
-                for i in idx:
-                    seen[keys[i][0]].add(d)
-        new = list(choice)
-        for s, opts in enumerate(self.p.options):
-            match = [c for c, o in enumerate(opts) if set(o.days) == seen[s]]
-            if not match:
-                return None
-            new[s] = match[0]
-        states = []
-        for d, routes in enumerate(out):
-            prob = self.p.day_problem(new, d)
-            day = _Day([], False)
-            for k, idx in routes:
-                nodes = [self.n_dep + keys[i][0] for i in idx]
-                loads = [int(visits[i].parcels) for i in idx]
-                cost = _route_cost(prob, k, self.t.vehicles[k].depot, nodes, loads)
-                if cost is None:
-                    return None
-                day.routes.append(_Route(k, self.t.vehicles[k].depot, nodes, loads, cost))
-            states.append(day)
-        return new, states
-
     def descend(self, choice: list[int], days: list[_Day], budget: Budget) -> set[int]:
         """One pass of option changes; the days changed."""
         changed: set[int] = set()
@@ -463,19 +422,11 @@ def solve_periodic(
     search = _Search(problem, engine=engine, seed=seed, workers=workers, progress=progress)
     choice = start_choice(problem, how=start)
     days_n = problem.days
-    joint = improve and engine == "pyvrp" and supported(problem.template)
     days: list[_Day] | None = None
-    if joint:
+    if improve and engine == "pyvrp" and supported(problem.template):
         plan = _solve_by_patterns(problem, search, choice, budget, t0)
         if plan is not None:
             return plan
-        joint = False
-    if joint:
-        found = search.joint(choice, None, budget.share(JOINT_START_SHARE))
-        if found is not None:
-            choice, days = found
-        else:
-            joint = False
     if days is None:
         share = budget.share(START_SHARE if improve else 1.0)
         results: list[RoutingResult] = []
@@ -500,17 +451,7 @@ def solve_periodic(
         snap_cost = _plan_cost(days) + problem.extra_cost(choice)
         changed = search.descend(choice, days, budget)
         failed = False
-        if changed and joint:
-            # All days at once, from the changed plan (over-capacity routes included).
-            found = search.joint(choice, days, budget.at_most(
-                max(1.0, JOINT_ROUND_SHARE * budget.seconds)))
-            if found is not None and (any(d.dirty for d in days) or _plan_cost(found[1])
-                                      + problem.extra_cost(found[0]) < _plan_cost(days)
-                                      + problem.extra_cost(choice)):
-                choice, days = found
-            elif any(d.dirty for d in days):
-                failed = True
-        elif changed:
+        if changed:
             per_day = min(max(1.0, (budget.left() - polish_at) / (2 * len(changed))),
                           budget.seconds * START_SHARE / days_n)
             for d in sorted(changed):
@@ -548,25 +489,18 @@ def solve_periodic(
                 if c != choice[s] and search.change(choice, days, s, c, apply=False) is not None:
                     search.change(choice, days, s, c, apply=True)
             search.relax = True
-    # Polish: all days at once from the best plan (joint model), or each day again.
+    # Polish: each day of the best plan routed again.
     choice, days = best_choice, best_days
-    if joint and budget.left() > 0.5:
-        found = search.joint(choice, days, budget.share(1.0))
-        if found is not None and _plan_cost(found[1]) + problem.extra_cost(found[0]) < (
-                best_cost - _EPS):
-            choice, days = found
     final: list[RoutingResult] = []
     for d in range(days_n):
         prob = problem.day_problem(choice, d)
         mine = _result_of(prob, days[d], engine, 0.0)
-        if not joint and budget.left() > 0.5:
+        if budget.left() > 0.5:
             res = search.route_day(choice, d, budget.share(1.0 / (days_n - d)))
             if res.is_feasible() and res.cost() < mine.cost() - _EPS:
                 mine = res
         final.append(mine)
-    return _plan(problem, choice, final, t0, search,
-                 f"{search.rounds} rounds, {kicks} kicks"
-                 + (", all days routed at once by PyVRP" if joint else ""))
+    return _plan(problem, choice, final, t0, search, f"{search.rounds} rounds, {kicks} kicks")
 
 
 def _solve_by_patterns(problem: PeriodicProblem, search: _Search, choice: list[int],

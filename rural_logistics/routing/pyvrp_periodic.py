@@ -1,4 +1,5 @@
-"""PyVRP over every day of a horizon at once (the periodic planner's joint routing).
+"""PyVRP over every day of a horizon at once: the joint instance (the periodic planner's
+model; searched by :mod:`rural_logistics.routing.pyvrp_patterns`).
 
 One PyVRP instance holds all days: a station visited on day ``d`` is a client at the
 station's location whose time window is day ``d``'s slot ``[d·S, d·S + S/2]`` (``S``
@@ -6,7 +7,6 @@ longer than any route), and each fleet vehicle is a vehicle type per day whose s
 that slot, so a vehicle of day ``d`` can only serve day ``d``'s clients. A station whose
 options are single visits on different days is a required *mutually exclusive group* of
 its day copies: PyVRP picks the day while it routes. Other stations come with fixed days.
-A start plan (routes per day) can be given as PyVRP's initial solution.
 
 Supported: one depot or several, vehicles of one speed and service time, single trips,
 no opening windows, parcels only (:func:`supported`).
@@ -15,15 +15,12 @@ no opening windows, parcels only (:func:`supported`).
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
 import pyvrp
-from pyvrp.exceptions import PenaltyBoundWarning
-from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
 from rural_logistics.routing.model import (
     HORIZON,
@@ -31,8 +28,6 @@ from rural_logistics.routing.model import (
     make_scaling,
     travel_time_units,
 )
-from rural_logistics.routing.pyvrp_engine import penalty_params
-from rural_logistics.solvers.budget import Budget
 
 
 @dataclass(frozen=True)
@@ -58,68 +53,6 @@ def supported(problem: RoutingProblem) -> bool:
         and all(v.shift_start_min == 0 and not math.isfinite(v.shift_end_min)
                 for v in problem.vehicles)
     )
-
-
-def solve_joint(
-    problem: RoutingProblem,
-    days: int,
-    visits: Sequence[DayVisit],
-    *,
-    budget: Budget,
-    seed: int,
-    start: Sequence[Sequence[tuple[int, Sequence[int]]]] | None = None,
-) -> list[list[tuple[int, list[int]]]] | None:
-    """Route every day at once.
-
-    Parameters
-    ----------
-    problem
-        One day's routing problem (its fleet is each day's fleet; parcels ignored).
-    days
-        Days of the horizon.
-    visits
-        The clients.
-    budget
-        Time of the run (and its iteration cap, a deterministic stop rule).
-    seed
-        PyVRP's seed.
-    start
-        Per day, routes ``(vehicle, visit indices)`` of a feasible start plan.
-
-    Returns
-    -------
-    list or None
-        Per day, the routes ``(vehicle index in problem.vehicles, visit indices in
-        order)``; ``None`` when PyVRP found no feasible plan.
-    """
-    built = build_joint(problem, days, visits)
-    if built is None:
-        return None
-    data, owners = built
-    initial = None
-    if start is not None:
-        initial = _start_solution(data, start, owners, problem.n_depots)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PenaltyBoundWarning)
-        stop: Any = MaxRuntime(max(0.05, budget.left()))
-        if budget.iteration_limit is not None:
-            stop = MultipleCriteria([stop, MaxIterations(budget.iteration_limit)])
-        # PyVRP's default penalty cap (100,000 per unit) is below one detour on scaled
-        # distances: without the engine's scaled penalties, overloading pays and the
-        # search ends infeasible on instances with long edges (e.g. Cordeau's p27).
-        params = pyvrp.SolveParams(penalty=penalty_params(data))
-        result = pyvrp.solve(data, stop, seed=seed, collect_stats=False, display=False,
-                             initial_solution=initial, params=params)
-    best = result.best
-    if not best.is_feasible():
-        return None
-    return read_joint(owners, days, routes_of(best))
-
-
-def routes_of(solution: pyvrp.Solution) -> list[tuple[int, list[int]]]:
-    """A solution's routes as ``(vehicle type, client indices in order)``."""
-    return [(r.vehicle_type(), [int(a.idx) for a in list(r.schedule())[1:-1] if a.is_client()])
-            for r in solution.routes()]
 
 
 def build_joint(problem: RoutingProblem, days: int, visits: Sequence[DayVisit]
@@ -188,24 +121,7 @@ def read_joint(owners: list[tuple[int, list[int]]], days: int,
     return out
 
 
-def _start_solution(
-    data: pyvrp.ProblemData,
-    start: Sequence[Sequence[tuple[int, Sequence[int]]]],
-    owners: list[tuple[int, list[int]]],
-    n_depots: int,
-) -> pyvrp.Solution | None:
-    """The start plan as a PyVRP solution (``None`` if a vehicle has no type)."""
-    type_of: dict[tuple[int, int], int] = {}
-    for t, (d, ks) in enumerate(owners):
-        for k in ks:
-            type_of[(d, k)] = t
-    routes = []
-    for d, day in enumerate(start):
-        for vehicle, visits in day:
-            found = type_of.get((d, vehicle))
-            if found is None:
-                return None
-            t = found
-            acts = [pyvrp.Activity(pyvrp.ActivityType.CLIENT, i) for i in visits]
-            routes.append(pyvrp.Route(data, acts, t))
-    return pyvrp.Solution(data, routes)
+def routes_of(solution: pyvrp.Solution) -> list[tuple[int, list[int]]]:
+    """A solution's routes as ``(vehicle type, client indices in order)``."""
+    return [(r.vehicle_type(), [int(a.idx) for a in list(r.schedule())[1:-1] if a.is_client()])
+            for r in solution.routes()]
