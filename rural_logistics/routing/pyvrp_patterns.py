@@ -149,12 +149,14 @@ class _Model:
 
 
 class _Search:
+    """Moves, estimates and PyVRP's pieces on a :class:`_Model`."""
+
     def __init__(self, model: _Model, *, seed: int, progress: Progress | None) -> None:
         self.m = model
         self.rng = random.Random(seed)
         self.seed = seed
         self.progress = progress
-        self.tried = self.kept = self.ils_runs = self.kicks = 0
+        self.tried = self.kept = 0
         self.penalties = penalty_params(model.full)
         load, tw, dist = self.penalties.start
         # Local search in a pattern move: penalties high enough that a feasible repair
@@ -233,11 +235,10 @@ class _Search:
         path = [vt.start_depot, *[self.m.clients[i].location for i in visits], vt.end_depot]
         return vt.fixed_cost + self.unit[t] * float(self.dist[path[:-1], path[1:]].sum())
 
-    def apply(self, routes: list[tuple[int, list[int]]], s: int, old: int,
+    def apply(self, routes: list[tuple[int, list[int]]], s: int,
               new: int) -> list[tuple[int, list[int]]] | None:
-        """The routes with station ``s`` moved from option ``old`` to ``new`` (not
-        repaired: a route may be over its capacity); ``None`` if a day has no vehicle."""
-        del old
+        """The routes with station ``s`` moved to option ``new`` (not repaired: a route
+        may be over its capacity); ``None`` if a day has no vehicle."""
         m = self.m
         keep = set(m.option_clients(s, new))
         mine = {i for i in range(len(m.visits)) if m.station_of[i] == s}
@@ -266,7 +267,7 @@ class _Search:
             new = min(others, key=lambda c: self.estimate(routes, s, old, c))
         else:
             new = self.rng.choice(others)
-        moved = self.apply(routes, s, old, new)
+        moved = self.apply(routes, s, new)
         if moved is None:
             return None
         self.tried += 1

@@ -4,12 +4,13 @@ model; searched by :mod:`rural_logistics.routing.pyvrp_patterns`).
 One PyVRP instance holds all days: a station visited on day ``d`` is a client at the
 station's location whose time window is day ``d``'s slot ``[d·S, d·S + S/2]`` (``S``
 longer than any route), and each fleet vehicle is a vehicle type per day whose shift is
-that slot, so a vehicle of day ``d`` can only serve day ``d``'s clients. A station whose
+that slot (its own shift inside the slot's first half), so a vehicle of day ``d`` can
+only serve day ``d``'s clients. A station whose
 options are single visits on different days is a required *mutually exclusive group* of
 its day copies: PyVRP picks the day while it routes. Other stations come with fixed days.
 
-Supported: one depot or several, vehicles of one speed and service time, single trips,
-no opening windows, parcels only (:func:`supported`).
+Supported: one depot or several, vehicles of one speed and service time (shifts of
+their own), single trips, no opening windows, parcels only (:func:`supported`).
 """
 
 from __future__ import annotations
@@ -50,8 +51,6 @@ def supported(problem: RoutingProblem) -> bool:
         and all(v.max_trips == 1 and v.capacity_kg is None for v in problem.vehicles)
         and problem.time_window_min is None
         and not problem.uses_kg()
-        and all(v.shift_start_min == 0 and not math.isfinite(v.shift_end_min)
-                for v in problem.vehicles)
     )
 
 
@@ -63,7 +62,14 @@ def build_joint(problem: RoutingProblem, days: int, visits: Sequence[DayVisit]
     v0 = problem.vehicles[0]
     duration, _ = travel_time_units(problem, speed_factor=v0.speed_factor,
                                     vehicle_service_min=v0.service_time_min)
-    slot = int(duration.max(initial=0)) * (problem.n_nodes + 2) + 1
+    st, sd = problem.time_scale_per_min, problem.distance_scale_per_km
+    # A vehicle's shift [start, end] within its day's slot; the slot's first half holds
+    # every shift and is longer than any route (n + 2 of the longest legs).
+    shifts = [(round(v.shift_start_min * st),
+               round(v.shift_end_min * st) if math.isfinite(v.shift_end_min) else None)
+              for v in problem.vehicles]
+    latest = max((e if e is not None else s0 for s0, e in shifts), default=0)
+    slot = max(int(duration.max(initial=0)) * (problem.n_nodes + 2) + 1, 2 * latest + 2)
     if slot * days * 2 >= HORIZON:
         return None
     xy = (np.asarray(problem.xy, dtype=float) if problem.xy is not None
@@ -85,19 +91,19 @@ def build_joint(problem: RoutingProblem, days: int, visits: Sequence[DayVisit]
             required=g is None, group=g,
         ))
     groups = [pyvrp.ClientGroup(m, required=True) for m in members]
-    kinds: dict[tuple[int, int, int, int], list[int]] = {}
+    kinds: dict[tuple[int, int, int, int, int, int | None], list[int]] = {}
     for k, vt in enumerate(problem.vehicles):
         key = (vt.depot, vt.capacity_parcels, scaling.unit_distance_cost[k],
-               scaling.fixed_cost[k])
+               scaling.fixed_cost[k], *shifts[k])
         kinds.setdefault(key, []).append(k)
-    st, sd = problem.time_scale_per_min, problem.distance_scale_per_km
     types, owners = [], []
     for d in range(days):
-        for (depot, cap, unit, fixed), ks in kinds.items():
+        for (depot, cap, unit, fixed, start, end), ks in kinds.items():
             spec = problem.vehicles[ks[0]]
             types.append(pyvrp.VehicleType(
                 num_available=len(ks), capacity=[cap], start_depot=depot, end_depot=depot,
-                fixed_cost=fixed, tw_early=d * slot, tw_late=d * slot + slot // 2,
+                fixed_cost=fixed, tw_early=d * slot + start,
+                tw_late=d * slot + (end if end is not None else slot // 2),
                 shift_duration=(math.floor(spec.max_route_duration_min * st + 1e-9)
                                 if math.isfinite(spec.max_route_duration_min) else HORIZON),
                 max_distance=(math.floor(spec.max_route_distance_km * sd + 1e-9)
