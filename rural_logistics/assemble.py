@@ -449,12 +449,17 @@ def _stop_names(prepared: PreparedRegion) -> dict[str, dict[str, str]]:
 
 
 def depots_layer(prepared: PreparedRegion, delivery: Delivery) -> gpd.GeoDataFrame:
-    """The distribution centre, and the hubs a two-tier delivery opened (``role``)."""
+    """The distribution centre, the hubs a two-tier delivery opened, and every other depot
+    a route starts from (vehicles at their own depots, e.g. carriers'), with ``role``
+    (``dc``, ``hub``, ``depot``) when there is more than the centre."""
     depots = prepared.data.depots
-    if delivery.hub_rows is None:
+    hubs = list(delivery.hub_rows or ())
+    used = (tier.depot_rows[r.depot] for tier in delivery.tiers for r in tier.result.routes)
+    others = sorted({int(row) for row in used} - {0, *hubs})
+    if delivery.hub_rows is None and not others:
         return depots.iloc[:1].reset_index(drop=True)
-    layer = depots.iloc[[0, *delivery.hub_rows]].reset_index(drop=True)
-    layer.insert(1, "role", ["dc", *(["hub"] * len(delivery.hub_rows))])
+    layer = depots.iloc[[0, *hubs, *others]].reset_index(drop=True)
+    layer.insert(1, "role", ["dc", *(["hub"] * len(hubs)), *(["depot"] * len(others))])
     return layer
 
 

@@ -140,6 +140,11 @@ def test_joint_fleet_is_bs_vehicle_from_its_own_depot(line_result: Any) -> None:
         design = next(d for d in line_result.designs if d.name == name)
         assert sorted(design.plan.routes["route_id"]) == ["A-R1", "B-R1"], name
         assert sorted(design.plan.routes["depot_id"]) == ["DC1", "E1"], name
+    # Every depot a route starts from is in the depots layer (and on the map).
+    for design in line_result.designs:
+        layer = design.plan.depots
+        assert list(layer["depot_id"]) == ["DC1", "E1"], design.name
+        assert list(layer["role"]) == ["dc", "depot"], design.name
 
 
 def test_shapley_split_matches_the_hand_solution(line_result: Any) -> None:
