@@ -438,14 +438,16 @@ def _solve_carriers(
 ) -> int:
     """``solve`` of a config with a ``carriers`` section: every design and the fair split."""
     from rural_logistics.carriers.files import result_text, write_carriers
-    from rural_logistics.carriers.run import plan_designs
+    from rural_logistics.carriers.run import plan_designs, planned_seconds
 
     assert config.carriers is not None
     if not args.quiet:
         names = ", ".join(c.name for c in config.carriers.members)
         err.write(f"Planning {config.region.name} ({config.scenario}) for carriers {names}: "
                   f"designs {', '.join(config.carriers.designs)}, "
-                  f"{config.solver.time_limit_s:g} s each\n")
+                  f"{config.solver.time_limit_s:g} s each; up to "
+                  f"{planned_seconds(config):.0f} s of solving in all"
+                  f"{' with the fair split' if config.carriers.shapley else ''}\n")
     result = plan_designs(config, progress=progress)
     with progress("writing outputs"):
         files = write_carriers(result, args.out, force=args.force, map_png=not args.no_map)

@@ -42,7 +42,7 @@ import shapely
 import yaml
 from pyproj import Transformer
 
-from rural_logistics.carriers.run import plan_designs
+from rural_logistics.carriers.run import plan_designs, planned_seconds
 from rural_logistics.cli import main
 from rural_logistics.config import load_config, parse_config
 from rural_logistics.errors import ConfigError, InfeasibleError
@@ -326,3 +326,19 @@ def test_one_plan_entry_points_refuse_a_carriers_config(tmp_path: Path) -> None:
         plan_region(config)
     with pytest.raises(ConfigError, match="a sweep plans one network"):
         sweep_config(config, SweepSpec(stations=(1, 2)))
+
+
+def test_planned_seconds_count_each_design_and_each_coalition_solved() -> None:
+    """Four carriers, T a design: 3 designs (3T) plus the coalitions not taken from a
+    design, each T·|S|/4: six pairs (6 · T/2) and four triples (4 · 3T/4): 9T in all.
+    Without ``separate`` the four single carriers are solved too (4 · T/4 = T more);
+    without the fair split only the designs count."""
+    config = load_config(Path(__file__).parents[1] / "configs" / "demo_carriers.yaml")
+    assert config.carriers is not None
+    t = config.solver.time_limit_s
+    assert planned_seconds(config) == pytest.approx(9 * t)
+    two = config.carriers.model_copy(update={"designs": ("shared_stations", "joint")})
+    assert planned_seconds(config.model_copy(update={"carriers": two})) == pytest.approx(
+        2 * t + 6 * t / 2 + 4 * 3 * t / 4 + 4 * t / 4)
+    off = config.carriers.model_copy(update={"shapley": False})
+    assert planned_seconds(config.model_copy(update={"carriers": off})) == pytest.approx(3 * t)

@@ -111,6 +111,21 @@ def network_cost(network: Network) -> float:
     return network.cost_per_day + network.unserved_penalty
 
 
+def planned_seconds(config: RegionConfig) -> float:
+    """The most solver time :func:`plan_designs` takes: ``solver.time_limit_s`` per design
+    and, with the fair split, ``time_limit_s × |S| / n`` per coalition it solves (not the
+    single carriers when ``separate`` runs, nor all carriers: the ``joint`` design)."""
+    settings = config.carriers
+    assert settings is not None
+    t = config.solver.time_limit_s
+    total = t * len(settings.designs)
+    if settings.shapley:
+        n = len(settings.members)
+        known = {n, *([1] if "separate" in settings.designs else [])}
+        total += sum(t * len(c) / n for c in coalitions(n) if len(c) not in known)
+    return total
+
+
 def plan_designs(
     config: RegionConfig, *, progress: Progress = silent, iteration_limit: int | None = None
 ) -> CarriersResult:
