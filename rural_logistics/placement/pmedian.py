@@ -394,10 +394,16 @@ def solve_p_median(
         allowed_mip[mip_rules.excluded] = False
         thresholds = c_pen[:, heur].min(axis=1)
         thresholds = np.where(thresholds >= penalty, np.inf, thresholds)
+        last_call_s = 0.0
         while True:
             remaining = mip_deadline - time.perf_counter()
-            if remaining <= 0.05:
+            # A round builds its model before the solver's clock starts (in Python, a
+            # row per level per village: tens of seconds at 3,000 villages); the next
+            # model is larger, so a round that cannot get the last round's time would
+            # end past the deadline.
+            if remaining <= max(0.05, last_call_s):
                 break
+            called = time.perf_counter()
             out = _solve_truncated(
                 c_mip,
                 weights,
@@ -410,6 +416,7 @@ def solve_p_median(
                 deadline=mip_deadline,
                 engine=engine,
             )
+            last_call_s = time.perf_counter() - called
             if out.infeasible:
                 raise InfeasibleError(
                     f"no choice of {p} stations meets all placement side constraints together "
