@@ -108,6 +108,22 @@ def mean(values: Iterable[float | None]) -> float | None:
     return sum(known) / len(known) if known else None
 
 
+def gap_line(prefix: str, rows: Sequence[dict[str, Any]], *, cpu: bool = True) -> str:
+    """One summary line of rows: ``PREFIX: mean gap G% (worst W%), F/N feasible`` and,
+    with ``cpu``, their mean CPU seconds."""
+    gaps = [r.get("gap_pct") for r in rows]
+    known = [g for g in gaps if g is not None]
+    avg = mean(gaps)
+    text = f"{prefix}: mean gap {avg:.3f}%" if avg is not None else f"{prefix}: no gap known"
+    if known:
+        text += f" (worst {max(known):.3f}%)"
+    text += f", {sum(bool(r['feasible']) for r in rows)}/{len(rows)} feasible"
+    seconds = mean(r.get("cpu_s") for r in rows) if cpu else None
+    if seconds is not None:
+        text += f", mean {seconds:.1f} CPU s"
+    return text
+
+
 def natural_key(name: str) -> tuple[Any, ...]:
     """Sort key putting ``A-n9`` before ``A-n10`` (numbers compared as numbers)."""
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name))

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from rural_logistics.benchmarks.common import BenchmarkTable, gap_pct, mean
+from rural_logistics.benchmarks.common import BenchmarkTable, gap_line, gap_pct
 from rural_logistics.benchmarks.fleet_check import (
     FleetInstance,
     PlanCheck,
@@ -280,13 +280,5 @@ def group_summary(rows: Sequence[dict[str, Any]], groups: dict[str, str]) -> lis
             ]
             if not mine or not group:
                 continue
-            gaps = [r["gap_pct"] for r in mine]
-            avg = mean(gaps)
-            known = [g for g in gaps if g is not None]
-            text = f"{label} {group}: "
-            text += f"mean gap {avg:.3f}%" if avg is not None else "no gap known"
-            if known:
-                text += f" (worst {max(known):.3f}%)"
-            text += f", {sum(bool(r['feasible']) for r in mine)}/{len(mine)} feasible"
-            out.append(text)
+            out.append(gap_line(f"{label} {group}", mine, cpu=False))
     return out

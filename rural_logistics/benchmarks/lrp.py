@@ -22,6 +22,7 @@ import numpy as np
 
 from rural_logistics.benchmarks.common import (
     BenchmarkTable,
+    gap_line,
     gap_pct,
     mean,
     natural_key,
@@ -214,13 +215,8 @@ def summarize(rows: list[dict[str, Any]]) -> list[str]:
     means: dict[str, float | None] = {}
     for method in dict.fromkeys(r["method"] for r in rows):
         mine = [r for r in rows if r["method"] == method]
-        gaps = [r.get("gap_pct") for r in mine]
-        known = [g for g in gaps if g is not None]
-        avg = means[method] = mean(gaps)
-        text = f"{method}: mean gap {avg:.3f}%" if avg is not None else f"{method}: no gap known"
-        if known:
-            text += f" (worst {max(known):.3f}%)"
-        text += f", {sum(bool(r['feasible']) for r in mine)}/{len(mine)} feasible"
+        means[method] = mean(r.get("gap_pct") for r in mine)
+        text = gap_line(method, mine, cpu=False)
         text += f", mean {mean(r.get('seconds') for r in mine) or 0:.1f} s"
         lines.append(text)
     lr, seq = means.get("location_routing"), means.get("sequential")

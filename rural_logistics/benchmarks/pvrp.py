@@ -26,8 +26,8 @@ import numpy as np
 
 from rural_logistics.benchmarks.common import (
     BenchmarkTable,
+    gap_line,
     gap_pct,
-    mean,
     natural_key,
     select_instances,
 )
@@ -274,18 +274,7 @@ def summarize(rows: list[dict[str, Any]]) -> list[str]:
             if not mine or (part != "all" and len(mine) == len(
                     [r for r in rows if r["engine"] == label])):
                 continue
-            gaps = [r["gap_pct"] for r in mine]
-            known = [g for g in gaps if g is not None]
-            avg = mean(gaps)
-            text = (f"{label} ({part}, {len(mine)}): mean gap {avg:.3f}%" if avg is not None
-                    else f"{label} ({part}, {len(mine)}): no gap known")
-            if known:
-                text += f" (worst {max(known):.3f}%)"
-            text += f", {sum(bool(r['feasible']) for r in mine)}/{len(mine)} feasible"
-            cpu = mean(r.get("cpu_s") for r in mine)
-            if cpu is not None:
-                text += f", mean {cpu:.1f} CPU s"
-            out.append(text)
+            out.append(gap_line(f"{label} ({part}, {len(mine)})", mine))
     for other in labels[1:]:
         out.append(head_to_head(rows, labels[0], other))
     return out

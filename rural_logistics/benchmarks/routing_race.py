@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rural_logistics.benchmarks.common import BenchmarkTable, gap_pct, mean
+from rural_logistics.benchmarks.common import BenchmarkTable, gap_line, gap_pct
 from rural_logistics.errors import InputDataError
 from rural_logistics.routing import (
     DEFAULT_ENGINE,
@@ -312,18 +312,7 @@ def summarize(rows: list[dict[str, Any]]) -> list[str]:
     lines = []
     labels = list(dict.fromkeys(r["engine"] for r in rows))
     for label in labels:
-        mine = [r for r in rows if r["engine"] == label]
-        gaps = [r["gap_pct"] for r in mine]
-        known = [g for g in gaps if g is not None]
-        avg = mean(gaps)
-        text = f"{label}: mean gap {avg:.3f}%" if avg is not None else f"{label}: no gap known"
-        if known:
-            text += f" (worst {max(known):.3f}%)"
-        text += f", {sum(bool(r['feasible']) for r in mine)}/{len(mine)} feasible"
-        cpu = mean(r.get("cpu_s") for r in mine)
-        if cpu is not None:
-            text += f", mean {cpu:.1f} CPU s"
-        lines.append(text)
+        lines.append(gap_line(label, [r for r in rows if r["engine"] == label]))
     first = labels[0] if labels else None
     for other in labels[1:]:
         lines.append(head_to_head(rows, first or "", other))
