@@ -93,7 +93,6 @@ class _Model:
 
     def __init__(self, problem: RoutingProblem, days: int, fixed: Sequence[list[DayVisit]],
                  options: Sequence[Sequence[PatternOption]]) -> None:
-        self.days = days
         self.options = options
         visits: list[DayVisit] = []
         self.station_of: list[int] = []
@@ -154,7 +153,6 @@ class _Search:
     def __init__(self, model: _Model, *, seed: int, progress: Progress | None) -> None:
         self.m = model
         self.rng = random.Random(seed)
-        self.seed = seed
         self.progress = progress
         self.tried = self.kept = 0
         self.penalties = penalty_params(model.full)
